@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Userspace shim: memory regions behind hugetlb pools, and the pfn space
+ * that maps a pfn back to its region.  Regions get disjoint pfn ranges
+ * aligned to 1 GiB, registered in a small table that readers scan without
+ * locking (regions only come and go with their pools).
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "backend.h"
+
+#define MAX_REGIONS	64
+#define PFN_ALIGN_ORDER	PUD_ORDER
+
+static _Atomic(struct shim_region *) regions[MAX_REGIONS];
+static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long next_pfn = 1UL << PFN_ALIGN_ORDER;
+static atomic_size_t heads_bytes;
+
+size_t shim_region_heads_bytes(void)
+{
+	return atomic_load(&heads_bytes);
+}
+
+static int map_region(struct shim_region *r)
+{
+	size_t huge = PAGE_SIZE << r->order;
+	int prot = r->kind == SHIM_BACKEND_RESERVE ? PROT_NONE :
+						     PROT_READ | PROT_WRITE;
+
+	r->map_len = r->nr_huge * huge + huge;
+	r->map = mmap(NULL, r->map_len, prot,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->map == MAP_FAILED)
+		return -ENOMEM;
+	r->addr = (char *)ALIGN((uintptr_t)r->map, huge);
+	return 0;
+}
+
+int shim_region_create(enum shim_backend kind, unsigned int order,
+		       unsigned long nr_huge, struct shim_region **regionp)
+{
+	struct shim_region *r;
+	unsigned long i, span;
+	int err, slot;
+
+	if (!nr_huge || (order != PMD_ORDER && order != PUD_ORDER))
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->kind = kind;
+	r->order = order;
+	r->nr_huge = nr_huge;
+	r->heads = calloc(nr_huge, sizeof(*r->heads));
+	err = r->heads ? map_region(r) : -ENOMEM;
+	if (err)
+		goto fail;
+
+	pthread_mutex_lock(&regions_lock);
+	for (slot = 0; slot < MAX_REGIONS && atomic_load(&regions[slot]); slot++)
+		;
+	if (slot == MAX_REGIONS) {
+		pthread_mutex_unlock(&regions_lock);
+		munmap(r->map, r->map_len);
+		err = -ENOSPC;
+		goto fail;
+	}
+	span = nr_huge << order;
+	r->base_pfn = next_pfn;
+	next_pfn = ALIGN(next_pfn + span, 1UL << PFN_ALIGN_ORDER);
+	for (i = 0; i < nr_huge; i++) {
+		struct folio *head = &r->heads[i];
+
+		head->_order = order;
+		head->pfn = r->base_pfn + (i << order);
+		head->region = r;
+		INIT_LIST_HEAD(&head->lru);
+	}
+	atomic_store(&regions[slot], r);
+	pthread_mutex_unlock(&regions_lock);
+	atomic_fetch_add(&heads_bytes, nr_huge * sizeof(*r->heads));
+	*regionp = r;
+	return 0;
+fail:
+	free(r->heads);
+	free(r);
+	return err;
+}
+
+void shim_region_destroy(struct shim_region *r)
+{
+	int slot;
+
+	pthread_mutex_lock(&regions_lock);
+	for (slot = 0; slot < MAX_REGIONS; slot++)
+		if (atomic_load(&regions[slot]) == r)
+			atomic_store(&regions[slot], NULL);
+	pthread_mutex_unlock(&regions_lock);
+	atomic_fetch_sub(&heads_bytes, r->nr_huge * sizeof(*r->heads));
+	munmap(r->map, r->map_len);
+	free(r->heads);
+	free(r);
+}
+
+struct shim_region *shim_region_of_pfn(unsigned long pfn)
+{
+	int slot;
+
+	for (slot = 0; slot < MAX_REGIONS; slot++) {
+		struct shim_region *r = atomic_load(&regions[slot]);
+
+		if (r && pfn >= r->base_pfn &&
+		    pfn - r->base_pfn < (r->nr_huge << r->order))
+			return r;
+	}
+	return NULL;
+}
+
+bool shim_region_touchable(const struct shim_region *r)
+{
+	return r->kind != SHIM_BACKEND_RESERVE;
+}

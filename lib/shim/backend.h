@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Userspace shim: the memory behind a hugetlb pool.  A region is a range of
+ * huge-page-aligned memory with its own pfn range and one descriptor per
+ * huge page.
+ */
+#ifndef GUESTMEM_SHIM_BACKEND_H
+#define GUESTMEM_SHIM_BACKEND_H
+
+#include "folio.h"
+
+enum shim_backend {
+	SHIM_BACKEND_MEMORY,	/* ordinary anonymous memory, huge-aligned */
+	SHIM_BACKEND_RESERVE,	/* address space only, never touched */
+};
+
+struct shim_region {
+	enum shim_backend kind;
+	unsigned int order;		/* huge page order */
+	unsigned long nr_huge;		/* huge pages in the region */
+	unsigned long base_pfn;
+	char *addr;			/* huge-aligned start */
+	void *map;			/* what to munmap */
+	size_t map_len;
+	struct folio *heads;		/* one descriptor per huge page */
+};
+
+int shim_region_create(enum shim_backend kind, unsigned int order,
+		       unsigned long nr_huge, struct shim_region **regionp);
+void shim_region_destroy(struct shim_region *region);
+struct shim_region *shim_region_of_pfn(unsigned long pfn);
+bool shim_region_touchable(const struct shim_region *region);
+size_t shim_region_heads_bytes(void);
+
+#endif /* GUESTMEM_SHIM_BACKEND_H */

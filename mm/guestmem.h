@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guestmem: hugetlb-backed guest memory with in-place shared/private
+ * conversion.
+ *
+ * A guest memory file takes its memory from one hugetlb pool (2M or 1G
+ * pages), reserving all of it at creation.  Every 4K page is either shared
+ * (the host may access it) or private (guest only).  A huge folio stays
+ * whole while its range is uniform; a conversion that leaves it mixed
+ * splits it (a 1G folio first into 2M folios, and only the mixed 2M pieces
+ * further into 4K folios), and a range that becomes uniform again is
+ * merged back.  Freed huge pages are reassembled and returned to the pool.
+ *
+ * Offsets and lengths are in bytes and must be 4K aligned.  Functions
+ * return 0 or a negative errno:
+ *   -EINVAL  misaligned or zero length, unknown state or flags
+ *   -ERANGE  range past the end of the file, or offset + length overflows
+ *   -ENOMEM  no memory for metadata, or no huge page left in the pool
+ *   -EAGAIN  a page to be made private (or a folio to be split) is still
+ *            referenced elsewhere; *error_offset names the first one
+ * A failed call changes nothing.
+ */
+#ifndef _LINUX_GUESTMEM_H
+#define _LINUX_GUESTMEM_H
+
+#include <linux/bits.h>
+#include <linux/types.h>
+
+struct folio;
+struct hstate;
+struct gmem_file;
+
+enum gmem_state {
+	GMEM_PRIVATE = 0,
+	GMEM_SHARED = 1,
+};
+
+/* gmem_file_create() flags */
+#define GMEM_FILE_INIT_SHARED		BIT(0)	/* pages start shared */
+#define GMEM_FILE_ZERO_ON_CONVERT	BIT(1)	/* converted pages read as zero */
+#define GMEM_FILE_FLAGS			(GMEM_FILE_INIT_SHARED | GMEM_FILE_ZERO_ON_CONVERT)
+
+struct gmem_file_stats {
+	u64 size;		/* bytes */
+	u64 allocated;		/* bytes of huge pages allocated */
+	u64 shared;		/* bytes in the shared state */
+	u64 private;		/* bytes in the private state */
+	u64 huge_mappable;	/* allocated bytes in folios of 2M or more */
+	u64 split_pages;	/* allocated huge pages currently split */
+	u64 splits;		/* folio splits so far */
+	u64 merges;		/* folio merges so far */
+};
+
+int gmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
+		     struct gmem_file **filep);
+void gmem_file_release(struct gmem_file *file);
+
+int gmem_allocate(struct gmem_file *file, u64 offset, u64 len);
+int gmem_punch_hole(struct gmem_file *file, u64 offset, u64 len);
+int gmem_convert(struct gmem_file *file, u64 offset, u64 len,
+		 unsigned int to, u64 *error_offset);
+int gmem_get_folio(struct gmem_file *file, pgoff_t index,
+		   struct folio **foliop, int *max_order);
+int gmem_get_state(struct gmem_file *file, u64 offset,
+		   enum gmem_state *state, u64 *run_len);
+void gmem_file_stats(struct gmem_file *file, struct gmem_file_stats *stats);
+
+int gmem_check_file(struct gmem_file *file, const char **why);
+unsigned long gmem_nr_pending(struct hstate *h);
+void gmem_flush_deferred(void);
+
+/* Final folio_put() of a split guestmem folio (called by the mm core). */
+void gmem_folio_free(struct folio *folio);
+
+#endif /* _LINUX_GUESTMEM_H */

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guestmem: the invariant checker.
+ *
+ * It verifies what every operation must preserve: the state covers every
+ * page of the file with adjacent ranges differing; each allocated huge page
+ * is one huge folio or is covered exactly by its pieces, every piece held
+ * by the file and pointing back to its huge page; no folio spans mixed
+ * state; and the file's subpool accounts for every allocated page.
+ * Debug builds (CONFIG_GUESTMEM_DEBUG) run it after every operation.
+ */
+#include "guestmem_internal.h"
+
+static const char *gmem_check_state(struct gmem_file *f)
+{
+	MA_STATE(mas, &f->state, 0, 0);
+	unsigned long prev = ULONG_MAX;
+	pgoff_t next = 0;
+	void *entry;
+
+	mas_for_each(&mas, entry, ULONG_MAX) {
+		if (mas.index != next)
+			return "state has a gap";
+		if (!xa_is_value(entry) || xa_to_value(entry) > GMEM_SHARED)
+			return "state holds an unknown value";
+		if (xa_to_value(entry) == prev)
+			return "adjacent state ranges are equal";
+		prev = xa_to_value(entry);
+		next = mas.last + 1;
+	}
+	if (next != f->nr_pages)
+		return "state does not cover the file exactly";
+	return NULL;
+}
+
+static const char *gmem_check_huge(struct gmem_file *f, struct gmem_huge *hp)
+{
+	unsigned long end = hp->pfn + (1UL << hp->order), pfn;
+	struct folio *folio;
+
+	if (hp->order != f->order || !IS_ALIGNED(hp->pfn, 1UL << hp->order))
+		return "huge page record is malformed";
+	for (pfn = hp->pfn; pfn < end; pfn += folio_nr_pages(folio)) {
+		folio = pfn_folio(pfn);
+		if (folio_pfn(folio) != pfn || pfn + folio_nr_pages(folio) > end)
+			return "folios do not tile the huge page";
+		if (folio_ref_count(folio) < 1)
+			return "a folio of the file has no reference";
+		if (folio_order(folio) == f->order) {
+			if (!folio_test_hugetlb(folio))
+				return "an unsplit huge folio is not a hugetlb folio";
+		} else if (!folio_test_guestmem(folio) || folio->private != hp) {
+			return "a piece does not point back to its huge page";
+		} else if (folio_order(folio) &&
+			   folio_order(folio) != PMD_ORDER) {
+			return "a piece has an unexpected order";
+		}
+		if (folio_order(folio) &&
+		    gmem_uniform_state(f, gmem_folio_index(hp, folio),
+				       folio_nr_pages(folio), NULL) < 0)
+			return "a folio spans mixed state";
+	}
+	return NULL;
+}
+
+static const char *__gmem_check_file(struct gmem_file *f)
+{
+	unsigned long hidx, n = 0;
+	struct gmem_huge *hp;
+	const char *why;
+
+	lockdep_assert_held(&f->lock);
+	why = gmem_check_state(f);
+	if (why)
+		return why;
+	xa_for_each(&f->huge, hidx, hp) {
+		if (hidx >= f->nr_pages >> f->order || hp->base != hidx << f->order)
+			return "huge page outside the file";
+		why = gmem_check_huge(f, hp);
+		if (why)
+			return why;
+		n++;
+	}
+	if (n != f->nr_huge)
+		return "allocated huge page count is wrong";
+	if (f->spool->used_hpages < (long)f->nr_huge)
+		return "subpool does not account for the file's pages";
+	return NULL;
+}
+
+/* Return 0 if @f is consistent, else -EUCLEAN with the reason in *why. */
+int gmem_check_file(struct gmem_file *f, const char **why)
+{
+	const char *reason;
+
+	mutex_lock(&f->lock);
+	reason = __gmem_check_file(f);
+	mutex_unlock(&f->lock);
+	if (why)
+		*why = reason;
+	return reason ? -EUCLEAN : 0;
+}
+EXPORT_SYMBOL_GPL(gmem_check_file);
+
+void gmem_debug_check(struct gmem_file *f)
+{
+	if (IS_ENABLED(CONFIG_GUESTMEM_DEBUG))
+		WARN_ON(__gmem_check_file(f));
+}

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guestmem: guest memory files.
+ *
+ * A file reserves all of its huge pages in the hugetlb pool at creation,
+ * through a subpool whose minimum is the file's size, so a fault can never
+ * find the pool empty.  Huge pages are allocated on first use, zeroed, and
+ * split right away if their range already has mixed state.  Punching a hole
+ * zeroes the covered part of partially covered huge pages and gives whole
+ * ones back to the pool.
+ */
+#include "guestmem_internal.h"
+
+/* Check a byte range and convert it to the page range [*start, *end). */
+int gmem_range(struct gmem_file *f, u64 offset, u64 len, pgoff_t *start,
+	       pgoff_t *end)
+{
+	u64 last;
+
+	if (!len || !IS_ALIGNED(offset | len, PAGE_SIZE))
+		return -EINVAL;
+	if (check_add_overflow(offset, len, &last) ||
+	    last > (u64)f->nr_pages << PAGE_SHIFT)
+		return -ERANGE;
+	*start = offset >> PAGE_SHIFT;
+	*end = last >> PAGE_SHIFT;
+	return 0;
+}
+
+/* Zero file pages [from, to) of @hp. */
+void gmem_zero(struct gmem_huge *hp, pgoff_t from, pgoff_t to)
+{
+	while (from < to) {
+		struct folio *folio = gmem_folio_at(hp, from);
+		pgoff_t first = gmem_folio_index(hp, folio);
+		pgoff_t n = min(to, first + folio_nr_pages(folio)) - from;
+
+		folio_zero_range(folio, (from - first) << PAGE_SHIFT,
+				 n << PAGE_SHIFT);
+		from += n;
+	}
+}
+
+int gmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
+		     struct gmem_file **filep)
+{
+	unsigned int order = huge_page_order(h);
+	enum gmem_state init;
+	struct gmem_file *f;
+	int err = -ENOMEM;
+
+	if (!size || !IS_ALIGNED(size, huge_page_size(h)) ||
+	    (flags & ~GMEM_FILE_FLAGS))
+		return -EINVAL;
+	if ((size >> PAGE_SHIFT) > ULONG_MAX >> 1)
+		return -ERANGE;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->h = h;
+	f->order = order;
+	f->nid = nid;
+	f->flags = flags;
+	f->nr_pages = size >> PAGE_SHIFT;
+	mutex_init(&f->lock);
+	xa_init(&f->huge);
+	mt_init_flags(&f->state, MT_FLAGS_LOCK_EXTERN);
+	mt_set_external_lock(&f->state, &f->lock);
+
+	init = flags & GMEM_FILE_INIT_SHARED ? GMEM_SHARED : GMEM_PRIVATE;
+	if (mtree_store_range(&f->state, 0, f->nr_pages - 1, xa_mk_value(init),
+			      GFP_KERNEL))
+		goto free;
+	f->spool = hugepage_new_subpool(h, -1, f->nr_pages >> order);
+	if (!f->spool)
+		goto free;
+	*filep = f;
+	return 0;
+free:
+	mtree_destroy(&f->state);
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return err;
+}
+EXPORT_SYMBOL_GPL(gmem_file_create);
+
+void gmem_file_release(struct gmem_file *f)
+{
+	struct gmem_huge *hp;
+	unsigned long hidx;
+
+	mutex_lock(&f->lock);
+	xa_for_each(&f->huge, hidx, hp) {
+		xa_erase(&f->huge, hidx);
+		gmem_detach(f, hp);
+	}
+	mutex_unlock(&f->lock);
+	xa_destroy(&f->huge);
+	mtree_destroy(&f->state);
+	mutex_destroy(&f->lock);
+	hugepage_put_subpool(f->spool);
+	kfree(f);
+}
+EXPORT_SYMBOL_GPL(gmem_file_release);
+
+/* Allocate, zero and insert the huge page at @hidx; its folios follow the state. */
+static int gmem_alloc_huge(struct gmem_file *f, pgoff_t hidx,
+			   struct gmem_huge **hpp)
+{
+	struct gmem_txn t = { };
+	struct gmem_huge *hp;
+	struct folio *folio;
+	pgoff_t unused;
+	int err;
+
+	hp = kzalloc(sizeof(*hp), GFP_KERNEL);
+	if (!hp)
+		return -ENOMEM;
+	err = xa_reserve(&f->huge, hidx, GFP_KERNEL);
+	if (err)
+		goto free;
+	folio = hugetlb_subpool_alloc_folio(f->spool, f->nid);
+	if (!folio) {
+		err = -ENOMEM;
+		goto release;
+	}
+	folio_zero_range(folio, 0, folio_size(folio));
+	hp->base = hidx << f->order;
+	hp->pfn = folio_pfn(folio);
+	hp->order = f->order;
+	hp->h = f->h;
+	err = gmem_split_for_state(f, hp, NULL, &t, &unused);
+	if (err) {
+		gmem_txn_abort(&t);
+		folio_put(folio);
+		goto release;
+	}
+	gmem_txn_commit(f, &t);
+	xa_store(&f->huge, hidx, hp, GFP_KERNEL);	/* reserved: cannot fail */
+	f->nr_huge++;
+	*hpp = hp;
+	return 0;
+release:
+	xa_release(&f->huge, hidx);
+free:
+	kfree(hp);
+	return err;
+}
+
+int gmem_allocate(struct gmem_file *f, u64 offset, u64 len)
+{
+	pgoff_t start, end, hidx;
+	struct gmem_huge *hp, *tmp;
+	LIST_HEAD(added);
+	int err;
+
+	err = gmem_range(f, offset, len, &start, &end);
+	if (err)
+		return err;
+
+	mutex_lock(&f->lock);
+	for (hidx = start >> f->order; hidx <= (end - 1) >> f->order; hidx++) {
+		if (xa_load(&f->huge, hidx))
+			continue;
+		err = gmem_alloc_huge(f, hidx, &hp);
+		if (err)
+			break;
+		list_add(&hp->node, &added);
+	}
+	/* All or nothing: on failure give back what this call allocated. */
+	list_for_each_entry_safe(hp, tmp, &added, node) {
+		list_del(&hp->node);
+		if (err) {
+			xa_erase(&f->huge, hp->base >> f->order);
+			gmem_detach(f, hp);
+		}
+	}
+	gmem_debug_check(f);
+	mutex_unlock(&f->lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(gmem_allocate);
+
+int gmem_get_folio(struct gmem_file *f, pgoff_t index, struct folio **foliop,
+		   int *max_order)
+{
+	pgoff_t hidx = index >> f->order;
+	struct gmem_huge *hp;
+	struct folio *folio;
+	int err = 0;
+
+	if (index >= f->nr_pages)
+		return -ERANGE;
+
+	mutex_lock(&f->lock);
+	hp = xa_load(&f->huge, hidx);
+	if (!hp)
+		err = gmem_alloc_huge(f, hidx, &hp);
+	if (!err) {
+		folio = gmem_folio_at(hp, index);
+		folio_get(folio);
+		*foliop = folio;
+		/* A folio never spans mixed state, so it maps at its own order. */
+		*max_order = folio_order(folio);
+	}
+	gmem_debug_check(f);
+	mutex_unlock(&f->lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(gmem_get_folio);
+
+int gmem_punch_hole(struct gmem_file *f, u64 offset, u64 len)
+{
+	const pgoff_t nr = gmem_huge_pages(f);
+	pgoff_t start, end, from, to;
+	struct gmem_huge *hp;
+	unsigned long hidx;
+	int err;
+
+	err = gmem_range(f, offset, len, &start, &end);
+	if (err)
+		return err;
+
+	mutex_lock(&f->lock);
+	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
+			  (end - 1) >> f->order) {
+		from = max(start, hp->base);
+		to = min(end, hp->base + nr);
+		if (from == hp->base && to == hp->base + nr) {
+			xa_erase(&f->huge, hidx);
+			gmem_detach(f, hp);
+		} else {
+			gmem_zero(hp, from, to);
+		}
+	}
+	gmem_debug_check(f);
+	mutex_unlock(&f->lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(gmem_punch_hole);
+
+int gmem_get_state(struct gmem_file *f, u64 offset, enum gmem_state *state,
+		   u64 *run_len)
+{
+	pgoff_t index = offset >> PAGE_SHIFT, last;
+
+	if (!IS_ALIGNED(offset, PAGE_SIZE))
+		return -EINVAL;
+	if (offset >= (u64)f->nr_pages << PAGE_SHIFT)
+		return -ERANGE;
+
+	mutex_lock(&f->lock);
+	*state = gmem_state_at(f, index, &last);
+	mutex_unlock(&f->lock);
+	if (run_len)
+		*run_len = (u64)(last + 1 - index) << PAGE_SHIFT;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(gmem_get_state);
+
+void gmem_file_stats(struct gmem_file *f, struct gmem_file_stats *st)
+{
+	const u64 huge = (u64)PAGE_SIZE << f->order;
+	const pgoff_t piece = 1UL << PMD_ORDER;
+	struct gmem_huge *hp;
+	unsigned long hidx;
+	pgoff_t i;
+	void *entry;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&f->lock);
+	st->size = (u64)f->nr_pages << PAGE_SHIFT;
+	st->allocated = f->nr_huge * huge;
+	st->splits = f->nr_splits;
+	st->merges = f->nr_merges;
+	{
+		MA_STATE(mas, &f->state, 0, 0);
+
+		mas_for_each(&mas, entry, f->nr_pages - 1)
+			if (xa_to_value(entry) == GMEM_SHARED)
+				st->shared += (u64)(mas.last - mas.index + 1) << PAGE_SHIFT;
+	}
+	st->private = st->size - st->shared;
+	xa_for_each(&f->huge, hidx, hp) {
+		if (!gmem_huge_is_split(hp)) {
+			st->huge_mappable += huge;
+			continue;
+		}
+		st->split_pages++;
+		for (i = 0; f->order > PMD_ORDER && i < gmem_huge_pages(f); i += piece)
+			if (folio_order(gmem_folio_at(hp, hp->base + i)))
+				st->huge_mappable += (u64)PAGE_SIZE << PMD_ORDER;
+	}
+	mutex_unlock(&f->lock);
+}
+EXPORT_SYMBOL_GPL(gmem_file_stats);

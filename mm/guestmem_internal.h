@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guestmem internals shared by the files of the allocator.
+ *
+ * A file maps each huge index to a struct gmem_huge, the record of one
+ * allocated huge page, in an xarray.  The folios of that huge page are found
+ * from its first pfn: one huge folio while unsplit, otherwise the pieces
+ * left by splits (2M and 4K folios for a 1G page, 4K folios for a 2M page),
+ * each of which points back to the record through folio->private.  The
+ * shared/private state of every 4K page lives in a maple tree of ranges in
+ * which adjacent ranges always differ.
+ */
+#ifndef _MM_GUESTMEM_INTERNAL_H
+#define _MM_GUESTMEM_INTERNAL_H
+
+#include "guestmem_kernel.h"
+#include <linux/guestmem.h>
+
+struct gmem_file {
+	struct hstate *h;
+	struct hugepage_subpool *spool;	/* holds the file's reservation */
+	unsigned int order;		/* huge page order: PMD_ORDER or PUD_ORDER */
+	int nid;
+	u64 flags;
+	pgoff_t nr_pages;		/* size in 4K pages */
+	struct mutex lock;		/* serialises every operation on the file */
+	struct xarray huge;		/* huge index -> struct gmem_huge */
+	struct maple_tree state;	/* 4K index ranges -> xa_mk_value(state) */
+	unsigned long nr_huge;		/* allocated huge pages */
+	unsigned long nr_splits;
+	unsigned long nr_merges;
+};
+
+struct gmem_huge {
+	pgoff_t base;			/* file index of its first page */
+	unsigned long pfn;		/* first pfn of the huge page */
+	unsigned int order;
+	struct hstate *h;
+	atomic_t live;			/* once detached: pieces not yet freed */
+	struct list_head node;		/* on the detached or ready list */
+};
+
+/* A conversion not yet committed: [start, end) is becoming @to. */
+struct gmem_conv {
+	pgoff_t start;
+	pgoff_t end;
+	enum gmem_state to;
+};
+
+/* Splits done by one transaction, undone in reverse order on failure. */
+#define GMEM_TXN_MAX	8
+
+struct gmem_txn {
+	unsigned int nr;
+	struct {
+		struct gmem_huge *hp;
+		unsigned long pfn;	/* first pfn of the folio that was split */
+		unsigned int order;	/* its order */
+		bool froze;		/* this transaction froze it */
+	} split[GMEM_TXN_MAX];
+};
+
+static inline pgoff_t gmem_huge_pages(const struct gmem_file *f)
+{
+	return 1UL << f->order;
+}
+
+static inline pgoff_t gmem_huge_base(const struct gmem_file *f, pgoff_t index)
+{
+	return index & ~(gmem_huge_pages(f) - 1);
+}
+
+/* The folio of @hp holding file page @index. */
+static inline struct folio *gmem_folio_at(struct gmem_huge *hp, pgoff_t index)
+{
+	return pfn_folio(hp->pfn + (index - hp->base));
+}
+
+/* File index of the first page of @folio, a folio of @hp. */
+static inline pgoff_t gmem_folio_index(struct gmem_huge *hp, struct folio *folio)
+{
+	return hp->base + (folio_pfn(folio) - hp->pfn);
+}
+
+static inline bool gmem_huge_is_split(struct gmem_huge *hp)
+{
+	return folio_order(pfn_folio(hp->pfn)) < hp->order;
+}
+
+/* guestmem_file.c */
+int gmem_range(struct gmem_file *f, u64 offset, u64 len, pgoff_t *start,
+	       pgoff_t *end);
+void gmem_zero(struct gmem_huge *hp, pgoff_t from, pgoff_t to);
+
+/* guestmem_state.c */
+enum gmem_state gmem_state_at(struct gmem_file *f, pgoff_t index, pgoff_t *last);
+int gmem_uniform_state(struct gmem_file *f, pgoff_t first, pgoff_t nr,
+		       const struct gmem_conv *c);
+int gmem_state_prepare(struct gmem_file *f, struct ma_state *mas,
+		       const struct gmem_conv *c);
+void gmem_state_commit(struct ma_state *mas, const struct gmem_conv *c);
+
+/* guestmem_split.c */
+int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
+			 const struct gmem_conv *c, struct gmem_txn *t,
+			 pgoff_t *error_index);
+void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t);
+void gmem_txn_abort(struct gmem_txn *t);
+void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp);
+void gmem_detach(struct gmem_file *f, struct gmem_huge *hp);
+
+/* guestmem_check.c */
+void gmem_debug_check(struct gmem_file *f);
+
+#endif /* _MM_GUESTMEM_INTERNAL_H */

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guestmem: splitting and merging huge folios, and reassembling freed ones.
+ *
+ * The folios of a huge page always follow its state: a 2M range with mixed
+ * state is made of 4K folios, a uniform one is a single folio.  A 1G page is
+ * split in two steps, 1G -> 2M and then only the mixed 2M pieces -> 4K, so
+ * the rest stays mappable at 2M; merging goes back up the same way.
+ *
+ * Splits run inside a transaction: every folio to be split is frozen first
+ * (a folio referenced elsewhere cannot be split: -EAGAIN), each split either
+ * succeeds or changes nothing (-ENOMEM), and a failure merges back whatever
+ * the transaction already split, which cannot fail.  Nothing is visible
+ * until gmem_txn_commit() unfreezes the new folios.
+ *
+ * Merges are opportunistic: they need every piece unreferenced, and a piece
+ * that is still held simply leaves the range split, which is always valid.
+ *
+ * A huge page removed from its file is detached: its folios drop the file's
+ * reference, and when the last one is freed the pieces are merged back into
+ * the hugetlb folio, which goes back to the pool.  If nobody else holds a
+ * piece that happens at once; otherwise the final folio_put() of the last
+ * piece queues the page for a worker, and gmem_flush_deferred() waits for
+ * it.  gmem_nr_pending() counts the pages still waiting.
+ */
+#include "guestmem_internal.h"
+
+static DEFINE_SPINLOCK(gmem_detached_lock);
+static LIST_HEAD(gmem_detached);	/* pieces still referenced */
+static LIST_HEAD(gmem_ready);		/* all pieces freed, to reassemble */
+
+static void gmem_reassemble_work(struct work_struct *work);
+static DECLARE_WORK(gmem_reassembly, gmem_reassemble_work);
+
+static unsigned int gmem_child_order(unsigned int order)
+{
+	return order > PMD_ORDER ? PMD_ORDER : 0;
+}
+
+static pgoff_t gmem_clamp(pgoff_t index, const struct gmem_conv *c)
+{
+	return c ? max(index, c->start) : index;
+}
+
+/* Mark @folio, of order below that of @hp, as a piece of @hp. */
+static void gmem_set_piece(struct folio *folio, struct gmem_huge *hp)
+{
+	if (folio_order(folio) < hp->order) {
+		__folio_set_guestmem(folio);
+		folio->private = hp;
+	}
+}
+
+static int gmem_txn_split(struct gmem_txn *t, struct gmem_huge *hp,
+			  struct folio *folio, bool freeze)
+{
+	unsigned int order = folio_order(folio);
+	int err;
+
+	if (WARN_ON(t->nr == GMEM_TXN_MAX))
+		return -EINVAL;
+	if (freeze && !folio_ref_freeze(folio, 1))
+		return -EAGAIN;
+	/* A split folio is no longer one of ours; its pieces will be. */
+	if (folio_test_guestmem(folio)) {
+		__folio_clear_guestmem(folio);
+		folio->private = NULL;
+	}
+	err = hugetlb_folio_split(folio, gmem_child_order(order));
+	if (err) {
+		gmem_set_piece(folio, hp);
+		if (freeze)
+			folio_ref_unfreeze(folio, 1);
+		return err;
+	}
+	t->split[t->nr].hp = hp;
+	t->split[t->nr].pfn = folio_pfn(folio);
+	t->split[t->nr].order = order;
+	t->split[t->nr].froze = freeze;
+	t->nr++;
+	return 0;
+}
+
+/*
+ * Split whatever folios of @hp will hold mixed state once @c is applied.  On -EAGAIN, *error_index is the first page of the
+ * folio that is still referenced (within the conversion, if any).
+ */
+int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
+			 const struct gmem_conv *c, struct gmem_txn *t,
+			 pgoff_t *error_index)
+{
+	const pgoff_t base = hp->base;
+	const pgoff_t piece = 1UL << PMD_ORDER;
+	struct folio *folio = pfn_folio(hp->pfn);
+	bool fresh = false;
+	pgoff_t i;
+	int err;
+
+	if (gmem_uniform_state(f, base, gmem_huge_pages(f), c) >= 0)
+		return 0;
+
+	if (folio_order(folio) == f->order) {
+		err = gmem_txn_split(t, hp, folio, true);
+		if (err)
+			goto fail;
+		fresh = true;
+	}
+	if (f->order <= PMD_ORDER)
+		return 0;
+
+	for (i = 0; i < gmem_huge_pages(f); i += piece) {
+		folio = gmem_folio_at(hp, base + i);
+		if (folio_order(folio) != PMD_ORDER ||
+		    gmem_uniform_state(f, base + i, piece, c) >= 0)
+			continue;
+		err = gmem_txn_split(t, hp, folio, !fresh);
+		if (err)
+			goto fail;
+	}
+	return 0;
+fail:
+	if (err == -EAGAIN)
+		*error_index = gmem_clamp(gmem_folio_index(hp, folio), c);
+	return err;
+}
+
+/* Make the folios split by @t visible: each gets the file's reference. */
+void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++) {
+		struct gmem_huge *hp = t->split[i].hp;
+		unsigned long pfn = t->split[i].pfn;
+		unsigned long end = pfn + (1UL << t->split[i].order);
+
+		while (pfn < end) {
+			struct folio *folio = pfn_folio(pfn);
+
+			if (!folio_ref_count(folio)) {
+				gmem_set_piece(folio, hp);
+				folio_ref_unfreeze(folio, 1);
+			}
+			pfn += folio_nr_pages(folio);
+		}
+		f->nr_splits++;
+	}
+	t->nr = 0;
+}
+
+/* Undo the splits of @t, newest first.  Merging cannot fail. */
+void gmem_txn_abort(struct gmem_txn *t)
+{
+	while (t->nr) {
+		unsigned int i = --t->nr;
+		struct folio *folio;
+
+		folio = hugetlb_folio_merge(pfn_folio(t->split[i].pfn),
+					    t->split[i].order);
+		if (WARN_ON(!folio))
+			continue;
+		gmem_set_piece(folio, t->split[i].hp);
+		if (t->split[i].froze)
+			folio_ref_unfreeze(folio, 1);
+	}
+}
+
+/*
+ * Merge the 2^(order - piece order) pieces starting at @pfn into one folio
+ * of @order, if none of them is referenced beyond the file's own reference.
+ */
+static bool gmem_try_merge(struct gmem_file *f, struct gmem_huge *hp,
+			   unsigned long pfn, unsigned int order)
+{
+	unsigned long end = pfn + (1UL << order), p;
+	struct folio *folio;
+
+	for (p = pfn; p < end; p += folio_nr_pages(folio)) {
+		folio = pfn_folio(p);
+		if (!folio_ref_freeze(folio, 1))
+			goto busy;
+	}
+	for (p = pfn; p < end; p += folio_nr_pages(folio)) {
+		folio = pfn_folio(p);
+		__folio_clear_guestmem(folio);
+		folio->private = NULL;
+	}
+	folio = hugetlb_folio_merge(pfn_folio(pfn), order);
+	if (WARN_ON(!folio))
+		return false;
+	gmem_set_piece(folio, hp);
+	folio_ref_unfreeze(folio, 1);
+	f->nr_merges++;
+	return true;
+busy:
+	for (end = p, p = pfn; p < end; p += folio_nr_pages(folio)) {
+		folio = pfn_folio(p);
+		folio_ref_unfreeze(folio, 1);
+	}
+	return false;
+}
+
+/* Merge the parts of @hp whose state is uniform, bottom up. */
+void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp)
+{
+	const pgoff_t base = hp->base;
+	const pgoff_t piece = 1UL << PMD_ORDER;
+	bool whole = true;
+	pgoff_t i;
+
+	if (!gmem_huge_is_split(hp))
+		return;
+	if (f->order > PMD_ORDER) {
+		for (i = 0; i < gmem_huge_pages(f); i += piece) {
+			if (!folio_order(gmem_folio_at(hp, base + i)) &&
+			    (gmem_uniform_state(f, base + i, piece, NULL) < 0 ||
+			     !gmem_try_merge(f, hp, hp->pfn + i, PMD_ORDER)))
+				whole = false;
+		}
+	}
+	if (whole && gmem_uniform_state(f, base, gmem_huge_pages(f), NULL) >= 0)
+		gmem_try_merge(f, hp, hp->pfn, f->order);
+}
+
+/*
+ * Merge the pieces of a detached huge page, all freed, back into its
+ * hugetlb folio and give that back to the pool.
+ */
+static void gmem_reassemble(struct gmem_huge *hp)
+{
+	const unsigned long piece = 1UL << PMD_ORDER;
+	unsigned long end = hp->pfn + (1UL << hp->order), p;
+	struct folio *folio;
+
+	for (p = hp->pfn; p < end; p += folio_nr_pages(folio)) {
+		folio = pfn_folio(p);
+		__folio_clear_guestmem(folio);
+		folio->private = NULL;
+	}
+	if (hp->order > PMD_ORDER) {
+		for (p = hp->pfn; p < end; p += piece) {
+			folio = pfn_folio(p);
+			if (!folio_order(folio))
+				hugetlb_folio_merge(folio, PMD_ORDER);
+		}
+	}
+	folio = hugetlb_folio_merge(pfn_folio(hp->pfn), hp->order);
+	if (!WARN_ON(!folio)) {
+		folio_ref_unfreeze(folio, 1);
+		folio_put(folio);
+	}
+	kfree(hp);
+}
+
+/*
+ * Drop the file's references on the folios of @hp, removed from its file.
+ * An unsplit huge folio goes back to the pool with its last reference, as
+ * any hugetlb folio does; a split one is reassembled first.
+ */
+void gmem_detach(struct gmem_file *f, struct gmem_huge *hp)
+{
+	unsigned long end = hp->pfn + (1UL << hp->order), p, n = 0;
+	struct folio *folio;
+
+	f->nr_huge--;
+	if (!gmem_huge_is_split(hp)) {
+		folio_put(pfn_folio(hp->pfn));
+		kfree(hp);
+		return;
+	}
+
+	for (p = hp->pfn; p < end; p += folio_nr_pages(folio), n++)
+		folio = pfn_folio(p);
+	/* One extra count keeps the page ours until every piece is put. */
+	atomic_set(&hp->live, n + 1);
+	spin_lock(&gmem_detached_lock);
+	list_add_tail(&hp->node, &gmem_detached);
+	spin_unlock(&gmem_detached_lock);
+
+	for (p = hp->pfn; p < end; ) {
+		folio = pfn_folio(p);
+		p += folio_nr_pages(folio);
+		folio_put(folio);
+	}
+	if (atomic_dec_and_test(&hp->live)) {
+		spin_lock(&gmem_detached_lock);
+		list_del(&hp->node);
+		spin_unlock(&gmem_detached_lock);
+		gmem_reassemble(hp);
+	}
+}
+
+void gmem_folio_free(struct folio *folio)
+{
+	struct gmem_huge *hp = folio->private;
+
+	if (!atomic_dec_and_test(&hp->live))
+		return;
+	spin_lock(&gmem_detached_lock);
+	list_del(&hp->node);
+	list_add_tail(&hp->node, &gmem_ready);
+	spin_unlock(&gmem_detached_lock);
+	schedule_work(&gmem_reassembly);
+}
+
+static void gmem_reassemble_work(struct work_struct *work)
+{
+	struct gmem_huge *hp;
+
+	for (;;) {
+		spin_lock(&gmem_detached_lock);
+		if (list_empty(&gmem_ready)) {
+			spin_unlock(&gmem_detached_lock);
+			return;
+		}
+		hp = list_first_entry(&gmem_ready, struct gmem_huge, node);
+		list_del(&hp->node);
+		spin_unlock(&gmem_detached_lock);
+		gmem_reassemble(hp);
+	}
+}
+
+void gmem_flush_deferred(void)
+{
+	flush_work(&gmem_reassembly);
+}
+EXPORT_SYMBOL_GPL(gmem_flush_deferred);
+
+/* Detached huge pages of @h not yet back in the pool. */
+unsigned long gmem_nr_pending(struct hstate *h)
+{
+	unsigned long n = 0;
+	struct gmem_huge *hp;
+
+	spin_lock(&gmem_detached_lock);
+	list_for_each_entry(hp, &gmem_detached, node)
+		n += hp->h == h;
+	list_for_each_entry(hp, &gmem_ready, node)
+		n += hp->h == h;
+	spin_unlock(&gmem_detached_lock);
+	return n;
+}
+EXPORT_SYMBOL_GPL(gmem_nr_pending);

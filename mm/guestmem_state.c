@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guestmem: the shared/private state of every 4K page.
+ *
+ * The state is a maple tree of ranges covering the whole file.  Every store
+ * is widened over equal neighbours, so adjacent ranges always differ and the
+ * tree holds one range per run of equal state.  Queries can take a pending
+ * conversion into account, which lets a conversion plan its splits against
+ * the state it is about to create before changing anything.
+ */
+#include "guestmem_internal.h"
+
+/* State of page @index; *last is set to the last page of its run. */
+enum gmem_state gmem_state_at(struct gmem_file *f, pgoff_t index, pgoff_t *last)
+{
+	MA_STATE(mas, &f->state, index, index);
+	void *entry = mas_walk(&mas);
+
+	*last = mas.last;
+	return xa_to_value(entry);
+}
+
+/*
+ * If pages [first, first + nr) all have the same state once @c (may be
+ * NULL) is applied, return that state, else -1.
+ */
+int gmem_uniform_state(struct gmem_file *f, pgoff_t first, pgoff_t nr,
+		       const struct gmem_conv *c)
+{
+	pgoff_t i = first, last = first + nr - 1, run_end;
+	int state = -1, s;
+
+	while (i <= last) {
+		if (c && i >= c->start && i < c->end) {
+			s = c->to;
+			run_end = c->end - 1;
+		} else {
+			s = gmem_state_at(f, i, &run_end);
+			if (c && i < c->start)
+				run_end = min(run_end, c->start - 1);
+		}
+		if (state >= 0 && s != state)
+			return -1;
+		state = s;
+		if (run_end >= last)
+			break;
+		i = run_end + 1;
+	}
+	return state;
+}
+
+/*
+ * Preallocate the store of @c, widened over neighbours already in state
+ * c->to.  The store itself (gmem_state_commit()) then cannot fail.
+ */
+int gmem_state_prepare(struct gmem_file *f, struct ma_state *mas,
+		       const struct gmem_conv *c)
+{
+	pgoff_t first = c->start, last = c->end - 1, run_last;
+
+	if (first > 0) {
+		MA_STATE(left, &f->state, first - 1, first - 1);
+
+		if (xa_to_value(mas_walk(&left)) == c->to)
+			first = left.index;
+	}
+	if (last + 1 < f->nr_pages &&
+	    gmem_state_at(f, last + 1, &run_last) == c->to)
+		last = run_last;
+
+	mas_set_range(mas, first, last);
+	return mas_preallocate(mas, xa_mk_value(c->to), GFP_KERNEL);
+}
+
+void gmem_state_commit(struct ma_state *mas, const struct gmem_conv *c)
+{
+	mas_store_prealloc(mas, xa_mk_value(c->to));
+	mas_destroy(mas);
+}

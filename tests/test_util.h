@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the Check suites: pools, invariant assertions, and
+ * snapshots of a file's complete observable state for "nothing changed"
+ * checks.
+ */
+#ifndef GUESTMEM_TEST_UTIL_H
+#define GUESTMEM_TEST_UTIL_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <linux/guestmem.h>
+
+#define SZ_4K	(4096ULL)
+#define SZ_2M	(2ULL << 20)
+#define SZ_1G	(1ULL << 30)
+#define SZ_1T	(1ULL << 40)
+
+/* Access to mm/'s private structures for layout checks. */
+#include "../mm/guestmem_internal.h"
+
+struct hstate *tu_pool(unsigned int order, unsigned long nr);
+struct hstate *tu_pool_kind(unsigned int order, unsigned long nr,
+			    enum shim_backend kind);
+void tu_pool_destroy(struct hstate *h);
+struct gmem_file *tu_file(struct hstate *h, u64 size, u64 flags);
+
+/* Assert the file's invariants and the pool's books; fails the test with the reason. */
+#define tu_check(f) tu_check_at((f), __FILE__, __LINE__)
+void tu_check_at(struct gmem_file *f, const char *file, int line);
+/* After everything is released: the pool is whole again. */
+#define tu_assert_pool_whole(h) tu_assert_pool_whole_at((h), __FILE__, __LINE__)
+void tu_assert_pool_whole_at(struct hstate *h, const char *file, int line);
+/* No WARN fired since the test started. */
+void tu_assert_no_warnings(void);
+void tu_reset_warnings(void);
+
+/* Folio order at file offset @off (allocated pages only). */
+int tu_order_at(struct gmem_file *f, u64 off);
+/* Number of folios covering the huge page at @off. */
+unsigned long tu_nr_folios(struct gmem_file *f, u64 off);
+unsigned char *tu_addr(struct gmem_file *f, u64 off);
+
+/* Everything observable about a file and its pool. */
+struct tu_snapshot {
+	char *text;
+	size_t len;
+};
+void tu_snapshot(struct gmem_file *f, struct tu_snapshot *s);
+void tu_snapshot_free(struct tu_snapshot *s);
+#define tu_assert_snapshot_eq(a, b) \
+	ck_assert_msg((a)->len == (b)->len && !memcmp((a)->text, (b)->text, (a)->len), \
+		      "state changed:\n--- before\n%s--- after\n%s", (a)->text, (b)->text)
+
+/* Seed from GUESTMEM_SEED or @def; printed so a failure can be replayed. */
+unsigned long tu_seed(unsigned long def);
+/* Run one suite; returns the number of failures. */
+int tu_run(Suite *s);
+
+#endif /* GUESTMEM_TEST_UTIL_H */
