@@ -37,7 +37,7 @@ enum gmem_state {
 
 /* gmem_file_create() flags */
 #define GMEM_FILE_INIT_SHARED		BIT(0)	/* pages start shared */
-#define GMEM_FILE_ZERO_ON_CONVERT	BIT(1)	/* converted pages read as zero */
+#define GMEM_FILE_ZERO_ON_CONVERT	BIT(1)	/* pages that change state read as zero */
 #define GMEM_FILE_FLAGS			(GMEM_FILE_INIT_SHARED | GMEM_FILE_ZERO_ON_CONVERT)
 
 struct gmem_file_stats {

@@ -11,15 +11,19 @@
  */
 #include "guestmem_internal.h"
 
-static const char *gmem_check_state(struct gmem_file *f)
+/* Check the state ranges touching pages [start, end). */
+static const char *gmem_check_state(struct gmem_file *f, pgoff_t start,
+				    pgoff_t end)
 {
-	MA_STATE(mas, &f->state, 0, 0);
+	pgoff_t from = start ? start - 1 : 0, next = ULONG_MAX;
+	MA_STATE(mas, &f->state, from, from);
 	unsigned long prev = ULONG_MAX;
-	pgoff_t next = 0;
 	void *entry;
 
-	mas_for_each(&mas, entry, ULONG_MAX) {
-		if (mas.index != next)
+	mas_for_each(&mas, entry, min(end, f->nr_pages - 1)) {
+		if (next != ULONG_MAX && mas.index != next)
+			return "state has a gap";
+		if (next == ULONG_MAX && mas.index > from)
 			return "state has a gap";
 		if (!xa_is_value(entry) || xa_to_value(entry) > GMEM_SHARED)
 			return "state holds an unknown value";
@@ -28,8 +32,10 @@ static const char *gmem_check_state(struct gmem_file *f)
 		prev = xa_to_value(entry);
 		next = mas.last + 1;
 	}
-	if (next != f->nr_pages)
-		return "state does not cover the file exactly";
+	if (next == ULONG_MAX || next < min(end + 1, f->nr_pages))
+		return "state does not cover the file";
+	if (mtree_load(&f->state, f->nr_pages))
+		return "state extends past the end of the file";
 	return NULL;
 }
 
@@ -63,17 +69,25 @@ static const char *gmem_check_huge(struct gmem_file *f, struct gmem_huge *hp)
 	return NULL;
 }
 
-static const char *__gmem_check_file(struct gmem_file *f)
+/*
+ * Check the part of @f around pages [start, end): a debug build's check
+ * after each operation costs what the operation touched.  Over the whole
+ * file it also checks the allocated page count.
+ */
+static const char *__gmem_check_file(struct gmem_file *f, pgoff_t start,
+				     pgoff_t end)
 {
+	bool whole = start == 0 && end == f->nr_pages;
 	unsigned long hidx, n = 0;
 	struct gmem_huge *hp;
 	const char *why;
 
 	lockdep_assert_held(&f->lock);
-	why = gmem_check_state(f);
+	why = gmem_check_state(f, start, end);
 	if (why)
 		return why;
-	xa_for_each(&f->huge, hidx, hp) {
+	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
+			  whole ? ULONG_MAX : (end - 1) >> f->order) {
 		if (hidx >= f->nr_pages >> f->order || hp->base != hidx << f->order)
 			return "huge page outside the file";
 		why = gmem_check_huge(f, hp);
@@ -81,7 +95,7 @@ static const char *__gmem_check_file(struct gmem_file *f)
 			return why;
 		n++;
 	}
-	if (n != f->nr_huge)
+	if (whole && n != f->nr_huge)
 		return "allocated huge page count is wrong";
 	if (f->spool->used_hpages < (long)f->nr_huge)
 		return "subpool does not account for the file's pages";
@@ -94,7 +108,7 @@ int gmem_check_file(struct gmem_file *f, const char **why)
 	const char *reason;
 
 	mutex_lock(&f->lock);
-	reason = __gmem_check_file(f);
+	reason = __gmem_check_file(f, 0, f->nr_pages);
 	mutex_unlock(&f->lock);
 	if (why)
 		*why = reason;
@@ -102,8 +116,9 @@ int gmem_check_file(struct gmem_file *f, const char **why)
 }
 EXPORT_SYMBOL_GPL(gmem_check_file);
 
-void gmem_debug_check(struct gmem_file *f)
+/* Debug builds: check @f after an operation on pages [start, end). */
+void gmem_debug_check(struct gmem_file *f, pgoff_t start, pgoff_t end)
 {
 	if (IS_ENABLED(CONFIG_GUESTMEM_DEBUG))
-		WARN_ON(__gmem_check_file(f));
+		WARN_ON(__gmem_check_file(f, start, end));
 }

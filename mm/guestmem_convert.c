@@ -44,6 +44,26 @@ static int gmem_check_unreferenced(struct gmem_file *f, const struct gmem_conv *
 	return 0;
 }
 
+/* Zero the allocated pages of [c->start, c->end) whose state is changing. */
+static void gmem_zero_changing(struct gmem_file *f, const struct gmem_conv *c)
+{
+	pgoff_t i = c->start, last, next;
+	struct gmem_huge *hp;
+
+	while (i < c->end) {
+		next = gmem_huge_base(f, i) + gmem_huge_pages(f);
+		if (gmem_state_at(f, i, &last) == c->to) {
+			i = last + 1;
+			continue;
+		}
+		last = min3(last + 1, next, c->end);
+		hp = xa_load(&f->huge, i >> f->order);
+		if (hp)
+			gmem_zero(hp, i, last);
+		i = last;
+	}
+}
+
 /* Split the huge page holding @index, if allocated, as @c requires. */
 static int gmem_split_end(struct gmem_file *f, pgoff_t index,
 			  const struct gmem_conv *c, struct gmem_txn *t,
@@ -94,19 +114,17 @@ int gmem_convert(struct gmem_file *f, u64 offset, u64 len, unsigned int to,
 		goto out;
 	}
 
+	if (f->flags & GMEM_FILE_ZERO_ON_CONVERT)
+		gmem_zero_changing(f, &c);
 	gmem_state_commit(&mas, &c);
 	gmem_txn_commit(f, &t);
 	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
-			  (end - 1) >> f->order) {
+			  (end - 1) >> f->order)
 		gmem_merge_uniform(f, hp);
-		if (f->flags & GMEM_FILE_ZERO_ON_CONVERT)
-			gmem_zero(hp, max(start, hp->base),
-				  min(end, hp->base + gmem_huge_pages(f)));
-	}
 out:
 	if (err == -EAGAIN && error_offset)
 		*error_offset = (u64)bad << PAGE_SHIFT;
-	gmem_debug_check(f);
+	gmem_debug_check(f, start, end);
 	mutex_unlock(&f->lock);
 	return err;
 }

@@ -150,6 +150,7 @@ free:
 
 int gmem_allocate(struct gmem_file *f, u64 offset, u64 len)
 {
+	unsigned long nr_splits = f->nr_splits;
 	pgoff_t start, end, hidx;
 	struct gmem_huge *hp, *tmp;
 	LIST_HEAD(added);
@@ -176,7 +177,9 @@ int gmem_allocate(struct gmem_file *f, u64 offset, u64 len)
 			gmem_detach(f, hp);
 		}
 	}
-	gmem_debug_check(f);
+	if (err)
+		f->nr_splits = nr_splits;
+	gmem_debug_check(f, start, end);
 	mutex_unlock(&f->lock);
 	return err;
 }
@@ -204,7 +207,7 @@ int gmem_get_folio(struct gmem_file *f, pgoff_t index, struct folio **foliop,
 		/* A folio never spans mixed state, so it maps at its own order. */
 		*max_order = folio_order(folio);
 	}
-	gmem_debug_check(f);
+	gmem_debug_check(f, index, index + 1);
 	mutex_unlock(&f->lock);
 	return err;
 }
@@ -234,7 +237,7 @@ int gmem_punch_hole(struct gmem_file *f, u64 offset, u64 len)
 			gmem_zero(hp, from, to);
 		}
 	}
-	gmem_debug_check(f);
+	gmem_debug_check(f, start, end);
 	mutex_unlock(&f->lock);
 	return 0;
 }

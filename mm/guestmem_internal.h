@@ -110,6 +110,6 @@ void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp);
 void gmem_detach(struct gmem_file *f, struct gmem_huge *hp);
 
 /* guestmem_check.c */
-void gmem_debug_check(struct gmem_file *f);
+void gmem_debug_check(struct gmem_file *f, pgoff_t start, pgoff_t end);
 
 #endif /* _MM_GUESTMEM_INTERNAL_H */
