@@ -15,8 +15,8 @@
 static const char *gmem_check_state(struct gmem_file *f, pgoff_t start,
 				    pgoff_t end)
 {
-	pgoff_t from = start ? start - 1 : 0, next = ULONG_MAX;
-	MA_STATE(mas, &f->state, from, from);
+	MA_STATE(mas, &f->state, start ? start - 1 : 0, start ? start - 1 : 0);
+	pgoff_t from = mas.index, next = ULONG_MAX;
 	unsigned long prev = ULONG_MAX;
 	void *entry;
 

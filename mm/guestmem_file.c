@@ -55,7 +55,7 @@ int gmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	if ((size >> PAGE_SHIFT) > ULONG_MAX >> 1)
 		return -ERANGE;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc_obj(*f, GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
 	f->h = h;
@@ -114,7 +114,7 @@ static int gmem_alloc_huge(struct gmem_file *f, pgoff_t hidx,
 	pgoff_t unused;
 	int err;
 
-	hp = kzalloc(sizeof(*hp), GFP_KERNEL);
+	hp = kzalloc_obj(*hp, GFP_KERNEL);
 	if (!hp)
 		return -ENOMEM;
 	err = xa_reserve(&f->huge, hidx, GFP_KERNEL);

@@ -82,8 +82,9 @@ static int gmem_txn_split(struct gmem_txn *t, struct gmem_huge *hp,
 }
 
 /*
- * Split whatever folios of @hp will hold mixed state once @c is applied.  On -EAGAIN, *error_index is the first page of the
- * folio that is still referenced (within the conversion, if any).
+ * Split whatever folios of @hp will hold mixed state once @c is applied.
+ * On -EAGAIN, *error_index is the first page of the folio that is still
+ * referenced (within the conversion, if any).
  */
 int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
 			 const struct gmem_conv *c, struct gmem_txn *t,

@@ -5,8 +5,11 @@
  * aligned to 1 GiB, registered in a small table that readers scan without
  * locking (regions only come and go with their pools).
  */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
+#include <linux/memfd.h>
 
 #include "backend.h"
 
@@ -23,18 +26,45 @@ size_t shim_region_heads_bytes(void)
 	return atomic_load(&heads_bytes);
 }
 
+static unsigned int memfd_flags(const struct shim_region *r)
+{
+	if (r->kind != SHIM_BACKEND_HUGETLB)
+		return MFD_CLOEXEC;
+	return MFD_CLOEXEC | MFD_HUGETLB |
+	       (r->order == PUD_ORDER ? MFD_HUGE_1GB : MFD_HUGE_2MB);
+}
+
+/*
+ * Reserve huge-aligned address space, then map the memfd over it.  For
+ * hugetlb the shared mapping reserves every page in the kernel's pool now,
+ * so a short pool fails here (-ENOMEM) rather than with SIGBUS later.
+ */
 static int map_region(struct shim_region *r)
 {
-	size_t huge = PAGE_SIZE << r->order;
+	size_t huge = PAGE_SIZE << r->order, len = r->nr_huge * huge;
 	int prot = r->kind == SHIM_BACKEND_RESERVE ? PROT_NONE :
 						     PROT_READ | PROT_WRITE;
 
-	r->map_len = r->nr_huge * huge + huge;
+	r->fd = -1;
+	r->map_len = len + huge;
 	r->map = mmap(NULL, r->map_len, prot,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->map == MAP_FAILED)
 		return -ENOMEM;
 	r->addr = (char *)ALIGN((uintptr_t)r->map, huge);
+	if (r->kind == SHIM_BACKEND_RESERVE)
+		return 0;
+
+	r->fd = memfd_create("guestmem-pool", memfd_flags(r));
+	if (r->fd < 0 || ftruncate(r->fd, len) ||
+	    mmap(r->addr, len, prot, MAP_SHARED | MAP_FIXED, r->fd, 0) == MAP_FAILED) {
+		int err = errno == EINVAL || errno == ENOSPC ? -ENOMEM : -errno;
+
+		if (r->fd >= 0)
+			close(r->fd);
+		munmap(r->map, r->map_len);
+		return err;
+	}
 	return 0;
 }
 
@@ -64,6 +94,8 @@ int shim_region_create(enum shim_backend kind, unsigned int order,
 	if (slot == MAX_REGIONS) {
 		pthread_mutex_unlock(&regions_lock);
 		munmap(r->map, r->map_len);
+		if (r->fd >= 0)
+			close(r->fd);
 		err = -ENOSPC;
 		goto fail;
 	}
@@ -100,6 +132,8 @@ void shim_region_destroy(struct shim_region *r)
 	pthread_mutex_unlock(&regions_lock);
 	atomic_fetch_sub(&heads_bytes, r->nr_huge * sizeof(*r->heads));
 	munmap(r->map, r->map_len);
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r->heads);
 	free(r);
 }

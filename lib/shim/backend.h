@@ -2,7 +2,9 @@
 /*
  * Userspace shim: the memory behind a hugetlb pool.  A region is a range of
  * huge-page-aligned memory with its own pfn range and one descriptor per
- * huge page.
+ * huge page.  Real memory lives in a memfd (hugetlbfs or shmem), so a page
+ * can be mapped a second time elsewhere, e.g. into a file's host mapping,
+ * at fd offset (pfn - base_pfn) << PAGE_SHIFT.
  */
 #ifndef GUESTMEM_SHIM_BACKEND_H
 #define GUESTMEM_SHIM_BACKEND_H
@@ -10,8 +12,9 @@
 #include "folio.h"
 
 enum shim_backend {
-	SHIM_BACKEND_MEMORY,	/* ordinary anonymous memory, huge-aligned */
+	SHIM_BACKEND_MEMORY,	/* ordinary memory: a shmem memfd */
 	SHIM_BACKEND_RESERVE,	/* address space only, never touched */
+	SHIM_BACKEND_HUGETLB,	/* hugetlb memfd: the kernel's huge pages */
 };
 
 struct shim_region {
@@ -22,6 +25,7 @@ struct shim_region {
 	char *addr;			/* huge-aligned start */
 	void *map;			/* what to munmap */
 	size_t map_len;
+	int fd;				/* memfd, -1 for SHIM_BACKEND_RESERVE */
 	struct folio *heads;		/* one descriptor per huge page */
 };
 

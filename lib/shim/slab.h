@@ -16,6 +16,7 @@ void shim_kfree(const void *p);
 
 #define kmalloc(size, gfp)	shim_kmalloc((size), (gfp), __func__)
 #define kzalloc(size, gfp)	shim_kmalloc((size), (gfp) | __GFP_ZERO, __func__)
+#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), (gfp))
 #define kcalloc(n, size, gfp)	shim_kcalloc((n), (size), (gfp), __func__)
 #define kvcalloc(n, size, gfp)	shim_kcalloc((n), (size), (gfp), __func__)
 #define kfree(p)		shim_kfree(p)

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libguestmem: guest memory files.  Each wraps one mm/ file and keeps one
+ * contiguous host mapping of it: address space reserved at creation, into
+ * which every allocated huge page is mapped from the pool's memfd at its
+ * own offset, and out of which punched huge pages are unmapped again.
+ * Pins are folio references, exactly what the kernel's GUP would take, so
+ * a pinned page blocks its conversion to private.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "libguestmem.h"
+
+#define PIN_MAGIC	0x67756573746d656dULL	/* "guestmem" */
+
+BUILD_BUG_ON(GUESTMEM_FILE_INIT_SHARED != GMEM_FILE_INIT_SHARED);
+BUILD_BUG_ON(GUESTMEM_FILE_ZERO_ON_CONVERT != GMEM_FILE_ZERO_ON_CONVERT);
+BUILD_BUG_ON(GUESTMEM_SHARED != GMEM_SHARED || GUESTMEM_PRIVATE != GMEM_PRIVATE);
+
+static size_t huge_size(struct guestmem_file *file)
+{
+	return huge_page_size(file->pool->h);
+}
+
+static u64 pin_cookie(const struct guestmem_page *page)
+{
+	return PIN_MAGIC ^ (uintptr_t)page->_folio ^ page->offset;
+}
+
+/* Map huge page @hidx of the file, whose memory starts at @pfn. */
+static int map_huge(struct guestmem_file *file, unsigned long hidx, unsigned long pfn)
+{
+	struct shim_region *r = file->pool->h->region;
+	size_t huge = huge_size(file);
+
+	if (file->mapped[hidx] == pfn || r->fd < 0)
+		return 0;
+	if (mmap(file->hva + hidx * huge, huge, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, r->fd,
+		 (off_t)(pfn - r->base_pfn) << PAGE_SHIFT) == MAP_FAILED)
+		return gm_error(-errno, "mapping huge page %lu failed", hidx);
+	file->mapped[hidx] = pfn;
+	return 0;
+}
+
+static void unmap_huge(struct guestmem_file *file, unsigned long hidx)
+{
+	size_t huge = huge_size(file);
+
+	if (!file->mapped[hidx])
+		return;
+	mmap(file->hva + hidx * huge, huge, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	file->mapped[hidx] = 0;
+}
+
+/* Take a reference on the folio holding @index; returns the page's pfn. */
+static int get_page(struct guestmem_file *file, pgoff_t index,
+		    struct folio **foliop, int *order, unsigned long *pfn)
+{
+	int err = gmem_get_folio(file->gf, index, foliop, order);
+
+	if (err)
+		return gm_error(err, "cannot allocate a huge page at offset %#llx",
+				(unsigned long long)index << PAGE_SHIFT);
+	*pfn = folio_pfn(*foliop) + (index & (folio_nr_pages(*foliop) - 1));
+	return 0;
+}
+
+/* Map every huge page holding [start, end) (all allocated). */
+static int map_range(struct guestmem_file *file, pgoff_t start, pgoff_t end)
+{
+	unsigned int order = huge_page_order(file->pool->h);
+	unsigned long hidx;
+	struct folio *folio;
+	unsigned long pfn;
+	int err, o;
+
+	for (hidx = start >> order; hidx <= (end - 1) >> order; hidx++) {
+		err = get_page(file, hidx << order, &folio, &o, &pfn);
+		if (err)
+			return err;
+		folio_put(folio);
+		err = map_huge(file, hidx, pfn);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
+			 struct guestmem_file **filep)
+{
+	struct guestmem_file *file;
+	size_t huge;
+	int err;
+
+	gm_clear_error();
+	if (!pool || !filep)
+		return gm_error(-EINVAL, "NULL argument");
+	huge = huge_page_size(pool->h);
+	if (flags & ~(GUESTMEM_FILE_INIT_SHARED | GUESTMEM_FILE_ZERO_ON_CONVERT))
+		return gm_error(-EINVAL, "unknown file flags %#llx", (unsigned long long)flags);
+	if (!size || size % huge)
+		return gm_error(-EINVAL, "size %#llx is not a multiple of the page size %#zx",
+				(unsigned long long)size, huge);
+	file = calloc(1, sizeof(*file));
+	if (!file)
+		return gm_error(-ENOMEM, "out of memory");
+	file->pool = pool;
+	file->size = size;
+	file->mapped = calloc(size / huge, sizeof(*file->mapped));
+	file->map_len = size + huge;
+	file->map = mmap(NULL, file->map_len, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!file->mapped || file->map == MAP_FAILED) {
+		err = gm_error(-ENOMEM, "no address space for %#llx bytes",
+			       (unsigned long long)size);
+		goto fail;
+	}
+	file->hva = (char *)ALIGN((uintptr_t)file->map, huge);
+
+	err = gmem_file_create(pool->h, size, flags, pool->node, &file->gf);
+	if (err) {
+		struct guestmem_pool_stats st;
+
+		guestmem_pool_stats(pool, &st);
+		err = gm_error(err, "pool cannot reserve %llu pages for the file: %llu free",
+			       (unsigned long long)(size / huge),
+			       (unsigned long long)st.free);
+		goto fail;
+	}
+	pthread_mutex_init(&file->lock, NULL);
+	pthread_mutex_lock(&pool->lock);
+	list_add_tail(&file->node, &pool->files);
+	pool->nr_files++;
+	pthread_mutex_unlock(&pool->lock);
+	*filep = file;
+	return 0;
+fail:
+	if (file->map && file->map != MAP_FAILED)
+		munmap(file->map, file->map_len);
+	free(file->mapped);
+	free(file);
+	return err;
+}
+
+int guestmem_file_destroy(struct guestmem_file *file)
+{
+	struct guestmem_pool *pool;
+	struct gmem_file_stats st;
+
+	gm_clear_error();
+	if (!file)
+		return gm_error(-EINVAL, "NULL file");
+	pool = file->pool;
+	pthread_mutex_lock(&file->lock);
+	if (file->nr_pins) {
+		pthread_mutex_unlock(&file->lock);
+		return gm_error(-EBUSY, "%lu pages are still pinned", file->nr_pins);
+	}
+	pthread_mutex_unlock(&file->lock);
+
+	pthread_mutex_lock(&pool->lock);
+	gmem_file_stats(file->gf, &st);
+	pool->splits += st.splits;
+	pool->merges += st.merges;
+	list_del(&file->node);
+	pool->nr_files--;
+	pthread_mutex_unlock(&pool->lock);
+
+	gmem_file_release(file->gf);
+	munmap(file->map, file->map_len);
+	pthread_mutex_destroy(&file->lock);
+	free(file->mapped);
+	free(file);
+	return 0;
+}
+
+void *guestmem_file_hva(struct guestmem_file *file)
+{
+	return file ? file->hva : NULL;
+}
+
+int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
+{
+	struct gmem_file_stats fs;
+
+	gm_clear_error();
+	if (!file || !st)
+		return gm_error(-EINVAL, "NULL argument");
+	gmem_file_stats(file->gf, &fs);
+	st->size = fs.size;
+	st->allocated = fs.allocated;
+	st->shared_bytes = fs.shared;
+	st->private_bytes = fs.private;
+	st->huge_mappable = fs.huge_mappable;
+	st->split_pages = fs.split_pages;
+	return 0;
+}
+
+static int range_error(int err, u64 offset, u64 len)
+{
+	if (err == -EINVAL)
+		return gm_error(err, "offset %#llx length %#llx: not 4K aligned or empty",
+				(unsigned long long)offset, (unsigned long long)len);
+	if (err == -ERANGE)
+		return gm_error(err, "offset %#llx length %#llx: past the end of the file",
+				(unsigned long long)offset, (unsigned long long)len);
+	return gm_error(err, "out of memory");
+}
+
+int guestmem_allocate(struct guestmem_file *file, u64 offset, u64 len)
+{
+	int err;
+
+	gm_clear_error();
+	if (!file)
+		return gm_error(-EINVAL, "NULL file");
+	pthread_mutex_lock(&file->lock);
+	err = gmem_allocate(file->gf, offset, len);
+	if (err)
+		err = err == -ENOMEM ? gm_error(err, "no huge page left for offset %#llx",
+						(unsigned long long)offset) :
+				       range_error(err, offset, len);
+	else
+		err = map_range(file, offset >> PAGE_SHIFT, (offset + len) >> PAGE_SHIFT);
+	pthread_mutex_unlock(&file->lock);
+	return err;
+}
+
+int guestmem_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
+{
+	unsigned long hidx;
+	size_t huge;
+	int err;
+
+	gm_clear_error();
+	if (!file)
+		return gm_error(-EINVAL, "NULL file");
+	huge = huge_size(file);
+	pthread_mutex_lock(&file->lock);
+	err = gmem_punch_hole(file->gf, offset, len);
+	if (err) {
+		err = range_error(err, offset, len);
+	} else {
+		/* Whole huge pages inside the hole left the file. */
+		for (hidx = (offset + huge - 1) / huge; (hidx + 1) * huge <= offset + len; hidx++)
+			unmap_huge(file, hidx);
+	}
+	pthread_mutex_unlock(&file->lock);
+	return err;
+}
+
+int guestmem_convert(struct guestmem_file *file, u64 offset, u64 len,
+		     unsigned int to, u64 *error_offset)
+{
+	u64 bad = 0;
+	int err;
+
+	gm_clear_error();
+	if (!file)
+		return gm_error(-EINVAL, "NULL file");
+	err = gmem_convert(file->gf, offset, len, to, &bad);
+	if (!err)
+		return 0;
+	if (err == -EAGAIN) {
+		if (error_offset)
+			*error_offset = bad;
+		return gm_error(err, "page at offset %#llx is in use (pinned)",
+				(unsigned long long)bad);
+	}
+	if (err == -EINVAL && to != GUESTMEM_SHARED && to != GUESTMEM_PRIVATE)
+		return gm_error(err, "unknown state %u", to);
+	return err == -ENOMEM ? gm_error(err, "no memory for page metadata") :
+				range_error(err, offset, len);
+}
+
+int guestmem_state(struct guestmem_file *file, u64 offset, unsigned int *state,
+		   u64 *run_len)
+{
+	enum gmem_state s;
+	int err;
+
+	gm_clear_error();
+	if (!file || !state)
+		return gm_error(-EINVAL, "NULL argument");
+	err = gmem_get_state(file->gf, offset, &s, run_len);
+	if (err)
+		return range_error(err, offset, PAGE_SIZE);
+	*state = s;
+	return 0;
+}
+
+int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page)
+{
+	struct folio *folio;
+	unsigned long pfn;
+	enum gmem_state s;
+	int err, order;
+
+	gm_clear_error();
+	if (!file || !page)
+		return gm_error(-EINVAL, "NULL argument");
+	err = gmem_get_state(file->gf, offset, &s, NULL);
+	if (err)
+		return range_error(err, offset, PAGE_SIZE);
+	if (s != GMEM_SHARED)
+		return gm_error(-EPERM, "page at offset %#llx is private",
+				(unsigned long long)offset);
+
+	pthread_mutex_lock(&file->lock);
+	err = get_page(file, offset >> PAGE_SHIFT, &folio, &order, &pfn);
+	if (!err) {
+		unsigned int horder = huge_page_order(file->pool->h);
+
+		err = map_huge(file, offset >> (PAGE_SHIFT + horder),
+			       pfn & ~((1UL << horder) - 1));
+		/* Converted to private meanwhile?  Now pinned, it cannot change again. */
+		if (!err && (gmem_get_state(file->gf, offset, &s, NULL) || s != GMEM_SHARED))
+			err = gm_error(-EPERM, "page at offset %#llx is private",
+				       (unsigned long long)offset);
+		if (err)
+			folio_put(folio);
+	}
+	if (!err) {
+		page->addr = file->hva + offset;
+		page->offset = offset;
+		page->max_order = order;
+		page->state = GUESTMEM_SHARED;
+		page->_folio = folio;
+		page->_cookie = pin_cookie(page);
+		file->nr_pins++;
+	}
+	pthread_mutex_unlock(&file->lock);
+	return err;
+}
+
+int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
+{
+	gm_clear_error();
+	if (!file || !page)
+		return gm_error(-EINVAL, "NULL argument");
+	pthread_mutex_lock(&file->lock);
+	if (!page->_folio || page->_cookie != pin_cookie(page)) {
+		pthread_mutex_unlock(&file->lock);
+		return gm_error(-EINVAL, "page is not pinned (double unpin?)");
+	}
+	folio_put(page->_folio);
+	page->_folio = NULL;
+	page->_cookie = 0;
+	file->nr_pins--;
+	pthread_mutex_unlock(&file->lock);
+	return 0;
+}

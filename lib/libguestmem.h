@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libguestmem internals: the public objects wrapping mm/'s files and the
+ * shim's hugetlb pools.  Compiled over the shim, like mm/.
+ */
+#ifndef GUESTMEM_LIB_H
+#define GUESTMEM_LIB_H
+
+#include <guestmem.h>
+
+#include "guestmem_kernel.h"
+#include <linux/guestmem.h>
+
+struct guestmem_pool {
+	struct hstate *h;
+	enum guestmem_backend backend;
+	int node;
+	pthread_mutex_t lock;		/* files list and counters */
+	struct list_head files;
+	unsigned long nr_files;
+	u64 splits, merges;		/* of files already destroyed */
+};
+
+struct guestmem_file {
+	struct guestmem_pool *pool;
+	struct gmem_file *gf;
+	struct list_head node;		/* on pool->files */
+	pthread_mutex_t lock;		/* host mapping and pins */
+	u64 size;
+	char *hva;			/* huge-aligned host mapping of the file */
+	void *map;			/* what to munmap */
+	size_t map_len;
+	unsigned long *mapped;		/* per huge page: pfn mapped at hva, 0 = none */
+	unsigned long nr_pins;
+};
+
+/* error.c */
+int gm_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gm_clear_error(void);
+
+/* pool.c */
+int gm_pool_backend_fd(struct guestmem_pool *pool);
+
+#endif /* GUESTMEM_LIB_H */

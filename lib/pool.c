@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libguestmem: pools.  A pool is one shim hstate over memory from one
+ * backend: the kernel's hugetlb pages (a hugetlb memfd whose shared mapping
+ * reserves every page at creation), ordinary memory when the caller allows
+ * the fallback, or bare address space for simulations.  NUMA placement is
+ * set with libnuma before the pages are faulted and verified afterwards;
+ * prefaulting runs on several threads, each populating its own slice.
+ */
+#define _GNU_SOURCE
+#include <numa.h>
+#include <numaif.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "libguestmem.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static const char *size_name(u64 page_size)
+{
+	return page_size == GUESTMEM_PAGE_1G ? "1G" : "2M";
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Huge pages of @page_size the kernel can still hand out (free minus reserved). */
+static long hugetlb_available(u64 page_size, long *nr_total)
+{
+	char path[128];
+	long free, resv;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/",
+		 (unsigned long long)(page_size >> 10));
+	strcat(path, "nr_hugepages");
+	*nr_total = read_long(path);
+	strcpy(strrchr(path, '/') + 1, "free_hugepages");
+	free = read_long(path);
+	strcpy(strrchr(path, '/') + 1, "resv_hugepages");
+	resv = read_long(path);
+	if (free < 0 || resv < 0 || *nr_total < 0)
+		return -1;
+	return free - resv;
+}
+
+static int check_opts(const struct guestmem_pool_opts *o)
+{
+	if (o->page_size != GUESTMEM_PAGE_2M && o->page_size != GUESTMEM_PAGE_1G)
+		return gm_error(-EINVAL, "page_size %llu: must be 2M or 1G",
+				(unsigned long long)o->page_size);
+	if (!o->nr_pages || o->nr_pages > (UINT64_C(1) << 40) / (o->page_size >> 21))
+		return gm_error(-EINVAL, "nr_pages %llu out of range",
+				(unsigned long long)o->nr_pages);
+	if (o->flags & ~(GUESTMEM_POOL_PREFAULT | GUESTMEM_POOL_FALLBACK |
+			 GUESTMEM_POOL_SIMULATE))
+		return gm_error(-EINVAL, "unknown pool flags %#llx",
+				(unsigned long long)o->flags);
+	if (o->node < -1 ||
+	    (o->node >= 0 && (numa_available() < 0 || o->node > numa_max_node())))
+		return gm_error(-EINVAL, "NUMA node %d does not exist", o->node);
+	return 0;
+}
+
+/* Pick the backend; fail with the fix when hugetlb pages are short. */
+static int choose_backend(const struct guestmem_pool_opts *o,
+			  enum shim_backend *kind)
+{
+	long total, avail;
+
+	if (o->flags & GUESTMEM_POOL_SIMULATE) {
+		*kind = SHIM_BACKEND_RESERVE;
+		return 0;
+	}
+	avail = hugetlb_available(o->page_size, &total);
+	if (avail >= (long)o->nr_pages) {
+		*kind = SHIM_BACKEND_HUGETLB;
+		return 0;
+	}
+	if (o->flags & GUESTMEM_POOL_FALLBACK) {
+		*kind = SHIM_BACKEND_MEMORY;
+		return 0;
+	}
+	if (avail < 0)
+		return gm_error(-ENOMEM, "this kernel offers no %s huge pages",
+				size_name(o->page_size));
+	return gm_error(-ENOMEM,
+			"need %llu free %s pages, %ld free: echo %llu > /sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages",
+			(unsigned long long)o->nr_pages, size_name(o->page_size), avail,
+			(unsigned long long)(total + o->nr_pages - avail),
+			(unsigned long long)(o->page_size >> 10));
+}
+
+struct prefault_slice {
+	char *addr;
+	size_t len;
+	int err;
+};
+
+static void *prefault_thread(void *arg)
+{
+	struct prefault_slice *s = arg;
+
+	if (madvise(s->addr, s->len, MADV_POPULATE_WRITE))
+		s->err = -errno;
+	return NULL;
+}
+
+/* Fault every page of the pool in, @threads slices in parallel. */
+static int prefault(struct shim_region *r, unsigned int threads)
+{
+	size_t huge = PAGE_SIZE << r->order, per;
+	struct prefault_slice *s;
+	pthread_t *tid;
+	unsigned int i, n;
+	int err = 0;
+
+	if (!threads)
+		threads = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	n = min_t(unsigned long, max(threads, 1u), r->nr_huge);
+	per = ((r->nr_huge + n - 1) / n) * huge;
+	s = calloc(n, sizeof(*s));
+	tid = calloc(n, sizeof(*tid));
+	if (!s || !tid) {
+		free(s);
+		free(tid);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		s[i].addr = r->addr + i * per;
+		s[i].len = min(per, r->nr_huge * huge - i * per);
+		if (pthread_create(&tid[i], NULL, prefault_thread, &s[i]))
+			prefault_thread(&s[i]), tid[i] = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (tid[i])
+			pthread_join(tid[i], NULL);
+		if (s[i].err && !err)
+			err = s[i].err;
+	}
+	free(s);
+	free(tid);
+	return err;
+}
+
+/* Every prefaulted huge page must sit on @node. */
+static int verify_node(struct shim_region *r, int node)
+{
+	size_t huge = PAGE_SIZE << r->order;
+	unsigned long i;
+
+	for (i = 0; i < r->nr_huge; i++) {
+		void *page = r->addr + i * huge;
+		int status = -1;
+
+		if (numa_move_pages(0, 1, &page, NULL, &status, 0) || status != node)
+			return gm_error(-EIO, "huge page %lu is on node %d, not %d",
+					i, status, node);
+	}
+	return 0;
+}
+
+static int place_and_prefault(struct guestmem_pool *pool,
+			      const struct guestmem_pool_opts *o)
+{
+	struct shim_region *r = pool->h->region;
+	size_t len = r->nr_huge * (PAGE_SIZE << r->order);
+	int err;
+
+	if (r->kind == SHIM_BACKEND_RESERVE)
+		return 0;
+	if (o->node >= 0) {
+		struct bitmask *mask = numa_allocate_nodemask();
+
+		numa_bitmask_setbit(mask, o->node);
+		err = mbind(r->addr, len, MPOL_BIND, mask->maskp, mask->size + 1, 0);
+		numa_free_nodemask(mask);
+		if (err)
+			return gm_error(-errno, "mbind to node %d failed", o->node);
+	}
+	if (!(o->flags & GUESTMEM_POOL_PREFAULT))
+		return 0;
+	err = prefault(r, o->threads);
+	if (err)
+		return gm_error(err, "prefaulting %llu %s pages failed",
+				(unsigned long long)o->nr_pages, size_name(o->page_size));
+	return o->node >= 0 ? verify_node(r, o->node) : 0;
+}
+
+int guestmem_pool_create(const struct guestmem_pool_opts *opts,
+			 struct guestmem_pool **poolp)
+{
+	struct guestmem_pool *pool;
+	enum shim_backend kind = SHIM_BACKEND_HUGETLB;
+	int err;
+
+	gm_clear_error();
+	if (!opts || !poolp)
+		return gm_error(-EINVAL, "NULL argument");
+	err = check_opts(opts) ?: choose_backend(opts, &kind);
+	if (err)
+		return err;
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return gm_error(-ENOMEM, "out of memory");
+
+	err = shim_hstate_create(opts->page_size == GUESTMEM_PAGE_1G ? PUD_ORDER : PMD_ORDER,
+				 opts->nr_pages, kind, &pool->h);
+	if (err == -ENOMEM && kind == SHIM_BACKEND_HUGETLB &&
+	    (opts->flags & GUESTMEM_POOL_FALLBACK)) {
+		kind = SHIM_BACKEND_MEMORY;
+		err = shim_hstate_create(opts->page_size == GUESTMEM_PAGE_1G ?
+					 PUD_ORDER : PMD_ORDER,
+					 opts->nr_pages, kind, &pool->h);
+	}
+	if (err) {
+		free(pool);
+		return gm_error(err, "cannot reserve %llu %s pages (%s)",
+				(unsigned long long)opts->nr_pages,
+				size_name(opts->page_size), strerror(-err));
+	}
+	pool->backend = kind == SHIM_BACKEND_HUGETLB ? GUESTMEM_BACKEND_HUGETLB :
+			kind == SHIM_BACKEND_MEMORY ? GUESTMEM_BACKEND_FALLBACK :
+						      GUESTMEM_BACKEND_SIMULATED;
+	pool->node = opts->node;
+	pthread_mutex_init(&pool->lock, NULL);
+	INIT_LIST_HEAD(&pool->files);
+
+	err = place_and_prefault(pool, opts);
+	if (err) {
+		shim_hstate_destroy(pool->h);
+		free(pool);
+		return err;
+	}
+	*poolp = pool;
+	return 0;
+}
+
+int guestmem_pool_destroy(struct guestmem_pool *pool)
+{
+	int err;
+
+	gm_clear_error();
+	if (!pool)
+		return gm_error(-EINVAL, "NULL pool");
+	pthread_mutex_lock(&pool->lock);
+	if (pool->nr_files) {
+		pthread_mutex_unlock(&pool->lock);
+		return gm_error(-EBUSY, "pool still has %lu files", pool->nr_files);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	gmem_flush_deferred();
+	err = shim_hstate_destroy(pool->h);
+	if (err)
+		return gm_error(err, "pool pages are still in use");
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+	return 0;
+}
+
+int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st)
+{
+	struct shim_hstate_counters c;
+	struct guestmem_file *file;
+	u64 allocated = 0;
+
+	gm_clear_error();
+	if (!pool || !st)
+		return gm_error(-EINVAL, "NULL argument");
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&pool->lock);
+	st->splits = pool->splits;
+	st->merges = pool->merges;
+	list_for_each_entry(file, &pool->files, node) {
+		struct gmem_file_stats fs;
+
+		gmem_file_stats(file->gf, &fs);
+		allocated += fs.allocated;
+		st->splits += fs.splits;
+		st->merges += fs.merges;
+	}
+	shim_hstate_counters(pool->h, &c);
+	pthread_mutex_unlock(&pool->lock);
+
+	st->page_size = huge_page_size(pool->h);
+	st->total = c.total;
+	st->free = c.free - c.resv;
+	st->reserved = c.resv;
+	st->in_use = c.in_use;
+	st->pending = c.in_use - allocated / st->page_size;
+	st->backend = pool->backend;
+	st->node = pool->node;
+	return 0;
+}
+
+int gm_pool_backend_fd(struct guestmem_pool *pool)
+{
+	return pool->h->region->fd;
+}
