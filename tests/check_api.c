@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The public API's contract: every function, every documented error, the
+ * pool-too-small message, real 2M and 1G hugetlb pages (reserved here when
+ * root, skipped with the reason otherwise) with the kernel's free_hugepages
+ * back to its starting value, NUMA placement, and threads converting,
+ * pinning and punching one file at once.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <numa.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <guestmem.h>
+
+#define SZ_4K	UINT64_C(4096)
+#define SZ_2M	GUESTMEM_PAGE_2M
+#define SZ_1G	GUESTMEM_PAGE_1G
+
+static struct guestmem_pool *pool_of(uint64_t page_size, uint64_t nr, uint64_t flags)
+{
+	struct guestmem_pool_opts o = {
+		.page_size = page_size, .nr_pages = nr, .node = -1, .flags = flags,
+	};
+	struct guestmem_pool *pool = NULL;
+	int err = guestmem_pool_create(&o, &pool);
+
+	ck_assert_msg(!err, "pool_create: %d: %s", err, guestmem_last_error());
+	return pool;
+}
+
+/*
+ * Ordinary memory, the same on every machine: a pool without the hugetlb
+ * pages it would need falls back when allowed to.  Force it by asking for
+ * the fallback only when hugetlb pages are short, which the caller cannot
+ * control, so accept either backend for the contract tests.
+ */
+static struct guestmem_pool *fallback_pool(uint64_t nr)
+{
+	return pool_of(SZ_2M, nr, GUESTMEM_POOL_FALLBACK);
+}
+
+static void assert_pool_whole(struct guestmem_pool *pool)
+{
+	struct guestmem_pool_stats st;
+
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_uint_eq(st.free, st.total);
+	ck_assert_uint_eq(st.reserved, 0);
+	ck_assert_uint_eq(st.in_use, 0);
+	ck_assert_uint_eq(st.pending, 0);
+}
+
+START_TEST(test_pool_create_errors)
+{
+	struct guestmem_pool_opts o = { .page_size = SZ_2M, .nr_pages = 1, .node = -1 };
+	struct guestmem_pool *pool = NULL;
+
+	o.page_size = SZ_4K;
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), -EINVAL);
+	ck_assert(strstr(guestmem_last_error(), "page_size"));
+	o.page_size = SZ_2M;
+	o.nr_pages = 0;
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), -EINVAL);
+	o.nr_pages = 1;
+	o.flags = 1 << 7;
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), -EINVAL);
+	o.flags = 0;
+	o.node = 4096;
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), -EINVAL);
+	o.node = -2;
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), -EINVAL);
+	ck_assert_int_eq(guestmem_pool_create(NULL, &pool), -EINVAL);
+	ck_assert_ptr_null(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_pool_too_small_says_how_to_fix)
+{
+	struct guestmem_pool_opts o = { .page_size = SZ_2M, .nr_pages = 1 << 14, .node = -1 };
+	struct guestmem_pool *pool = NULL;
+	const char *msg;
+
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), -ENOMEM);
+	ck_assert_ptr_null(pool);
+	msg = guestmem_last_error();
+	printf("pool too small: %s\n", msg);
+	ck_assert_msg(strstr(msg, "need 16384 free 2M pages") || strstr(msg, "offers no"),
+		      "message: %s", msg);
+	if (!strstr(msg, "offers no"))
+		ck_assert_msg(strstr(msg, "echo ") &&
+			      strstr(msg, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"),
+			      "message: %s", msg);
+}
+END_TEST
+
+START_TEST(test_backends_reported)
+{
+	struct guestmem_pool_stats st;
+	struct guestmem_pool *pool = fallback_pool(4);
+
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_uint_eq(st.page_size, SZ_2M);
+	ck_assert_uint_eq(st.total, 4);
+	ck_assert_int_eq(st.node, -1);
+	ck_assert_uint_ne(st.backend, GUESTMEM_BACKEND_SIMULATED);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+
+	pool = pool_of(SZ_1G, 1024, GUESTMEM_POOL_SIMULATE);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_uint_eq(st.backend, GUESTMEM_BACKEND_SIMULATED);
+	ck_assert_uint_eq(st.total, 1024);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+START_TEST(test_file_lifecycle_and_errors)
+{
+	struct guestmem_pool *pool = fallback_pool(4);
+	struct guestmem_file *f = NULL, *g = NULL;
+	struct guestmem_pool_stats st;
+
+	ck_assert_int_eq(guestmem_file_create(pool, 0, 0, &f), -EINVAL);
+	ck_assert_int_eq(guestmem_file_create(pool, SZ_2M + SZ_4K, 0, &f), -EINVAL);
+	ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, 1 << 5, &f), -EINVAL);
+	ck_assert_int_eq(guestmem_file_create(pool, 5 * SZ_2M, 0, &f), -ENOMEM);
+	ck_assert(strstr(guestmem_last_error(), "cannot reserve"));
+	ck_assert_ptr_null(f);
+
+	ck_assert_int_eq(guestmem_file_create(pool, 3 * SZ_2M, 0, &f), 0);
+	ck_assert_ptr_nonnull(guestmem_file_hva(f));
+	ck_assert_uint_eq((uintptr_t)guestmem_file_hva(f) % SZ_2M, 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_uint_eq(st.reserved, 3);
+	ck_assert_uint_eq(st.free, 1);
+	ck_assert_int_eq(guestmem_file_create(pool, 2 * SZ_2M, 0, &g), -ENOMEM);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), -EBUSY);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	ck_assert_int_eq(guestmem_file_destroy(NULL), -EINVAL);
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+START_TEST(test_hva_is_the_memory)
+{
+	struct guestmem_pool *pool = fallback_pool(2);
+	struct guestmem_file *f;
+	struct guestmem_page pg;
+	unsigned char *hva;
+
+	ck_assert_int_eq(guestmem_file_create(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED, &f), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 2 * SZ_2M), 0);
+	hva = guestmem_file_hva(f);
+	hva[SZ_2M + 3 * SZ_4K + 9] = 0xab;
+	ck_assert_int_eq(guestmem_pin(f, SZ_2M + 3 * SZ_4K, &pg), 0);
+	ck_assert_ptr_eq(pg.addr, hva + SZ_2M + 3 * SZ_4K);
+	ck_assert_uint_eq(((unsigned char *)pg.addr)[9], 0xab);
+	ck_assert_uint_eq(pg.max_order, 9);
+	ck_assert_uint_eq(pg.state, GUESTMEM_SHARED);
+	ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
+	/* A conversion splits in place: the data stays at the same address. */
+	ck_assert_int_eq(guestmem_convert(f, SZ_2M, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
+	ck_assert_uint_eq(hva[SZ_2M + 3 * SZ_4K + 9], 0xab);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+START_TEST(test_convert_state_pin_contract)
+{
+	struct guestmem_pool *pool = fallback_pool(2);
+	struct guestmem_page pg, priv;
+	struct guestmem_file_stats fs;
+	struct guestmem_file *f;
+	uint64_t bad = 0, run;
+	unsigned int state;
+
+	ck_assert_int_eq(guestmem_file_create(pool, 2 * SZ_2M, 0, &f), 0);
+	ck_assert_int_eq(guestmem_state(f, 0, &state, &run), 0);
+	ck_assert_uint_eq(state, GUESTMEM_PRIVATE);
+	ck_assert_uint_eq(run, 2 * SZ_2M);
+	ck_assert_int_eq(guestmem_state(f, 2 * SZ_2M, &state, &run), -ERANGE);
+	ck_assert_int_eq(guestmem_state(f, 7, &state, &run), -EINVAL);
+
+	ck_assert_int_eq(guestmem_convert(f, 8 * SZ_4K, 8 * SZ_4K, GUESTMEM_SHARED, &bad), 0);
+	ck_assert_int_eq(guestmem_state(f, 8 * SZ_4K, &state, &run), 0);
+	ck_assert_uint_eq(state, GUESTMEM_SHARED);
+	ck_assert_uint_eq(run, 8 * SZ_4K);
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, 5, &bad), -EINVAL);
+	ck_assert_int_eq(guestmem_convert(f, 1, SZ_4K, GUESTMEM_SHARED, &bad), -EINVAL);
+	ck_assert_int_eq(guestmem_convert(f, 0, 3 * SZ_2M, GUESTMEM_SHARED, &bad), -ERANGE);
+	ck_assert_int_eq(guestmem_convert(f, SZ_4K, UINT64_MAX & ~(SZ_4K - 1),
+					  GUESTMEM_SHARED, &bad), -ERANGE);
+
+	/* Pins: shared pages only; a pinned page refuses to become private. */
+	ck_assert_int_eq(guestmem_pin(f, 0, &priv), -EPERM);
+	ck_assert(strstr(guestmem_last_error(), "private"));
+	ck_assert_int_eq(guestmem_pin(f, 10 * SZ_4K + 1, &pg), -EINVAL);
+	ck_assert_int_eq(guestmem_pin(f, 2 * SZ_2M, &pg), -ERANGE);
+	ck_assert_int_eq(guestmem_pin(f, 11 * SZ_4K, &pg), 0);
+	ck_assert_uint_eq(pg.max_order, 0);
+	ck_assert_int_eq(guestmem_convert(f, 0, 2 * SZ_2M, GUESTMEM_PRIVATE, &bad), -EAGAIN);
+	ck_assert_uint_eq(bad, 8 * SZ_4K + 0 * SZ_4K + 3 * SZ_4K);
+	ck_assert(strstr(guestmem_last_error(), "0xb000"));
+	ck_assert_int_eq(guestmem_state(f, 8 * SZ_4K, &state, &run), 0);
+	ck_assert_uint_eq(state, GUESTMEM_SHARED);
+	ck_assert_int_eq(guestmem_file_destroy(f), -EBUSY);
+	ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
+	ck_assert_int_eq(guestmem_unpin(f, &pg), -EINVAL);
+	ck_assert(strstr(guestmem_last_error(), "not pinned"));
+	ck_assert_int_eq(guestmem_convert(f, 0, 2 * SZ_2M, GUESTMEM_PRIVATE, &bad), 0);
+
+	ck_assert_int_eq(guestmem_file_stats(f, &fs), 0);
+	ck_assert_uint_eq(fs.size, 2 * SZ_2M);
+	ck_assert_uint_eq(fs.allocated, SZ_2M);
+	ck_assert_uint_eq(fs.private_bytes, 2 * SZ_2M);
+	ck_assert_uint_eq(fs.shared_bytes, 0);
+	ck_assert_uint_eq(fs.huge_mappable, SZ_2M);
+	ck_assert_uint_eq(fs.split_pages, 0);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+START_TEST(test_punch_returns_pages_and_stats)
+{
+	struct guestmem_pool *pool = fallback_pool(4);
+	struct guestmem_pool_stats st;
+	struct guestmem_file *f;
+
+	ck_assert_int_eq(guestmem_file_create(pool, 4 * SZ_2M, GUESTMEM_FILE_INIT_SHARED, &f), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
+	ck_assert_int_eq(guestmem_convert(f, SZ_4K, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
+	ck_assert_int_eq(guestmem_punch_hole(f, 0, 3 * SZ_2M + SZ_4K), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_uint_eq(st.in_use, 1);
+	ck_assert_uint_eq(st.reserved, 3);
+	ck_assert_uint_eq(st.pending, 0);
+	ck_assert_uint_ge(st.splits, 1);
+	ck_assert_int_eq(guestmem_punch_hole(f, 0, 0), -EINVAL);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 5 * SZ_2M), -ERANGE);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_uint_ge(st.splits, 1);
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+static void *error_in_thread(void *arg)
+{
+	struct guestmem_pool *pool = NULL;
+	struct guestmem_pool_opts o = { .page_size = 3, .nr_pages = 1, .node = -1 };
+
+	(void)arg;
+	guestmem_pool_create(&o, &pool);
+	return strdup(guestmem_last_error());
+}
+
+START_TEST(test_last_error_is_per_thread)
+{
+	pthread_t t;
+	char *other;
+
+	guestmem_pool_destroy(NULL);
+	ck_assert(strstr(guestmem_last_error(), "NULL pool"));
+	pthread_create(&t, NULL, error_in_thread, NULL);
+	pthread_join(t, (void **)&other);
+	ck_assert(strstr(other, "page_size"));
+	ck_assert(strstr(guestmem_last_error(), "NULL pool"));
+	free(other);
+}
+END_TEST
+
+/* ---- real hugetlb pages, reserved here when root ---- */
+
+static long sysfs_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static bool sysfs_write(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fprintf(f, "%ld\n", v) > 0;
+	return (fclose(f) == 0) && ok;
+}
+
+struct hugetlb_env {
+	char dir[128];
+	long nr_before, free_before;
+};
+
+/* Make @need pages of @kb available; false (with the reason printed) if impossible. */
+static bool hugetlb_reserve(struct hugetlb_env *e, unsigned long kb, long need)
+{
+	char path[160];
+	long free;
+
+	snprintf(e->dir, sizeof(e->dir), "/sys/kernel/mm/hugepages/hugepages-%lukB", kb);
+	snprintf(path, sizeof(path), "%s/nr_hugepages", e->dir);
+	e->nr_before = sysfs_read(path);
+	snprintf(path, sizeof(path), "%s/free_hugepages", e->dir);
+	e->free_before = sysfs_read(path);
+	if (e->nr_before < 0) {
+		printf("SKIP: no %lukB hugetlb pages in this kernel\n", kb);
+		return false;
+	}
+	free = e->free_before - sysfs_read(strcat(strcpy(path, e->dir), "/resv_hugepages"));
+	if (free >= need)
+		return true;
+	if (geteuid() != 0) {
+		printf("SKIP: %lukB hugetlb pages: %ld free, need %ld, not root to reserve more\n",
+		       kb, free, need);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/nr_hugepages", e->dir);
+	if (!sysfs_write(path, e->nr_before + need - free) ||
+	    sysfs_read(path) < e->nr_before + need - free) {
+		sysfs_write(path, e->nr_before);
+		printf("SKIP: the kernel could not reserve %ld %lukB pages (memory)\n", need, kb);
+		return false;
+	}
+	e->free_before = sysfs_read(strcat(strcpy(path, e->dir), "/free_hugepages"));
+	return true;
+}
+
+static void hugetlb_restore(struct hugetlb_env *e)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/free_hugepages", e->dir);
+	ck_assert_int_eq(sysfs_read(path), e->free_before);
+	snprintf(path, sizeof(path), "%s/nr_hugepages", e->dir);
+	sysfs_write(path, e->nr_before);
+}
+
+static void exercise(struct guestmem_pool *pool, uint64_t page, uint64_t nr)
+{
+	struct guestmem_file *f;
+	struct guestmem_page pg;
+	struct guestmem_pool_stats st;
+	unsigned char *hva;
+
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_uint_eq(st.backend, GUESTMEM_BACKEND_HUGETLB);
+	ck_assert_int_eq(guestmem_file_create(pool, nr * page, GUESTMEM_FILE_INIT_SHARED, &f), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, nr * page), 0);
+	hva = guestmem_file_hva(f);
+	hva[page - 1] = 0x3c;
+	ck_assert_int_eq(guestmem_convert(f, page / 2, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
+	ck_assert_int_eq(guestmem_pin(f, page - SZ_4K, &pg), 0);
+	ck_assert_uint_eq(((unsigned char *)pg.addr)[SZ_4K - 1], 0x3c);
+	ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
+	ck_assert_int_eq(guestmem_convert(f, 0, page, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(guestmem_punch_hole(f, 0, page), 0);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	assert_pool_whole(pool);
+}
+
+static void real_hugetlb(uint64_t page, unsigned long kb, uint64_t nr)
+{
+	struct hugetlb_env e;
+	struct guestmem_pool *pool;
+
+	if (!hugetlb_reserve(&e, kb, nr))
+		return;
+	pool = pool_of(page, nr, GUESTMEM_POOL_PREFAULT);
+	exercise(pool, page, nr);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+	hugetlb_restore(&e);
+	printf("real %lukB hugetlb: %lu pages used, free_hugepages back to %ld\n",
+	       kb, (unsigned long)nr, e.free_before);
+}
+
+START_TEST(test_real_hugetlb_2m)
+{
+	real_hugetlb(SZ_2M, 2048, 8);
+}
+END_TEST
+
+START_TEST(test_real_hugetlb_1g)
+{
+	real_hugetlb(SZ_1G, 1048576, 1);
+}
+END_TEST
+
+START_TEST(test_numa_placement)
+{
+	struct guestmem_pool_opts o = {
+		.page_size = SZ_2M, .nr_pages = 2, .node = 0,
+		.flags = GUESTMEM_POOL_PREFAULT | GUESTMEM_POOL_FALLBACK,
+	};
+	struct guestmem_pool_stats st;
+	struct guestmem_pool *pool;
+
+	if (numa_available() < 0) {
+		printf("SKIP: NUMA is not available on this machine\n");
+		return;
+	}
+	/* Node 0 always exists; placement there is bound and verified. */
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(st.node, 0);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+	if (numa_max_node() < 1) {
+		printf("SKIP: one NUMA node: placement on another node not testable\n");
+		return;
+	}
+	o.node = numa_max_node();
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* ---- threads converting, pinning and punching one file ---- */
+
+struct stress {
+	struct guestmem_file *f;
+	unsigned int seed;
+	unsigned long ops, eagain;
+};
+
+static void *stress_thread(void *arg)
+{
+	struct stress *s = arg;
+	struct guestmem_page pins[4] = { 0 };
+	unsigned long i;
+
+	for (i = 0; i < 4000; i++) {
+		uint64_t off = (uint64_t)(rand_r(&s->seed) % 2048) * SZ_4K;
+		uint64_t len = (uint64_t)(1 + rand_r(&s->seed) % 64) * SZ_4K;
+		struct guestmem_page *pg = &pins[rand_r(&s->seed) % 4];
+		int err = 0;
+
+		if (off + len > 4 * SZ_2M)
+			len = 4 * SZ_2M - off;
+		switch (rand_r(&s->seed) % 6) {
+		case 0:
+		case 1:
+			err = guestmem_convert(s->f, off, len, rand_r(&s->seed) % 2, NULL);
+			break;
+		case 2:
+			err = guestmem_punch_hole(s->f, off, len);
+			break;
+		case 3:
+			err = guestmem_allocate(s->f, off, len);
+			break;
+		default:
+			if (pg->_folio)
+				err = guestmem_unpin(s->f, pg);
+			else if (guestmem_pin(s->f, off, pg) == -EPERM)
+				err = 0;
+			break;
+		}
+		ck_assert_msg(!err || err == -EAGAIN, "op %lu: %d: %s", i, err,
+			      guestmem_last_error());
+		s->eagain += err == -EAGAIN;
+		s->ops++;
+	}
+	for (i = 0; i < 4; i++)
+		if (pins[i]._folio)
+			ck_assert_int_eq(guestmem_unpin(s->f, &pins[i]), 0);
+	return NULL;
+}
+
+START_TEST(test_threads_share_a_file)
+{
+	struct guestmem_pool *pool = fallback_pool(8);
+	struct stress s[4];
+	pthread_t t[4];
+	struct guestmem_file *f;
+	unsigned long eagain = 0;
+	int i;
+
+	ck_assert_int_eq(guestmem_file_create(pool, 4 * SZ_2M, GUESTMEM_FILE_INIT_SHARED, &f), 0);
+	for (i = 0; i < 4; i++) {
+		s[i] = (struct stress){ .f = f, .seed = 1234 + i };
+		pthread_create(&t[i], NULL, stress_thread, &s[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		eagain += s[i].eagain;
+	}
+	printf("4 threads x 4000 operations on one file, %lu refused with -EAGAIN\n", eagain);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc = tcase_create("contract");
+	TCase *hw = tcase_create("hugetlb");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_pool_create_errors);
+	tcase_add_test(tc, test_pool_too_small_says_how_to_fix);
+	tcase_add_test(tc, test_backends_reported);
+	tcase_add_test(tc, test_file_lifecycle_and_errors);
+	tcase_add_test(tc, test_hva_is_the_memory);
+	tcase_add_test(tc, test_convert_state_pin_contract);
+	tcase_add_test(tc, test_punch_returns_pages_and_stats);
+	tcase_add_test(tc, test_last_error_is_per_thread);
+	tcase_add_test(tc, test_numa_placement);
+	tcase_add_test(tc, test_threads_share_a_file);
+	suite_add_tcase(s, tc);
+	tcase_set_timeout(hw, 300);
+	tcase_add_test(hw, test_real_hugetlb_2m);
+	tcase_add_test(hw, test_real_hugetlb_1g);
+	suite_add_tcase(s, hw);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(api_suite());
+	int failed;
+
+	/* The hugetlb cases change system state: never run two at once. */
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
