@@ -150,9 +150,9 @@ free:
 
 int gmem_allocate(struct gmem_file *f, u64 offset, u64 len)
 {
-	unsigned long nr_splits = f->nr_splits;
 	pgoff_t start, end, hidx;
 	struct gmem_huge *hp, *tmp;
+	unsigned long nr_splits;
 	LIST_HEAD(added);
 	int err;
 
@@ -161,6 +161,7 @@ int gmem_allocate(struct gmem_file *f, u64 offset, u64 len)
 		return err;
 
 	mutex_lock(&f->lock);
+	nr_splits = f->nr_splits;
 	for (hidx = start >> f->order; hidx <= (end - 1) >> f->order; hidx++) {
 		if (xa_load(&f->huge, hidx))
 			continue;
