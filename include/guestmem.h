@@ -42,6 +42,23 @@ struct guestmem_file;
 #define GUESTMEM_POOL_FALLBACK	(UINT64_C(1) << 1)	/* ordinary memory if hugetlb is short */
 #define GUESTMEM_POOL_SIMULATE	(UINT64_C(1) << 2)	/* address space only, never touched */
 
+/**
+ * struct guestmem_pool_opts - how guestmem_pool_create() builds a pool
+ * @page_size: huge page size of the pool, %GUESTMEM_PAGE_2M or
+ *	%GUESTMEM_PAGE_1G; every file of the pool is a multiple of it.
+ * @nr_pages: number of huge pages in the pool, at least 1 and at most
+ *	2^61 bytes' worth (2^40 2M pages or 2^31 1G pages).
+ * @node: NUMA node to bind the pool's memory to (mbind(2) with %MPOL_BIND),
+ *	or -1 for no placement.  The simulated backend only validates it.
+ * @threads: number of threads that prefault the pool when
+ *	%GUESTMEM_POOL_PREFAULT is set, 0 for one per online CPU; never more
+ *	than @nr_pages.  Ignored without %GUESTMEM_POOL_PREFAULT.
+ * @flags: zero or more of %GUESTMEM_POOL_PREFAULT (fault in and zero every
+ *	page now, in parallel), %GUESTMEM_POOL_FALLBACK (use ordinary
+ *	memory if the kernel cannot reserve enough hugetlb pages) and
+ *	%GUESTMEM_POOL_SIMULATE (address space only: no memory is ever
+ *	touched, for tests and sizing; takes precedence over the other two).
+ */
 struct guestmem_pool_opts {
 	uint64_t page_size;	/* GUESTMEM_PAGE_2M or GUESTMEM_PAGE_1G */
 	uint64_t nr_pages;	/* huge pages in the pool */
@@ -50,7 +67,18 @@ struct guestmem_pool_opts {
 	uint64_t flags;
 };
 
-/* Where a pool's memory comes from (guestmem_pool_stats.backend). */
+/**
+ * enum guestmem_backend - where a pool's memory comes from
+ * (&guestmem_pool_stats.backend)
+ * @GUESTMEM_BACKEND_HUGETLB: a hugetlb memfd; every page was reserved in
+ *	the kernel's hugetlb pool when the pool was created.
+ * @GUESTMEM_BACKEND_FALLBACK: a shmem memfd, chosen because
+ *	%GUESTMEM_POOL_FALLBACK was set and hugetlb pages were short.  The
+ *	bookkeeping is the same, but the memory has no huge TLB entries and
+ *	is not reserved up front.
+ * @GUESTMEM_BACKEND_SIMULATED: %GUESTMEM_POOL_SIMULATE: address space
+ *	that is never touched, so guest memory cannot be accessed.
+ */
 enum guestmem_backend {
 	GUESTMEM_BACKEND_HUGETLB = 1,	/* the kernel's hugetlb pages */
 	GUESTMEM_BACKEND_FALLBACK = 2,	/* ordinary memory: no huge TLB entries */
@@ -66,6 +94,22 @@ enum guestmem_backend {
 #define GUESTMEM_SHARED		1u
 
 /* A pinned 4K page (guestmem_pin()). */
+/**
+ * struct guestmem_page - a 4K page pinned by guestmem_pin()
+ * @addr: host address of the page, guestmem_file_hva() + @offset.  Not
+ *	accessible in a simulated pool, nor once guestmem_punch_hole() has
+ *	removed the whole huge page holding it from the file.
+ * @offset: file offset of the page.
+ * @max_order: order of the folio holding the page when it was pinned, the
+ *	largest order at which it may be mapped: 0 (4K), 9 (2M) or 18 (1G).
+ * @state: always %GUESTMEM_SHARED; private pages cannot be pinned.
+ * @_folio: library private; do not touch.
+ * @_cookie: library private; do not touch.
+ *
+ * Filled in by guestmem_pin() and cleared by guestmem_unpin().  Pass the
+ * same structure to guestmem_unpin(), not a copy: the library checks it
+ * only loosely.
+ */
 struct guestmem_page {
 	void *addr;		/* host address of the page */
 	uint64_t offset;	/* file offset of the page */
@@ -75,6 +119,24 @@ struct guestmem_page {
 	uint64_t _cookie;	/* library private */
 };
 
+/**
+ * struct guestmem_pool_stats - counters of a pool (guestmem_pool_stats())
+ * @page_size: huge page size in bytes.
+ * @total: huge pages in the pool.
+ * @free: free huge pages not reserved by any file; a new file may reserve
+ *	up to this many.
+ * @reserved: free huge pages reserved by files and not yet allocated.
+ * @in_use: huge pages allocated to files, plus those removed from files
+ *	but not yet back in the pool.  @free + @reserved + @in_use == @total.
+ * @pending: huge pages removed from files (hole punched, file destroyed)
+ *	and not yet back in the pool: still pinned, or waiting for deferred
+ *	reassembly.
+ * @splits: folio splits done by the pool's files so far, including files
+ *	already destroyed.
+ * @merges: folio merges done by the pool's files so far, likewise.
+ * @backend: the pool's &enum guestmem_backend.
+ * @node: the NUMA node given at creation, or -1.
+ */
 struct guestmem_pool_stats {
 	uint64_t page_size;
 	uint64_t total;		/* huge pages */
@@ -88,6 +150,17 @@ struct guestmem_pool_stats {
 	int node;
 };
 
+/**
+ * struct guestmem_file_stats - counters of a file (guestmem_file_stats())
+ * @size: file size in bytes.
+ * @allocated: bytes of huge pages allocated to the file.
+ * @shared_bytes: bytes of the file in the shared state, allocated or not.
+ * @private_bytes: bytes in the private state; @size - @shared_bytes.
+ * @huge_mappable: allocated bytes in folios of 2M or more, which may be
+ *	mapped with huge TLB entries: unsplit huge pages, and the 2M pieces
+ *	of split 1G pages that are still whole.
+ * @split_pages: allocated huge pages currently split.
+ */
 struct guestmem_file_stats {
 	uint64_t size;
 	uint64_t allocated;	/* bytes of huge pages allocated */
@@ -97,28 +170,230 @@ struct guestmem_file_stats {
 	uint64_t split_pages;	/* allocated huge pages currently split */
 };
 
+/**
+ * guestmem_pool_create() - create a pool of huge pages
+ * @opts: page size, number of pages, NUMA node, prefault threads and flags.
+ * @poolp: where to store the new pool.
+ *
+ * Reserves all @opts->nr_pages huge pages now.  The backend is hugetlb if
+ * the kernel has that many free, unreserved huge pages of the size; else
+ * ordinary memory if %GUESTMEM_POOL_FALLBACK is set (also when the hugetlb
+ * reservation itself fails for want of pages); else the call fails.
+ * %GUESTMEM_POOL_SIMULATE takes address space only.  With @opts->node >= 0
+ * the memory is bound to that node, and with %GUESTMEM_POOL_PREFAULT every
+ * page is faulted in by @opts->threads threads and, if a node was given,
+ * checked to be on it.  A process can have at most 64 pools at a time.
+ *
+ * Return: 0 and *@poolp set, or a negative errno with *@poolp unchanged:
+ * -EINVAL for a NULL argument, a bad page size, zero or too many pages,
+ * unknown flags, a node below -1 or that does not exist (or no NUMA
+ * support), or when prefaulting is not supported by the kernel;
+ * -ENOMEM when hugetlb pages are short without %GUESTMEM_POOL_FALLBACK
+ * (guestmem_last_error() then gives the nr_hugepages setting that would
+ * do), when the kernel has no huge pages of that size, for lack of memory
+ * or address space, or when prefaulting failed for want of memory;
+ * -ENOSPC when the process already has 64 pools; -EIO when a prefaulted
+ * page is not on @opts->node; other negative errnos from memfd_create(2),
+ * ftruncate(2), mmap(2), mbind(2) or madvise(2).
+ */
 int guestmem_pool_create(const struct guestmem_pool_opts *opts,
 			 struct guestmem_pool **poolp);
+/**
+ * guestmem_pool_destroy() - destroy a pool and release its memory
+ * @pool: the pool; every file in it must have been destroyed.
+ *
+ * Waits for the deferred reassembly of huge pages freed by any pool, then
+ * gives the memory back to the kernel.  @pool is freed on success only.
+ *
+ * Return: 0, or -EINVAL if @pool is NULL, -EBUSY if the pool still has
+ * files or some of its pages are still in use.
+ */
 int guestmem_pool_destroy(struct guestmem_pool *pool);
+/**
+ * guestmem_pool_stats() - read the counters of a pool
+ * @pool: the pool.
+ * @stats: filled in on success.
+ *
+ * Return: 0, or -EINVAL if @pool or @stats is NULL.
+ */
 int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *stats);
 
+/**
+ * guestmem_file_create() - create a guest memory file in a pool
+ * @pool: the pool to take the file's huge pages from.
+ * @size: file size in bytes, a non-zero multiple of the pool's page size.
+ * @flags: zero or more of %GUESTMEM_FILE_INIT_SHARED (every page starts
+ *	shared instead of private) and %GUESTMEM_FILE_ZERO_ON_CONVERT
+ *	(guestmem_convert() zeroes the allocated pages it changes).
+ * @filep: where to store the new file.
+ *
+ * Reserves @size / page size huge pages of @pool for the file, so that
+ * allocating them later cannot fail for want of a huge page, and reserves
+ * (without mapping) @size bytes of address space for guestmem_file_hva().
+ * No huge page is allocated yet.
+ *
+ * Return: 0 and *@filep set, or a negative errno with *@filep unchanged:
+ * -EINVAL for a NULL argument, unknown flags, or a @size that is zero or
+ * not a multiple of the page size; -ENOMEM if the pool has fewer free
+ * unreserved pages than the file needs (see &guestmem_pool_stats.free),
+ * or for lack of memory or address space; -ERANGE if @size in 4K pages
+ * does not fit in half an unsigned long (only where it has 32 bits).
+ */
 int guestmem_file_create(struct guestmem_pool *pool, uint64_t size, uint64_t flags,
 			 struct guestmem_file **filep);
+/**
+ * guestmem_file_destroy() - destroy a file and give its pages to the pool
+ * @file: the file; none of its pages may be pinned.
+ *
+ * Frees every huge page of the file back to the pool (a split page is
+ * first reassembled), drops the file's reservation and unmaps the host
+ * mapping returned by guestmem_file_hva().  @file is freed on success only.
+ *
+ * Return: 0, or -EINVAL if @file is NULL, -EBUSY if pages are still pinned.
+ */
 int guestmem_file_destroy(struct guestmem_file *file);
+/**
+ * guestmem_file_hva() - host address of a file's memory
+ * @file: the file.
+ *
+ * The file's memory is mapped at one contiguous range [hva, hva + size),
+ * aligned to the pool's page size, fit for a KVM memslot's userspace_addr.
+ * A huge page is mapped there once guestmem_allocate() or guestmem_pin()
+ * has allocated it, and unmapped when guestmem_punch_hole() removes it;
+ * touching an unmapped part raises SIGSEGV.  Private pages stay mapped.
+ * In a simulated pool nothing is ever mapped.  The address is valid until
+ * guestmem_file_destroy().  Does not change guestmem_last_error().
+ *
+ * Return: the address, or NULL if @file is NULL.
+ */
 void *guestmem_file_hva(struct guestmem_file *file);
+/**
+ * guestmem_file_stats() - read the counters of a file
+ * @file: the file.
+ * @stats: filled in on success.
+ *
+ * Return: 0, or -EINVAL if @file or @stats is NULL.
+ */
 int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *stats);
 
+/**
+ * guestmem_allocate() - allocate the huge pages holding a range
+ * @file: the file.
+ * @offset: start of the range, 4K aligned.
+ * @len: length of the range, non-zero and 4K aligned.
+ *
+ * Allocates and zeroes every huge page that holds part of the range and
+ * is not allocated yet, splits each as the state of its pages requires,
+ * and maps them all at guestmem_file_hva().  All or nothing: on failure the
+ * pages this call allocated are freed again.
+ *
+ * Return: 0, or -EINVAL if @file is NULL or the range is misaligned or
+ * empty, -ERANGE if it extends past the end of the file (or @offset +
+ * @len overflows), -ENOMEM for lack of metadata memory or, if pages
+ * removed from the file are still pinned, of a huge page; a negative
+ * errno from mmap(2) if mapping a page at the host address failed.
+ */
 int guestmem_allocate(struct guestmem_file *file, uint64_t offset, uint64_t len);
+/**
+ * guestmem_punch_hole() - free the huge pages inside a range
+ * @file: the file.
+ * @offset: start of the range, 4K aligned.
+ * @len: length of the range, non-zero and 4K aligned.
+ *
+ * Huge pages entirely inside the range leave the file and are unmapped
+ * from guestmem_file_hva(); they go back to the pool (and to the file's
+ * reservation) once nothing holds them.  The part of the range in
+ * allocated huge pages that are only partly covered is zeroed instead.
+ * Unallocated pages are skipped, and the shared/private state of the
+ * range does not change.
+ *
+ * Return: 0, or -EINVAL if @file is NULL or the range is misaligned or
+ * empty, -ERANGE if it extends past the end of the file (or @offset +
+ * @len overflows).
+ */
 int guestmem_punch_hole(struct guestmem_file *file, uint64_t offset, uint64_t len);
+/**
+ * guestmem_convert() - make a range shared or private
+ * @file: the file.
+ * @offset: start of the range, 4K aligned.
+ * @len: length of the range, non-zero and 4K aligned.
+ * @to: %GUESTMEM_SHARED or %GUESTMEM_PRIVATE.
+ * @error_offset: if not NULL, receives the offset of the first page found
+ *	in use when the call fails with -EAGAIN; untouched otherwise.
+ *
+ * Sets the state of every 4K page in the range, allocated or not.  Huge
+ * pages left with mixed state are split (1G into 2M, and only the mixed 2M
+ * pieces into 4K); huge pages of the range that become uniform are merged
+ * back where no piece is pinned.  Data stays in place unless the file was
+ * created with %GUESTMEM_FILE_ZERO_ON_CONVERT, which zeroes the allocated
+ * pages whose state changes.  A range already wholly in state @to is a
+ * successful no-op.
+ *
+ * Return: 0, or -EINVAL if @file is NULL, @to is unknown or the range is
+ * misaligned or empty; -ERANGE if it extends past the end of the file
+ * (or @offset + @len overflows); -ENOMEM for lack of metadata memory;
+ * -EAGAIN if @to is %GUESTMEM_PRIVATE and a shared page of the range is in
+ * a folio that is pinned (the whole folio counts, not just the pinned
+ * 4K page): *@error_offset is then the first page of that folio inside
+ * the range.
+ */
 int guestmem_convert(struct guestmem_file *file, uint64_t offset, uint64_t len,
 		     unsigned int to, uint64_t *error_offset);
+/**
+ * guestmem_state() - read the state of a page and the length of its run
+ * @file: the file.
+ * @offset: offset of the page, 4K aligned.
+ * @state: receives %GUESTMEM_SHARED or %GUESTMEM_PRIVATE.
+ * @run_len: if not NULL, receives the number of bytes from @offset to
+ *	the end of the run of pages in the same state (at least 4096).
+ *
+ * Return: 0, or -EINVAL if @file or @state is NULL or @offset is not 4K
+ * aligned, -ERANGE if @offset is at or past the end of the file.
+ */
 int guestmem_state(struct guestmem_file *file, uint64_t offset, unsigned int *state,
 		   uint64_t *run_len);
 
+/**
+ * guestmem_pin() - take a reference on a shared page for host access
+ * @file: the file.
+ * @offset: offset of the page, 4K aligned.
+ * @page: filled in on success: address, offset, mapping order, state.
+ *
+ * Allocates the huge page holding @offset if needed (as a fault would),
+ * maps it at guestmem_file_hva() and takes a reference on the folio that
+ * holds the page, as the kernel's GUP would.  While the pin is held, no
+ * page of that folio can be made private (guestmem_convert() fails with
+ * -EAGAIN), the folio is neither split nor merged, and the file cannot be
+ * destroyed.  Release the pin with guestmem_unpin().
+ *
+ * Return: 0, or -EINVAL if @file or @page is NULL or @offset is not 4K
+ * aligned; -ERANGE if @offset is at or past the end of the file; -EPERM
+ * if the page is private; -ENOMEM if allocating the huge page failed;
+ * a negative errno from mmap(2) if mapping it at the host address failed.
+ */
 int guestmem_pin(struct guestmem_file *file, uint64_t offset, struct guestmem_page *page);
+/**
+ * guestmem_unpin() - release a pin taken by guestmem_pin()
+ * @file: the file the page was pinned from.
+ * @page: the structure guestmem_pin() filled in; cleared on success.
+ *
+ * Return: 0, or -EINVAL if @file or @page is NULL or @page does not hold
+ * a pin (never pinned, or already unpinned).
+ */
 int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page);
 
 /* Human-readable description of this thread's last failure ("" if none). */
+/**
+ * guestmem_last_error() - describe the calling thread's last failure
+ *
+ * Every libguestmem function except guestmem_file_hva() and this one
+ * clears the description when called and sets it when it fails, so it
+ * describes the thread's most recent call.  The string is at most 511
+ * bytes, in English, and stays valid until the thread's next libguestmem
+ * call or its exit.
+ *
+ * Return: the description, or "" if the last call succeeded; never NULL.
+ */
 const char *guestmem_last_error(void);
 
 #ifdef __cplusplus

@@ -13,8 +13,6 @@
 
 #include "libguestmem.h"
 
-#define PIN_MAGIC	0x67756573746d656dULL	/* "guestmem" */
-
 BUILD_BUG_ON(GUESTMEM_FILE_INIT_SHARED != GMEM_FILE_INIT_SHARED);
 BUILD_BUG_ON(GUESTMEM_FILE_ZERO_ON_CONVERT != GMEM_FILE_ZERO_ON_CONVERT);
 BUILD_BUG_ON(GUESTMEM_SHARED != GMEM_SHARED || GUESTMEM_PRIVATE != GMEM_PRIVATE);
@@ -22,11 +20,6 @@ BUILD_BUG_ON(GUESTMEM_SHARED != GMEM_SHARED || GUESTMEM_PRIVATE != GMEM_PRIVATE)
 static size_t huge_size(struct guestmem_file *file)
 {
 	return huge_page_size(file->pool->h);
-}
-
-static u64 pin_cookie(const struct guestmem_page *page)
-{
-	return PIN_MAGIC ^ (uintptr_t)page->_folio ^ page->offset;
 }
 
 /* Map huge page @hidx of the file, whose memory starts at @pfn. */
@@ -69,25 +62,45 @@ static int get_page(struct guestmem_file *file, pgoff_t index,
 	return 0;
 }
 
-/* Map every huge page holding [start, end) (all allocated). */
-static int map_range(struct guestmem_file *file, pgoff_t start, pgoff_t end)
+/* Give back huge pages [first, last] that were not allocated before (@was_mapped). */
+static void undo_allocation(struct guestmem_file *file, unsigned long first,
+			    unsigned long last, const unsigned long *was_mapped)
+{
+	size_t huge = huge_size(file);
+	unsigned long hidx;
+
+	for (hidx = first; hidx <= last; hidx++) {
+		if (was_mapped[hidx - first])
+			continue;
+		gmem_punch_hole(file->gf, (u64)hidx * huge, huge);
+		unmap_huge(file, hidx);
+	}
+}
+
+/*
+ * Map every huge page holding [start, end), all allocated.  On failure,
+ * those that were not mapped before (@was_mapped, from before the
+ * allocation) are given back, so the call changes nothing.
+ */
+static int map_range(struct guestmem_file *file, pgoff_t start, pgoff_t end,
+		     const unsigned long *was_mapped)
 {
 	unsigned int order = huge_page_order(file->pool->h);
-	unsigned long hidx;
+	unsigned long hidx, first = start >> order, last = (end - 1) >> order;
 	struct folio *folio;
 	unsigned long pfn;
-	int err, o;
+	int err = 0, o;
 
-	for (hidx = start >> order; hidx <= (end - 1) >> order; hidx++) {
+	for (hidx = first; hidx <= last && !err; hidx++) {
 		err = get_page(file, hidx << order, &folio, &o, &pfn);
 		if (err)
-			return err;
+			break;
 		folio_put(folio);
 		err = map_huge(file, hidx, pfn);
-		if (err)
-			return err;
 	}
-	return 0;
+	if (err)
+		undo_allocation(file, first, last, was_mapped);
+	return err;
 }
 
 int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
@@ -133,6 +146,7 @@ int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 		goto fail;
 	}
 	pthread_mutex_init(&file->lock, NULL);
+	xa_init(&file->pins);
 	pthread_mutex_lock(&pool->lock);
 	list_add_tail(&file->node, &pool->files);
 	pool->nr_files++;
@@ -159,7 +173,7 @@ int guestmem_file_destroy(struct guestmem_file *file)
 	pthread_mutex_lock(&file->lock);
 	if (file->nr_pins) {
 		pthread_mutex_unlock(&file->lock);
-		return gm_error(-EBUSY, "%lu pages are still pinned", file->nr_pins);
+		return gm_error(-EBUSY, "%lu pinned page(s) left", file->nr_pins);
 	}
 	pthread_mutex_unlock(&file->lock);
 
@@ -172,6 +186,7 @@ int guestmem_file_destroy(struct guestmem_file *file)
 	pthread_mutex_unlock(&pool->lock);
 
 	gmem_file_release(file->gf);
+	xa_destroy(&file->pins);
 	munmap(file->map, file->map_len);
 	pthread_mutex_destroy(&file->lock);
 	free(file->mapped);
@@ -214,20 +229,37 @@ static int range_error(int err, u64 offset, u64 len)
 
 int guestmem_allocate(struct guestmem_file *file, u64 offset, u64 len)
 {
+	unsigned int order;
+	unsigned long *was_mapped = NULL, first, n;
 	int err;
 
 	gm_clear_error();
 	if (!file)
 		return gm_error(-EINVAL, "NULL file");
+	order = huge_page_order(file->pool->h) + PAGE_SHIFT;
 	pthread_mutex_lock(&file->lock);
 	err = gmem_allocate(file->gf, offset, len);
-	if (err)
-		err = err == -ENOMEM ? gm_error(err, "no huge page left for offset %#llx",
-						(unsigned long long)offset) :
-				       range_error(err, offset, len);
-	else
-		err = map_range(file, offset >> PAGE_SHIFT, (offset + len) >> PAGE_SHIFT);
+	if (err) {
+		err = err == -ENOMEM ?
+		      gm_error(err, "no memory for metadata or no huge page left at offset %#llx",
+			       (unsigned long long)offset) :
+		      range_error(err, offset, len);
+		goto out;
+	}
+	/* The range is valid now; remember what was mapped before, for undo. */
+	first = offset >> order;
+	n = ((offset + len - 1) >> order) - first + 1;
+	was_mapped = malloc(n * sizeof(*was_mapped));
+	if (!was_mapped) {
+		err = gm_error(-ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(was_mapped, file->mapped + first, n * sizeof(*was_mapped));
+	err = map_range(file, offset >> PAGE_SHIFT, (offset + len) >> PAGE_SHIFT,
+			was_mapped);
+out:
 	pthread_mutex_unlock(&file->lock);
+	free(was_mapped);
 	return err;
 }
 
@@ -296,10 +328,12 @@ int guestmem_state(struct guestmem_file *file, u64 offset, unsigned int *state,
 
 int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page)
 {
+	unsigned int horder;
+	unsigned long hidx, pfn, was_mapped;
 	struct folio *folio;
-	unsigned long pfn;
 	enum gmem_state s;
 	int err, order;
+	void *old;
 
 	gm_clear_error();
 	if (!file || !page)
@@ -311,44 +345,57 @@ int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *p
 		return gm_error(-EPERM, "page at offset %#llx is private",
 				(unsigned long long)offset);
 
+	horder = huge_page_order(file->pool->h);
+	hidx = offset >> (PAGE_SHIFT + horder);
 	pthread_mutex_lock(&file->lock);
+	was_mapped = file->mapped[hidx];
 	err = get_page(file, offset >> PAGE_SHIFT, &folio, &order, &pfn);
+	if (err)
+		goto out;
+	err = map_huge(file, hidx, pfn & ~((1UL << horder) - 1));
+	/* Converted to private meanwhile?  Once pinned, it cannot be any more. */
+	if (!err && (gmem_get_state(file->gf, offset, &s, NULL) || s != GMEM_SHARED))
+		err = gm_error(-EPERM, "page at offset %#llx is private",
+			       (unsigned long long)offset);
 	if (!err) {
-		unsigned int horder = huge_page_order(file->pool->h);
-
-		err = map_huge(file, offset >> (PAGE_SHIFT + horder),
-			       pfn & ~((1UL << horder) - 1));
-		/* Converted to private meanwhile?  Now pinned, it cannot change again. */
-		if (!err && (gmem_get_state(file->gf, offset, &s, NULL) || s != GMEM_SHARED))
-			err = gm_error(-EPERM, "page at offset %#llx is private",
-				       (unsigned long long)offset);
-		if (err)
-			folio_put(folio);
+		old = xa_store(&file->pins, file->next_pin + 1, folio, GFP_KERNEL);
+		if (xa_is_err(old))
+			err = gm_error(xa_err(old), "out of memory");
 	}
-	if (!err) {
-		page->addr = file->hva + offset;
-		page->offset = offset;
-		page->max_order = order;
-		page->state = GUESTMEM_SHARED;
-		page->_folio = folio;
-		page->_cookie = pin_cookie(page);
-		file->nr_pins++;
+	if (err) {
+		folio_put(folio);
+		if (!was_mapped)
+			undo_allocation(file, hidx, hidx, &was_mapped);
+		goto out;
 	}
+	page->addr = file->hva + offset;
+	page->offset = offset;
+	page->max_order = order;
+	page->state = GUESTMEM_SHARED;
+	page->_folio = folio;
+	page->_cookie = ++file->next_pin;
+	file->nr_pins++;
+out:
 	pthread_mutex_unlock(&file->lock);
 	return err;
 }
 
 int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
 {
+	struct folio *folio;
+
 	gm_clear_error();
 	if (!file || !page)
 		return gm_error(-EINVAL, "NULL argument");
 	pthread_mutex_lock(&file->lock);
-	if (!page->_folio || page->_cookie != pin_cookie(page)) {
+	/* Each pin has its own id: a copy of an unpinned handle finds nothing. */
+	folio = page->_cookie ? xa_load(&file->pins, page->_cookie) : NULL;
+	if (!folio || folio != page->_folio) {
 		pthread_mutex_unlock(&file->lock);
-		return gm_error(-EINVAL, "page is not pinned (double unpin?)");
+		return gm_error(-EINVAL, "page is not pinned in this file (double unpin?)");
 	}
-	folio_put(page->_folio);
+	xa_erase(&file->pins, page->_cookie);
+	folio_put(folio);
 	page->_folio = NULL;
 	page->_cookie = 0;
 	file->nr_pins--;

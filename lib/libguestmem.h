@@ -31,7 +31,9 @@ struct guestmem_file {
 	void *map;			/* what to munmap */
 	size_t map_len;
 	unsigned long *mapped;		/* per huge page: pfn mapped at hva, 0 = none */
+	struct xarray pins;		/* pin id -> pinned folio */
 	unsigned long nr_pins;
+	u64 next_pin;
 };
 
 /* error.c */

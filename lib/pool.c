@@ -8,12 +8,17 @@
  * prefaulting runs on several threads, each populating its own slice.
  */
 #define _GNU_SOURCE
+#include "config.h"
+
 #include <numa.h>
 #include <numaif.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#ifdef HAVE_LIBHUGETLBFS
+#include <hugetlbfs.h>
+#endif
 
 #include "libguestmem.h"
 
@@ -58,6 +63,25 @@ static long hugetlb_available(u64 page_size, long *nr_total)
 	return free - resv;
 }
 
+/* The huge page sizes the kernel offers, as "2M 1G", for messages. */
+static void supported_sizes(char *buf, size_t len)
+{
+	long sizes[8];
+	int i, n = -1;
+	size_t used = 0;
+
+	buf[0] = '\0';
+#ifdef HAVE_LIBHUGETLBFS
+	n = gethugepagesizes(sizes, ARRAY_SIZE(sizes));
+#endif
+	for (i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%ld%s", i ? " " : "",
+				 sizes[i] >= (1L << 30) ? sizes[i] >> 30 : sizes[i] >> 20,
+				 sizes[i] >= (1L << 30) ? "G" : "M");
+	if (n < 0)
+		snprintf(buf, len, "unknown");
+}
+
 static int check_opts(const struct guestmem_pool_opts *o)
 {
 	if (o->page_size != GUESTMEM_PAGE_2M && o->page_size != GUESTMEM_PAGE_1G)
@@ -95,9 +119,13 @@ static int choose_backend(const struct guestmem_pool_opts *o,
 		*kind = SHIM_BACKEND_MEMORY;
 		return 0;
 	}
-	if (avail < 0)
-		return gm_error(-ENOMEM, "this kernel offers no %s huge pages",
-				size_name(o->page_size));
+	if (avail < 0) {
+		char sizes[64];
+
+		supported_sizes(sizes, sizeof(sizes));
+		return gm_error(-ENOMEM, "this kernel offers no %s huge pages (it offers: %s)",
+				size_name(o->page_size), sizes);
+	}
 	return gm_error(-ENOMEM,
 			"need %llu free %s pages, %ld free: echo %llu > /sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages",
 			(unsigned long long)o->nr_pages, size_name(o->page_size), avail,
@@ -123,7 +151,7 @@ static void *prefault_thread(void *arg)
 /* Fault every page of the pool in, @threads slices in parallel. */
 static int prefault(struct shim_region *r, unsigned int threads)
 {
-	size_t huge = PAGE_SIZE << r->order, per;
+	size_t huge = PAGE_SIZE << r->order;
 	struct prefault_slice *s;
 	pthread_t *tid;
 	unsigned int i, n;
@@ -132,7 +160,6 @@ static int prefault(struct shim_region *r, unsigned int threads)
 	if (!threads)
 		threads = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	n = min_t(unsigned long, max(threads, 1u), r->nr_huge);
-	per = ((r->nr_huge + n - 1) / n) * huge;
 	s = calloc(n, sizeof(*s));
 	tid = calloc(n, sizeof(*tid));
 	if (!s || !tid) {
@@ -141,8 +168,11 @@ static int prefault(struct shim_region *r, unsigned int threads)
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		s[i].addr = r->addr + i * per;
-		s[i].len = min(per, r->nr_huge * huge - i * per);
+		/* Thread i populates huge pages [nr * i / n, nr * (i + 1) / n). */
+		unsigned long first = r->nr_huge * i / n, last = r->nr_huge * (i + 1) / n;
+
+		s[i].addr = r->addr + first * huge;
+		s[i].len = (last - first) * huge;
 		if (pthread_create(&tid[i], NULL, prefault_thread, &s[i]))
 			prefault_thread(&s[i]), tid[i] = 0;
 	}
@@ -301,7 +331,9 @@ int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *
 	st->free = c.free - c.resv;
 	st->reserved = c.resv;
 	st->in_use = c.in_use;
-	st->pending = c.in_use - allocated / st->page_size;
+	/* Counters and files are read at slightly different times: never wrap. */
+	st->pending = c.in_use > allocated / st->page_size ?
+		      c.in_use - allocated / st->page_size : 0;
 	st->backend = pool->backend;
 	st->node = pool->node;
 	return 0;

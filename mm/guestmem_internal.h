@@ -47,17 +47,20 @@ struct gmem_conv {
 	enum gmem_state to;
 };
 
-/* Splits done by one transaction, undone in reverse order on failure. */
-#define GMEM_TXN_MAX	8
+/*
+ * The huge pages one transaction split folios of: at most the two at the
+ * ends of a conversion.  The pieces it split are the ones still frozen at
+ * refcount 0, so committing or undoing it needs no longer log than this.
+ */
+#define GMEM_TXN_MAX	2
 
 struct gmem_txn {
 	unsigned int nr;
+	unsigned long nr_splits;
 	struct {
 		struct gmem_huge *hp;
-		unsigned long pfn;	/* first pfn of the folio that was split */
-		unsigned int order;	/* its order */
-		bool froze;		/* this transaction froze it */
-	} split[GMEM_TXN_MAX];
+		bool top;		/* split the huge folio itself */
+	} huge[GMEM_TXN_MAX];
 };
 
 static inline pgoff_t gmem_huge_pages(const struct gmem_file *f)

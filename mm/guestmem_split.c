@@ -51,14 +51,12 @@ static void gmem_set_piece(struct folio *folio, struct gmem_huge *hp)
 	}
 }
 
+/* Split @folio, one level down, for @t; @freeze it first unless @t already did. */
 static int gmem_txn_split(struct gmem_txn *t, struct gmem_huge *hp,
 			  struct folio *folio, bool freeze)
 {
-	unsigned int order = folio_order(folio);
 	int err;
 
-	if (WARN_ON(t->nr == GMEM_TXN_MAX))
-		return -EINVAL;
 	if (freeze && !folio_ref_freeze(folio, 1))
 		return -EAGAIN;
 	/* A split folio is no longer one of ours; its pieces will be. */
@@ -66,18 +64,14 @@ static int gmem_txn_split(struct gmem_txn *t, struct gmem_huge *hp,
 		__folio_clear_guestmem(folio);
 		folio->private = NULL;
 	}
-	err = hugetlb_folio_split(folio, gmem_child_order(order));
+	err = hugetlb_folio_split(folio, gmem_child_order(folio_order(folio)));
 	if (err) {
 		gmem_set_piece(folio, hp);
 		if (freeze)
 			folio_ref_unfreeze(folio, 1);
 		return err;
 	}
-	t->split[t->nr].hp = hp;
-	t->split[t->nr].pfn = folio_pfn(folio);
-	t->split[t->nr].order = order;
-	t->split[t->nr].froze = freeze;
-	t->nr++;
+	t->nr_splits++;
 	return 0;
 }
 
@@ -90,21 +84,25 @@ int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
 			 const struct gmem_conv *c, struct gmem_txn *t,
 			 pgoff_t *error_index)
 {
-	const pgoff_t base = hp->base;
-	const pgoff_t piece = 1UL << PMD_ORDER;
+	const pgoff_t piece = 1UL << PMD_ORDER, base = hp->base;
 	struct folio *folio = pfn_folio(hp->pfn);
-	bool fresh = false;
+	unsigned int slot = t->nr;
 	pgoff_t i;
 	int err;
 
 	if (gmem_uniform_state(f, base, gmem_huge_pages(f), c) >= 0)
 		return 0;
+	if (WARN_ON(slot == GMEM_TXN_MAX))
+		return -EINVAL;
+	t->huge[slot].hp = hp;
+	t->huge[slot].top = false;
+	t->nr++;
 
 	if (folio_order(folio) == f->order) {
 		err = gmem_txn_split(t, hp, folio, true);
 		if (err)
 			goto fail;
-		fresh = true;
+		t->huge[slot].top = true;
 	}
 	if (f->order <= PMD_ORDER)
 		return 0;
@@ -114,7 +112,7 @@ int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
 		if (folio_order(folio) != PMD_ORDER ||
 		    gmem_uniform_state(f, base + i, piece, c) >= 0)
 			continue;
-		err = gmem_txn_split(t, hp, folio, !fresh);
+		err = gmem_txn_split(t, hp, folio, !t->huge[slot].top);
 		if (err)
 			goto fail;
 	}
@@ -131,9 +129,8 @@ void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t)
 	unsigned int i;
 
 	for (i = 0; i < t->nr; i++) {
-		struct gmem_huge *hp = t->split[i].hp;
-		unsigned long pfn = t->split[i].pfn;
-		unsigned long end = pfn + (1UL << t->split[i].order);
+		struct gmem_huge *hp = t->huge[i].hp;
+		unsigned long pfn = hp->pfn, end = pfn + (1UL << hp->order);
 
 		while (pfn < end) {
 			struct folio *folio = pfn_folio(pfn);
@@ -144,26 +141,44 @@ void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t)
 			}
 			pfn += folio_nr_pages(folio);
 		}
-		f->nr_splits++;
 	}
+	f->nr_splits += t->nr_splits;
 	t->nr = 0;
+	t->nr_splits = 0;
 }
 
-/* Undo the splits of @t, newest first.  Merging cannot fail. */
+/*
+ * Undo @t: merge back the 2M pieces it split (their 4K folios are still
+ * frozen, unlike any that existed before), then the huge folio if it split
+ * that.  Merging cannot fail.
+ */
 void gmem_txn_abort(struct gmem_txn *t)
 {
+	const unsigned long piece = 1UL << PMD_ORDER;
+
 	while (t->nr) {
 		unsigned int i = --t->nr;
+		struct gmem_huge *hp = t->huge[i].hp;
+		unsigned long pfn, end = hp->pfn + (1UL << hp->order);
 		struct folio *folio;
 
-		folio = hugetlb_folio_merge(pfn_folio(t->split[i].pfn),
-					    t->split[i].order);
-		if (WARN_ON(!folio))
+		for (pfn = hp->pfn; hp->order > PMD_ORDER && pfn < end; pfn += piece) {
+			folio = pfn_folio(pfn);
+			if (folio_order(folio) || folio_ref_count(folio))
+				continue;
+			folio = hugetlb_folio_merge(folio, PMD_ORDER);
+			if (WARN_ON(!folio) || t->huge[i].top)
+				continue;
+			gmem_set_piece(folio, hp);
+			folio_ref_unfreeze(folio, 1);
+		}
+		if (!t->huge[i].top)
 			continue;
-		gmem_set_piece(folio, t->split[i].hp);
-		if (t->split[i].froze)
+		folio = hugetlb_folio_merge(pfn_folio(hp->pfn), hp->order);
+		if (!WARN_ON(!folio))
 			folio_ref_unfreeze(folio, 1);
 	}
+	t->nr_splits = 0;
 }
 
 /*

@@ -232,6 +232,50 @@ START_TEST(test_convert_state_pin_contract)
 }
 END_TEST
 
+START_TEST(test_unpin_copies_and_foreign_handles)
+{
+	struct guestmem_pool *pool = fallback_pool(2);
+	struct guestmem_page pg, copy;
+	struct guestmem_file *f, *g;
+
+	ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED, &f), 0);
+	ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED, &g), 0);
+	ck_assert_int_eq(guestmem_pin(f, SZ_4K, &pg), 0);
+	copy = pg;
+	/* A handle belongs to its file. */
+	ck_assert_int_eq(guestmem_unpin(g, &pg), -EINVAL);
+	ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
+	/* A copy of an unpinned handle is not a pin any more. */
+	ck_assert_int_eq(guestmem_unpin(f, &copy), -EINVAL);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	ck_assert_int_eq(guestmem_file_destroy(g), 0);
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+START_TEST(test_prefault_any_thread_count)
+{
+	struct guestmem_pool_opts o = {
+		.page_size = SZ_2M, .node = -1,
+		.flags = GUESTMEM_POOL_PREFAULT | GUESTMEM_POOL_FALLBACK,
+	};
+	struct guestmem_pool *pool;
+	unsigned int threads;
+
+	/* Pages that do not divide evenly between threads, and more threads than pages. */
+	for (o.nr_pages = 1; o.nr_pages <= 7; o.nr_pages += 2) {
+		for (threads = 0; threads <= 9; threads += 3) {
+			o.threads = threads;
+			ck_assert_msg(!guestmem_pool_create(&o, &pool), "%llu pages, %u threads: %s",
+				      (unsigned long long)o.nr_pages, threads,
+				      guestmem_last_error());
+			ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_punch_returns_pages_and_stats)
 {
 	struct guestmem_pool *pool = fallback_pool(4);
@@ -524,6 +568,8 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_file_lifecycle_and_errors);
 	tcase_add_test(tc, test_hva_is_the_memory);
 	tcase_add_test(tc, test_convert_state_pin_contract);
+	tcase_add_test(tc, test_unpin_copies_and_foreign_handles);
+	tcase_add_test(tc, test_prefault_any_thread_count);
 	tcase_add_test(tc, test_punch_returns_pages_and_stats);
 	tcase_add_test(tc, test_last_error_is_per_thread);
 	tcase_add_test(tc, test_numa_placement);

@@ -34,6 +34,16 @@ static void state_mixed(struct gmem_file *f)
 	ck_assert_int_eq(gmem_convert(f, 9 * SZ_4K, SZ_4K, GMEM_SHARED, NULL), 0);
 }
 
+/* Mixed state in 21 of the 512 2M pieces before the 1G page exists. */
+static void state_many_mixed(struct gmem_file *f)
+{
+	u64 i;
+
+	for (i = 0; i < 21; i++)
+		ck_assert_int_eq(gmem_convert(f, i * 3 * SZ_2M + SZ_4K, SZ_4K,
+					      GMEM_SHARED, NULL), 0);
+}
+
 static int convert_4k(struct gmem_file *f)
 {
 	return gmem_convert(f, 5 * SZ_2M + 9 * SZ_4K, SZ_4K, GMEM_SHARED, NULL);
@@ -91,6 +101,7 @@ static const struct scenario scenarios[] = {
 	{ "punch split 1G",     PUD_ORDER, 1, SZ_1G, 0, alloc_mixed, punch, false },
 	{ "fault mixed 1G",     PUD_ORDER, 1, SZ_1G, 0, state_mixed, fault_in, true },
 	{ "fault mixed 2M",     PMD_ORDER, 1, SZ_2M, 0, state_mixed, fault_in, true },
+	{ "fault 21 mixed 2M",  PUD_ORDER, 1, SZ_1G, 0, state_many_mixed, fault_in, true },
 	{ "allocate 2M file",   PMD_ORDER, 8, 8 * SZ_2M, 0, state_mixed, allocate_all, true },
 };
 

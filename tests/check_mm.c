@@ -190,6 +190,28 @@ START_TEST(test_fault_into_mixed_range_splits)
 }
 END_TEST
 
+START_TEST(test_fault_splits_many_pieces)
+{
+	struct hstate *h = tu_pool_kind(PUD_ORDER, 1, SHIM_BACKEND_RESERVE);
+	struct gmem_file *f = tu_file(h, SZ_1G, 0);
+	struct gmem_file_stats st;
+	u64 i;
+
+	/* A fault may have to split any number of 2M pieces at once. */
+	for (i = 0; i < 100; i++)
+		convert_ok(f, i * 5 * SZ_2M + 7 * SZ_4K, SZ_4K, GMEM_SHARED);
+	ck_assert_int_eq(gmem_allocate(f, 0, SZ_1G), 0);
+	tu_check(f);
+	ck_assert_uint_eq(tu_nr_folios(f, 0), (512 - 100) + 100 * 512);
+	gmem_file_stats(f, &st);
+	ck_assert_uint_eq(st.splits, 1 + 100);
+	ck_assert_uint_eq(st.huge_mappable, (512 - 100) * SZ_2M);
+	gmem_file_release(f);
+	tu_pool_destroy(h);
+	tu_assert_no_warnings();
+}
+END_TEST
+
 START_TEST(test_punch_hole_partial_and_whole)
 {
 	struct hstate *h = tu_pool(PMD_ORDER, 3);
@@ -373,6 +395,7 @@ static Suite *mm_suite(void)
 	tcase_add_test(tc, test_1g_split_two_steps);
 	tcase_add_test(tc, test_1g_whole_2m_piece_conversion);
 	tcase_add_test(tc, test_fault_into_mixed_range_splits);
+	tcase_add_test(tc, test_fault_splits_many_pieces);
 	tcase_add_test(tc, test_punch_hole_partial_and_whole);
 	tcase_add_test(tc, test_punch_split_page_reassembles_at_once);
 	tcase_add_test(tc, test_deferred_reassembly_on_last_put);
