@@ -396,6 +396,8 @@ int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
 	}
 	xa_erase(&file->pins, page->_cookie);
 	folio_put(folio);
+	/* The last reference of a punched page: it is back in the pool on return. */
+	gmem_flush_deferred();
 	page->_folio = NULL;
 	page->_cookie = 0;
 	file->nr_pins--;

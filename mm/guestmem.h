@@ -67,7 +67,7 @@ void gmem_file_stats(struct gmem_file *file, struct gmem_file_stats *stats);
 
 int gmem_check_file(struct gmem_file *file, const char **why);
 unsigned long gmem_nr_pending(struct hstate *h);
-void gmem_flush_deferred(void);
+bool gmem_flush_deferred(void);
 
 /* Final folio_put() of a split guestmem folio (called by the mm core). */
 void gmem_folio_free(struct folio *folio);

@@ -121,6 +121,10 @@ static int gmem_alloc_huge(struct gmem_file *f, pgoff_t hidx,
 	if (err)
 		goto free;
 	folio = hugetlb_subpool_alloc_folio(f->spool, f->nid);
+	if (!folio && gmem_flush_deferred()) {
+		/* A freed page was still being reassembled: it is back now. */
+		folio = hugetlb_subpool_alloc_folio(f->spool, f->nid);
+	}
 	if (!folio) {
 		err = -ENOMEM;
 		goto release;

@@ -336,9 +336,10 @@ static void gmem_reassemble_work(struct work_struct *work)
 	}
 }
 
-void gmem_flush_deferred(void)
+/* Wait for queued reassembly; true if there was any to wait for. */
+bool gmem_flush_deferred(void)
 {
-	flush_work(&gmem_reassembly);
+	return flush_work(&gmem_reassembly);
 }
 EXPORT_SYMBOL_GPL(gmem_flush_deferred);
 

@@ -13,8 +13,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <guestmem.h>
@@ -357,6 +359,19 @@ struct hugetlb_env {
 	long nr_before, free_before;
 };
 
+/*
+ * Serialise with every other user of the machine's hugetlb settings (the
+ * guestmem tool and benchmarks take the same lock): free_hugepages is global.
+ */
+static int hugetlb_lock(void)
+{
+	int fd = open("/run/lock/guestmem-hugetlb.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd >= 0)
+		flock(fd, LOCK_EX);
+	return fd;
+}
+
 /* Make @need pages of @kb available; false (with the reason printed) if impossible. */
 static bool hugetlb_reserve(struct hugetlb_env *e, unsigned long kb, long need)
 {
@@ -426,15 +441,19 @@ static void exercise(struct guestmem_pool *pool, uint64_t page, uint64_t nr)
 
 static void real_hugetlb(uint64_t page, unsigned long kb, uint64_t nr)
 {
+	int lock = hugetlb_lock();
 	struct hugetlb_env e;
 	struct guestmem_pool *pool;
 
-	if (!hugetlb_reserve(&e, kb, nr))
+	if (!hugetlb_reserve(&e, kb, nr)) {
+		close(lock);
 		return;
+	}
 	pool = pool_of(page, nr, GUESTMEM_POOL_PREFAULT);
 	exercise(pool, page, nr);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 	hugetlb_restore(&e);
+	close(lock);
 	printf("real %lukB hugetlb: %lu pages used, free_hugepages back to %ld\n",
 	       kb, (unsigned long)nr, e.free_before);
 }

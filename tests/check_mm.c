@@ -291,6 +291,30 @@ START_TEST(test_deferred_reassembly_on_last_put)
 }
 END_TEST
 
+START_TEST(test_refault_right_after_last_put)
+{
+	struct hstate *h = tu_pool(PMD_ORDER, 1);
+	struct gmem_file *f = tu_file(h, SZ_2M, 0);
+	struct folio *pinned, *folio;
+	int order;
+
+	convert_ok(f, 0, SZ_4K, GMEM_SHARED);
+	pinned = fault(f, 0, &order);
+	ck_assert_int_eq(gmem_punch_hole(f, 0, SZ_2M), 0);
+	folio_put(pinned);
+	/*
+	 * Whether or not the worker has reassembled the page yet, the next
+	 * fault gets it: allocation waits for pending reassembly, it does not
+	 * fail for want of a page that is on its way back.
+	 */
+	folio = fault(f, 0, &order);
+	folio_put(folio);
+	gmem_file_release(f);
+	tu_pool_destroy(h);
+	tu_assert_no_warnings();
+}
+END_TEST
+
 START_TEST(test_pinned_unsplit_page_returns_on_last_put)
 {
 	struct hstate *h = tu_pool(PMD_ORDER, 1);
@@ -399,6 +423,7 @@ static Suite *mm_suite(void)
 	tcase_add_test(tc, test_punch_hole_partial_and_whole);
 	tcase_add_test(tc, test_punch_split_page_reassembles_at_once);
 	tcase_add_test(tc, test_deferred_reassembly_on_last_put);
+	tcase_add_test(tc, test_refault_right_after_last_put);
 	tcase_add_test(tc, test_pinned_unsplit_page_returns_on_last_put);
 	tcase_add_test(tc, test_merge_skipped_while_piece_held);
 	tcase_add_test(tc, test_zero_on_convert);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* guestmem(1): what the running kernel's KVM offers for guest_memfd. */
+#ifndef GUESTMEM_TOOL_KVM_H
+#define GUESTMEM_TOOL_KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* guest_memfd flags (KVM_CAP_GUEST_MEMFD_FLAGS, Linux 7.2 uapi) */
+#define TOOL_GMEM_FLAG_MMAP		(UINT64_C(1) << 0)
+#define TOOL_GMEM_FLAG_INIT_SHARED	(UINT64_C(1) << 1)
+#define TOOL_GMEM_FLAG_HUGETLB		(UINT64_C(1) << 2)	/* guestmem's kernel patch */
+
+struct kvm_probe {
+	bool present;		/* /dev/kvm exists */
+	int open_err;		/* 0 or -errno of opening it */
+	int api_version;
+	int vm_err;		/* 0 or -errno of KVM_CREATE_VM */
+	long vm_types;		/* KVM_CAP_VM_TYPES on /dev/kvm (bitmask), 0 if none */
+	long gmem;		/* KVM_CAP_GUEST_MEMFD on the VM fd */
+	long gmem_flags;	/* KVM_CAP_GUEST_MEMFD_FLAGS on the VM fd */
+	int gmem_create_err;	/* KVM_CREATE_GUEST_MEMFD of 2M, flags 0: 0 or -errno */
+	long mem_attrs;		/* KVM_CAP_MEMORY_ATTRIBUTES on the VM fd */
+	long user_memory2;	/* KVM_CAP_USER_MEMORY2 */
+	unsigned int cap_gmem, cap_gmem_flags;	/* the capability numbers used */
+	bool flags_cap_from_headers;	/* KVM_CAP_GUEST_MEMFD_FLAGS came from <linux/kvm.h> */
+};
+
+void kvm_probe(struct kvm_probe *p);
+
+#endif /* GUESTMEM_TOOL_KVM_H */
