@@ -120,7 +120,7 @@ int gmem_convert(struct gmem_file *f, u64 offset, u64 len, unsigned int to,
 	gmem_txn_commit(f, &t);
 	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
 			  (end - 1) >> f->order)
-		gmem_merge_uniform(f, hp);
+		gmem_merge_uniform(f, hp, start, end);
 out:
 	if (err == -EAGAIN && error_offset)
 		*error_offset = (u64)bad << PAGE_SHIFT;

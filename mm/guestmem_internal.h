@@ -49,17 +49,21 @@ struct gmem_conv {
 
 /*
  * The huge pages one transaction split folios of: at most the two at the
- * ends of a conversion.  The pieces it split are the ones still frozen at
- * refcount 0, so committing or undoing it needs no longer log than this.
+ * ends of a conversion.  If it split the huge folio itself, every piece is
+ * new; otherwise it split at most the two 2M pieces holding the ends of
+ * the conversion, which it records.  New folios stay frozen at refcount 0
+ * until the transaction commits.
  */
 #define GMEM_TXN_MAX	2
 
 struct gmem_txn {
 	unsigned int nr;
 	unsigned long nr_splits;
-	struct {
+	struct gmem_txn_huge {
 		struct gmem_huge *hp;
-		bool top;		/* split the huge folio itself */
+		bool top;			/* split the huge folio itself */
+		unsigned int nr_pieces;
+		unsigned long piece_pfn[2];	/* 2M pieces split, if !top */
 	} huge[GMEM_TXN_MAX];
 };
 
@@ -109,7 +113,8 @@ int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
 			 pgoff_t *error_index);
 void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t);
 void gmem_txn_abort(struct gmem_txn *t);
-void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp);
+void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp, pgoff_t from,
+			pgoff_t to);
 void gmem_detach(struct gmem_file *f, struct gmem_huge *hp);
 
 /* guestmem_check.c */

@@ -75,8 +75,52 @@ static int gmem_txn_split(struct gmem_txn *t, struct gmem_huge *hp,
 	return 0;
 }
 
+/* The transaction's record of @hp, made on its first split. */
+static struct gmem_txn_huge *gmem_txn_slot(struct gmem_txn *t, struct gmem_huge *hp)
+{
+	struct gmem_txn_huge *th;
+
+	if (t->nr && t->huge[t->nr - 1].hp == hp)
+		return &t->huge[t->nr - 1];
+	if (WARN_ON(t->nr == GMEM_TXN_MAX))
+		return NULL;
+	th = &t->huge[t->nr++];
+	th->hp = hp;
+	th->top = false;
+	th->nr_pieces = 0;
+	return th;
+}
+
 /*
- * Split whatever folios of @hp will hold mixed state once @c is applied.
+ * Split the 2M piece at @pfn, if it will hold mixed state once @c (NULL on
+ * a fault) is applied and is not split yet.
+ */
+static int gmem_split_piece(struct gmem_file *f, struct gmem_huge *hp,
+			    unsigned long pfn, const struct gmem_conv *c,
+			    struct gmem_txn *t, pgoff_t *error_index)
+{
+	struct folio *folio = pfn_folio(pfn);
+	struct gmem_txn_huge *th;
+	int err;
+
+	if (folio_order(folio) != PMD_ORDER ||
+	    gmem_uniform_state(f, gmem_folio_index(hp, folio), 1UL << PMD_ORDER, c) >= 0)
+		return 0;
+	th = gmem_txn_slot(t, hp);
+	if (!th || (!th->top && th->nr_pieces == ARRAY_SIZE(th->piece_pfn)))
+		return -EINVAL;
+	err = gmem_txn_split(t, hp, folio, !th->top);
+	if (err == -EAGAIN)
+		*error_index = gmem_clamp(gmem_folio_index(hp, folio), c);
+	else if (!err && !th->top)
+		th->piece_pfn[th->nr_pieces++] = pfn;
+	return err;
+}
+
+/*
+ * Split whatever folios of @hp will hold mixed state once @c is applied
+ * (@c is NULL when @hp was just allocated).  Only the 2M pieces holding the
+ * ends of a conversion can become mixed; a new page may be mixed anywhere.
  * On -EAGAIN, *error_index is the first page of the folio that is still
  * referenced (within the conversion, if any).
  */
@@ -84,63 +128,74 @@ int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
 			 const struct gmem_conv *c, struct gmem_txn *t,
 			 pgoff_t *error_index)
 {
-	const pgoff_t piece = 1UL << PMD_ORDER, base = hp->base;
+	const pgoff_t piece = 1UL << PMD_ORDER, end = hp->base + gmem_huge_pages(f);
 	struct folio *folio = pfn_folio(hp->pfn);
-	unsigned int slot = t->nr;
-	pgoff_t i;
+	struct gmem_txn_huge *th;
+	pgoff_t i, last;
 	int err;
 
-	if (gmem_uniform_state(f, base, gmem_huge_pages(f), c) >= 0)
+	if (gmem_uniform_state(f, hp->base, gmem_huge_pages(f), c) >= 0)
 		return 0;
-	if (WARN_ON(slot == GMEM_TXN_MAX))
-		return -EINVAL;
-	t->huge[slot].hp = hp;
-	t->huge[slot].top = false;
-	t->nr++;
-
 	if (folio_order(folio) == f->order) {
+		th = gmem_txn_slot(t, hp);
+		if (!th)
+			return -EINVAL;
 		err = gmem_txn_split(t, hp, folio, true);
-		if (err)
-			goto fail;
-		t->huge[slot].top = true;
+		if (err) {
+			if (err == -EAGAIN)
+				*error_index = gmem_clamp(hp->base, c);
+			return err;
+		}
+		th->top = true;
 	}
 	if (f->order <= PMD_ORDER)
 		return 0;
 
-	for (i = 0; i < gmem_huge_pages(f); i += piece) {
-		folio = gmem_folio_at(hp, base + i);
-		if (folio_order(folio) != PMD_ORDER ||
-		    gmem_uniform_state(f, base + i, piece, c) >= 0)
-			continue;
-		err = gmem_txn_split(t, hp, folio, !t->huge[slot].top);
-		if (err)
-			goto fail;
+	if (!c) {
+		for (i = 0; i < gmem_huge_pages(f); i += piece) {
+			err = gmem_split_piece(f, hp, hp->pfn + i, NULL, t, error_index);
+			if (err)
+				return err;
+		}
+		return 0;
 	}
-	return 0;
-fail:
-	if (err == -EAGAIN)
-		*error_index = gmem_clamp(gmem_folio_index(hp, folio), c);
+	i = max(c->start, hp->base) & ~(piece - 1);
+	last = (min(c->end, end) - 1) & ~(piece - 1);
+	err = gmem_split_piece(f, hp, hp->pfn + (i - hp->base), c, t, error_index);
+	if (!err && last != i)
+		err = gmem_split_piece(f, hp, hp->pfn + (last - hp->base), c, t,
+				       error_index);
 	return err;
 }
 
-/* Make the folios split by @t visible: each gets the file's reference. */
+/* Unfreeze the new folios in [pfn, pfn + nr) of @hp: each gets the file's reference. */
+static void gmem_publish(struct gmem_huge *hp, unsigned long pfn, unsigned long nr)
+{
+	unsigned long end = pfn + nr;
+
+	while (pfn < end) {
+		struct folio *folio = pfn_folio(pfn);
+
+		if (!folio_ref_count(folio)) {
+			gmem_set_piece(folio, hp);
+			folio_ref_unfreeze(folio, 1);
+		}
+		pfn += folio_nr_pages(folio);
+	}
+}
+
+/* Make the folios split by @t visible. */
 void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	for (i = 0; i < t->nr; i++) {
-		struct gmem_huge *hp = t->huge[i].hp;
-		unsigned long pfn = hp->pfn, end = pfn + (1UL << hp->order);
+		struct gmem_txn_huge *th = &t->huge[i];
 
-		while (pfn < end) {
-			struct folio *folio = pfn_folio(pfn);
-
-			if (!folio_ref_count(folio)) {
-				gmem_set_piece(folio, hp);
-				folio_ref_unfreeze(folio, 1);
-			}
-			pfn += folio_nr_pages(folio);
-		}
+		if (th->top)
+			gmem_publish(th->hp, th->hp->pfn, 1UL << th->hp->order);
+		for (j = 0; !th->top && j < th->nr_pieces; j++)
+			gmem_publish(th->hp, th->piece_pfn[j], 1UL << PMD_ORDER);
 	}
 	f->nr_splits += t->nr_splits;
 	t->nr = 0;
@@ -157,23 +212,26 @@ void gmem_txn_abort(struct gmem_txn *t)
 	const unsigned long piece = 1UL << PMD_ORDER;
 
 	while (t->nr) {
-		unsigned int i = --t->nr;
-		struct gmem_huge *hp = t->huge[i].hp;
+		struct gmem_txn_huge *th = &t->huge[--t->nr];
+		struct gmem_huge *hp = th->hp;
 		unsigned long pfn, end = hp->pfn + (1UL << hp->order);
 		struct folio *folio;
 
-		for (pfn = hp->pfn; hp->order > PMD_ORDER && pfn < end; pfn += piece) {
-			folio = pfn_folio(pfn);
-			if (folio_order(folio) || folio_ref_count(folio))
-				continue;
-			folio = hugetlb_folio_merge(folio, PMD_ORDER);
-			if (WARN_ON(!folio) || t->huge[i].top)
+		while (!th->top && th->nr_pieces) {
+			pfn = th->piece_pfn[--th->nr_pieces];
+			folio = hugetlb_folio_merge(pfn_folio(pfn), PMD_ORDER);
+			if (WARN_ON(!folio))
 				continue;
 			gmem_set_piece(folio, hp);
 			folio_ref_unfreeze(folio, 1);
 		}
-		if (!t->huge[i].top)
+		if (!th->top)
 			continue;
+		for (pfn = hp->pfn; hp->order > PMD_ORDER && pfn < end; pfn += piece) {
+			folio = pfn_folio(pfn);
+			if (!folio_order(folio))
+				WARN_ON(!hugetlb_folio_merge(folio, PMD_ORDER));
+		}
 		folio = hugetlb_folio_merge(pfn_folio(hp->pfn), hp->order);
 		if (!WARN_ON(!folio))
 			folio_ref_unfreeze(folio, 1);
@@ -216,26 +274,31 @@ busy:
 	return false;
 }
 
-/* Merge the parts of @hp whose state is uniform, bottom up. */
-void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp)
+/*
+ * Merge the parts of @hp that became uniform, bottom up: the 2M pieces
+ * overlapping pages [from, to), whose state just changed, and then the huge
+ * folio if its whole range is uniform.
+ */
+void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp, pgoff_t from,
+			pgoff_t to)
 {
-	const pgoff_t base = hp->base;
 	const pgoff_t piece = 1UL << PMD_ORDER;
-	bool whole = true;
 	pgoff_t i;
 
 	if (!gmem_huge_is_split(hp))
 		return;
-	if (f->order > PMD_ORDER) {
-		for (i = 0; i < gmem_huge_pages(f); i += piece) {
-			if (!folio_order(gmem_folio_at(hp, base + i)) &&
-			    (gmem_uniform_state(f, base + i, piece, NULL) < 0 ||
-			     !gmem_try_merge(f, hp, hp->pfn + i, PMD_ORDER)))
-				whole = false;
-		}
+	for (i = max(from, hp->base) & ~(piece - 1);
+	     f->order > PMD_ORDER && i < min(to, hp->base + gmem_huge_pages(f)); i += piece) {
+		if (!folio_order(gmem_folio_at(hp, i)) &&
+		    gmem_uniform_state(f, i, piece, NULL) >= 0)
+			gmem_try_merge(f, hp, hp->pfn + (i - hp->base), PMD_ORDER);
 	}
-	if (whole && gmem_uniform_state(f, base, gmem_huge_pages(f), NULL) >= 0)
-		gmem_try_merge(f, hp, hp->pfn, f->order);
+	if (gmem_uniform_state(f, hp->base, gmem_huge_pages(f), NULL) < 0)
+		return;
+	for (i = 0; i < gmem_huge_pages(f); i += piece)
+		if (folio_order(gmem_folio_at(hp, hp->base + i)) != gmem_child_order(f->order))
+			return;
+	gmem_try_merge(f, hp, hp->pfn, f->order);
 }
 
 /*
