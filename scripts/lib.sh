@@ -12,7 +12,7 @@ GM_JOBS=${GM_JOBS:-2}
 # bc and libelf for objtool; fetch-base.sh needs dpkg-deb and xz).
 GM_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
-	check libnuma-dev libhugetlbfs-dev libjemalloc-dev libbenchmark-dev
+	check libnuma-dev libhugetlbfs-dev libjemalloc-dev libbenchmark-dev gnuplot-nox
 	flex bison bc libelf-dev perl python3 xz-utils
 )
 
