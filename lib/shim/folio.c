@@ -104,10 +104,11 @@ bool folio_ref_freeze(struct folio *folio, int count)
 					      &expected, 0);
 }
 
+/* Publishes the folio: a release store, as the kernel's set_page_count_release. */
 void folio_ref_unfreeze(struct folio *folio, int count)
 {
 	WARN_ON(folio_ref_count(folio) != 0);
-	atomic_set(&folio->_refcount, count);
+	atomic_store_explicit(&folio->_refcount.counter, count, memory_order_release);
 }
 
 int hugetlb_folio_split(struct folio *folio, unsigned int new_order)

@@ -98,15 +98,16 @@ typedef struct { _Atomic int counter; } atomic_t;
 typedef struct { _Atomic long counter; } atomic_long_t;
 
 #define ATOMIC_INIT(i)			{ (i) }
-#define atomic_read(v)			atomic_load(&(v)->counter)
-#define atomic_set(v, i)		atomic_store(&(v)->counter, (i))
+/* As in the kernel, plain reads and sets are relaxed; RMW operations are ordered. */
+#define atomic_read(v)			atomic_load_explicit(&(v)->counter, memory_order_relaxed)
+#define atomic_set(v, i)		atomic_store_explicit(&(v)->counter, (i), memory_order_relaxed)
 #define atomic_inc(v)			((void)atomic_fetch_add(&(v)->counter, 1))
 #define atomic_dec(v)			((void)atomic_fetch_sub(&(v)->counter, 1))
 #define atomic_add(i, v)		((void)atomic_fetch_add(&(v)->counter, (i)))
 #define atomic_sub(i, v)		((void)atomic_fetch_sub(&(v)->counter, (i)))
 #define atomic_dec_and_test(v)		(atomic_fetch_sub(&(v)->counter, 1) == 1)
-#define atomic_long_read(v)		atomic_load(&(v)->counter)
-#define atomic_long_set(v, i)		atomic_store(&(v)->counter, (i))
+#define atomic_long_read(v)		atomic_load_explicit(&(v)->counter, memory_order_relaxed)
+#define atomic_long_set(v, i)		atomic_store_explicit(&(v)->counter, (i), memory_order_relaxed)
 #define atomic_long_inc(v)		((void)atomic_fetch_add(&(v)->counter, 1))
 #define atomic_long_dec(v)		((void)atomic_fetch_sub(&(v)->counter, 1))
 #define atomic_long_add(i, v)		((void)atomic_fetch_add(&(v)->counter, (i)))
