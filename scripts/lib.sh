@@ -13,7 +13,7 @@ GM_JOBS=${GM_JOBS:-2}
 GM_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	check libnuma-dev libhugetlbfs-dev libjemalloc-dev libbenchmark-dev gnuplot-nox
-	flex bison bc libelf-dev perl python3 xz-utils
+	flex bison bc libelf-dev perl python3 xz-utils groff-base
 )
 
 gm_section() {
