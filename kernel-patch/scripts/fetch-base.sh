@@ -23,20 +23,43 @@ fi
 
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/etc"
 
-# First stanza of the machine's deb822 sources, with its suite rewritten.
+# The machine's first Debian source with its suite rewritten: the deb822
+# file Debian 12 images carry, or else the classic one-line sources.list.
+rm -f "$apt_dir/etc/base.sources" "$apt_dir/etc/base.list"
 src=/etc/apt/sources.list.d/debian.sources
-awk -v s="$suite" '
-	/^$/ { if (seen) exit }
-	/^Suites:/ { print "Suites: " s; seen = 1; next }
-	{ print; if ($0 ~ /^Types:/) seen = 1 }
-' "$src" > "$apt_dir/etc/base.sources"
+if [ -f "$src" ]; then
+	awk -v s="$suite" '
+		/^$/ { if (seen) exit }
+		/^Suites:/ { print "Suites: " s; seen = 1; next }
+		{ print; if ($0 ~ /^Types:/) seen = 1 }
+	' "$src" > "$apt_dir/etc/base.sources"
+elif [ -f /etc/apt/sources.list ]; then
+	# deb [options] URI SUITE COMPONENTS...: replace the field after the URI.
+	awk -v s="$suite" '
+		$1 == "deb" && !done {
+			i = 2
+			if ($i ~ /^\[/) while ($i !~ /\]$/) i++
+			if ($i ~ /\]$/ && $2 ~ /^\[/) i++
+			$(i + 1) = s
+			print
+			done = 1
+		}
+	' /etc/apt/sources.list > "$apt_dir/etc/base.list"
+fi
+if [ ! -s "$apt_dir/etc/base.sources" ] && [ ! -s "$apt_dir/etc/base.list" ]; then
+	echo "fetch-base: no Debian apt source found on this machine" >&2
+	exit 77
+fi
 
+# The package index of a snapshot or proxy can be past its Valid-Until date;
+# the signatures are still checked.
 apt_opts="-o Dir::State::Lists=$apt_dir/lists
 	-o Dir::Cache=$apt_dir -o Dir::Cache::archives=$apt_dir/archives
 	-o Dir::Etc::SourceList=/dev/null
 	-o Dir::Etc::SourceParts=$apt_dir/etc
 	-o Dir::State::status=/var/lib/dpkg/status
-	-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1"
+	-o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1
+	-o APT::Sandbox::User=root -o Acquire::Check-Valid-Until=false"
 
 # shellcheck disable=SC2086
 apt-get $apt_opts update -qq >&2
