@@ -22,15 +22,20 @@ static size_t huge_size(struct guestmem_file *file)
 	return huge_page_size(file->pool->h);
 }
 
-/* Map huge page @hidx of the file, whose memory starts at @pfn. */
+/*
+ * Map huge page @hidx of the file, whose memory starts at @pfn.  mapped[]
+ * records it for every backend (a simulated pool has nothing to mmap), so
+ * it always tells which huge pages the file holds.
+ */
 static int map_huge(struct guestmem_file *file, unsigned long hidx, unsigned long pfn)
 {
 	struct shim_region *r = file->pool->h->region;
 	size_t huge = huge_size(file);
 
-	if (file->mapped[hidx] == pfn || r->fd < 0)
+	if (file->mapped[hidx] == pfn)
 		return 0;
-	if (mmap(file->hva + hidx * huge, huge, PROT_READ | PROT_WRITE,
+	if (r->fd >= 0 &&
+	    mmap(file->hva + hidx * huge, huge, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_FIXED, r->fd,
 		 (off_t)(pfn - r->base_pfn) << PAGE_SHIFT) == MAP_FAILED)
 		return gm_error(-errno, "mapping huge page %lu failed", hidx);
@@ -44,8 +49,9 @@ static void unmap_huge(struct guestmem_file *file, unsigned long hidx)
 
 	if (!file->mapped[hidx])
 		return;
-	mmap(file->hva + hidx * huge, huge, PROT_NONE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (file->pool->h->region->fd >= 0)
+		mmap(file->hva + hidx * huge, huge, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	file->mapped[hidx] = 0;
 }
 

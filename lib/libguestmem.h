@@ -30,7 +30,7 @@ struct guestmem_file {
 	char *hva;			/* huge-aligned host mapping of the file */
 	void *map;			/* what to munmap */
 	size_t map_len;
-	unsigned long *mapped;		/* per huge page: pfn mapped at hva, 0 = none */
+	unsigned long *mapped;		/* per huge page: its pfn while held, 0 = none */
 	struct xarray pins;		/* pin id -> pinned folio */
 	unsigned long nr_pins;
 	u64 next_pin;
