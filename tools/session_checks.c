@@ -8,11 +8,9 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
-#include <time.h>
 
 #include "session.h"
 
-#define CHECK_POLL_NS	(UINT64_C(2) * 1000000000u)
 
 /* ---------------------------------------------------------------- checks */
 
@@ -62,13 +60,6 @@ static uint64_t file_value(const struct guestmem_file_stats *st, int i)
 	return v[i];
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 static const char *fmt_value(bool bytes, uint64_t v, char *buf, size_t len)
 {
 	if (!bytes || !v) {
@@ -82,7 +73,7 @@ int sess_check_pool(struct session *s, const char *field, uint64_t want)
 {
 	int i = field_index(pool_fields, TOOL_ARRAY_SIZE(pool_fields), field);
 	struct guestmem_pool_stats st;
-	uint64_t start = now_ns(), got;
+	uint64_t got;
 	int rc;
 
 	if (i < 0)
@@ -91,15 +82,11 @@ int sess_check_pool(struct session *s, const char *field, uint64_t want)
 		return sess_bad(s, "there is no pool (a \"pool\" line must come first)");
 	if (s->trace)
 		fprintf(s->trace, "check pool %s %" PRIu64 "\n", field, want);
-	for (;;) {
-		rc = guestmem_pool_stats(s->pool, &st);
-		if (rc)
-			return sess_bad(s, "pool stats: %s", guestmem_last_error());
-		got = pool_value(&st, i);
-		if (got == want || now_ns() - start > CHECK_POLL_NS)
-			break;
-		sleep_ms(1);
-	}
+	/* Exact: the library returns with deferred reassembly done, no waiting here. */
+	rc = guestmem_pool_stats(s->pool, &st);
+	if (rc)
+		return sess_bad(s, "pool stats: %s", guestmem_last_error());
+	got = pool_value(&st, i);
 	if (got != want)
 		return sess_bad(s, "pool %s is %" PRIu64 ", expected %" PRIu64
 			   " (total %" PRIu64 ", free %" PRIu64 ", reserved %" PRIu64
@@ -114,7 +101,7 @@ int sess_check_file(struct session *s, unsigned int idx, const char *field, uint
 	int i = field_index(file_fields, TOOL_ARRAY_SIZE(file_fields), field);
 	struct sess_file *f = sess_file_get(s, idx);
 	struct guestmem_file_stats st;
-	uint64_t start = now_ns(), got;
+	uint64_t got;
 	bool bytes = i >= 0 && strcmp(field, "split_pages");
 	char b1[32], b2[32];
 	int rc;
@@ -125,15 +112,10 @@ int sess_check_file(struct session *s, unsigned int idx, const char *field, uint
 		return sess_bad(s, "unknown file field '%s'", field);
 	if (s->trace)
 		fprintf(s->trace, "check %u %s %s\n", idx, field, fmt_value(bytes, want, b1, sizeof(b1)));
-	for (;;) {
-		rc = guestmem_file_stats(f->f, &st);
-		if (rc)
-			return sess_bad(s, "file stats: %s", guestmem_last_error());
-		got = file_value(&st, i);
-		if (got == want || now_ns() - start > CHECK_POLL_NS)
-			break;
-		sleep_ms(1);
-	}
+	rc = guestmem_file_stats(f->f, &st);
+	if (rc)
+		return sess_bad(s, "file stats: %s", guestmem_last_error());
+	got = file_value(&st, i);
 	if (got != want)
 		return sess_bad(s, "file %u %s is %s, expected %s", idx, field,
 			   fmt_value(bytes, got, b1, sizeof(b1)), fmt_value(bytes, want, b2, sizeof(b2)));

@@ -15,10 +15,9 @@
  *   pin                       0 on a shared page (or -ENOMEM as allocate),
  *                             -EPERM on a private one
  *
- * The last unpin of an orphan page queues its reassembly, which the library
- * runs asynchronously.  To keep results (and so traces) deterministic, the
- * workload waits for it after every such unpin with a "check pool pending
- * N" that replay repeats.  At the end every pin is dropped and both files
+ * The last unpin of an orphan page returns with the page reassembled and
+ * back in the pool; the workload asserts that after every such unpin with a
+ * "check pool pending N" that replay repeats.  At the end every pin is dropped and both files
  * are destroyed: the pool must be entirely free again.
  */
 #define _GNU_SOURCE
