@@ -141,8 +141,7 @@ START_TEST(test_1g_split_two_steps)
 	convert_ok(f, 300 * SZ_2M + SZ_4K, SZ_4K, GMEM_PRIVATE);
 	ck_assert_uint_eq(tu_nr_folios(f, 0), 1);
 	ck_assert_int_eq(tu_order_at(f, 0), PUD_ORDER);
-	ck_assert(folio_test_hugetlb(pfn_folio(xa_load(&f->huge, 0) ?
-		  ((struct gmem_huge *)xa_load(&f->huge, 0))->pfn : 0)));
+	ck_assert(folio_test_hugetlb(pfn_folio(((struct gmem_huge *)xa_load(&f->huge, 0))->pfn)));
 	gmem_file_stats(f, &st);
 	ck_assert_uint_eq(st.merges, 2);
 	ck_assert_uint_eq(tu_addr(f, 300 * SZ_2M + SZ_4K)[1], 0x17);
