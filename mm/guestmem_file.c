@@ -121,8 +121,13 @@ static int gmem_alloc_huge(struct gmem_file *f, pgoff_t hidx,
 	if (err)
 		goto free;
 	folio = hugetlb_subpool_alloc_folio(f->spool, f->nid);
-	if (!folio && gmem_flush_deferred()) {
-		/* A freed page was still being reassembled: it is back now. */
+	if (!folio) {
+		/*
+		 * A freed page may still be on its way back to the pool: wait
+		 * for reassembly and try again (even if the worker finished
+		 * before the wait, the page is back now).
+		 */
+		gmem_flush_deferred();
 		folio = hugetlb_subpool_alloc_folio(f->spool, f->nid);
 	}
 	if (!folio) {

@@ -352,9 +352,9 @@ void gmem_detach(struct gmem_file *f, struct gmem_huge *hp)
 		folio = pfn_folio(p);
 	/* One extra count keeps the page ours until every piece is put. */
 	atomic_set(&hp->live, n + 1);
-	spin_lock(&gmem_detached_lock);
+	spin_lock_irq(&gmem_detached_lock);
 	list_add_tail(&hp->node, &gmem_detached);
-	spin_unlock(&gmem_detached_lock);
+	spin_unlock_irq(&gmem_detached_lock);
 
 	for (p = hp->pfn; p < end; ) {
 		folio = pfn_folio(p);
@@ -362,23 +362,24 @@ void gmem_detach(struct gmem_file *f, struct gmem_huge *hp)
 		folio_put(folio);
 	}
 	if (atomic_dec_and_test(&hp->live)) {
-		spin_lock(&gmem_detached_lock);
+		spin_lock_irq(&gmem_detached_lock);
 		list_del(&hp->node);
-		spin_unlock(&gmem_detached_lock);
+		spin_unlock_irq(&gmem_detached_lock);
 		gmem_reassemble(hp);
 	}
 }
 
+/* The final put of a piece of a detached page: any context, even IRQ. */
 void gmem_folio_free(struct folio *folio)
 {
 	struct gmem_huge *hp = folio->private;
+	unsigned long flags;
 
 	if (!atomic_dec_and_test(&hp->live))
 		return;
-	spin_lock(&gmem_detached_lock);
-	list_del(&hp->node);
-	list_add_tail(&hp->node, &gmem_ready);
-	spin_unlock(&gmem_detached_lock);
+	spin_lock_irqsave(&gmem_detached_lock, flags);
+	list_move_tail(&hp->node, &gmem_ready);
+	spin_unlock_irqrestore(&gmem_detached_lock, flags);
 	schedule_work(&gmem_reassembly);
 }
 
@@ -387,14 +388,14 @@ static void gmem_reassemble_work(struct work_struct *work)
 	struct gmem_huge *hp;
 
 	for (;;) {
-		spin_lock(&gmem_detached_lock);
+		spin_lock_irq(&gmem_detached_lock);
 		if (list_empty(&gmem_ready)) {
-			spin_unlock(&gmem_detached_lock);
+			spin_unlock_irq(&gmem_detached_lock);
 			return;
 		}
 		hp = list_first_entry(&gmem_ready, struct gmem_huge, node);
 		list_del(&hp->node);
-		spin_unlock(&gmem_detached_lock);
+		spin_unlock_irq(&gmem_detached_lock);
 		gmem_reassemble(hp);
 	}
 }
@@ -412,12 +413,12 @@ unsigned long gmem_nr_pending(struct hstate *h)
 	unsigned long n = 0;
 	struct gmem_huge *hp;
 
-	spin_lock(&gmem_detached_lock);
+	spin_lock_irq(&gmem_detached_lock);
 	list_for_each_entry(hp, &gmem_detached, node)
 		n += hp->h == h;
 	list_for_each_entry(hp, &gmem_ready, node)
 		n += hp->h == h;
-	spin_unlock(&gmem_detached_lock);
+	spin_unlock_irq(&gmem_detached_lock);
 	return n;
 }
 EXPORT_SYMBOL_GPL(gmem_nr_pending);

@@ -134,6 +134,8 @@ struct mutex {
 static inline void spin_lock_init(spinlock_t *l) { pthread_mutex_init(&l->m, NULL); }
 static inline void spin_lock(spinlock_t *l) { pthread_mutex_lock(&l->m); }
 static inline void spin_unlock(spinlock_t *l) { pthread_mutex_unlock(&l->m); }
+#define spin_lock_irq(l)		spin_lock(l)
+#define spin_unlock_irq(l)		spin_unlock(l)
 #define spin_lock_irqsave(l, flags)	do { (void)(flags); spin_lock(l); } while (0)
 #define spin_unlock_irqrestore(l, flags) do { (void)(flags); spin_unlock(l); } while (0)
 
@@ -188,6 +190,12 @@ static inline void list_del_init(struct list_head *e)
 {
 	list_del(e);
 	INIT_LIST_HEAD(e);
+}
+
+static inline void list_move_tail(struct list_head *e, struct list_head *head)
+{
+	list_del(e);
+	list_add_tail(e, head);
 }
 
 static inline bool list_empty(const struct list_head *head)
