@@ -99,6 +99,10 @@ exec 9>"$cache/kernel-check.lock"
 flock 9
 
 # --------------------------------------------------------------- series
+# The series is generated from kernel-patch/src/ and the repo's mm/: it
+# must match them (scripts/gen-series.sh regenerates it).
+bash "$kp/scripts/gen-series.sh" --check || die "the series is stale"
+
 # Quilt format: one patch name per line (relative to kernel-patch/patches/),
 # optionally followed by -pN; '#' starts a comment.
 series=()
@@ -196,30 +200,48 @@ else
 	# Record every file that may change before changing any, so that an
 	# interrupted run is repaired by the next one.
 	sort -u "$build/.guestmem-touched" "$new_touched" -o "$build/.guestmem-touched"
-	nrestored=0
+	# Apply the series to a staging copy of the files it touches (old and
+	# new series), then replace only the build files whose content
+	# changes: a header the series leaves as it was keeps its timestamp,
+	# so make does not rebuild everything that includes it.
+	stage=$build.stage
+	rm -rf "$stage"
+	mkdir -p "$stage"
 	while IFS= read -r f; do
-		[ -n "$f" ] || continue
-		rm -f "$build/$f"
-		if [ -f "$tree/$f" ]; then
-			mkdir -p "$(dirname "$build/$f")"
-			cp "$tree/$f" "$build/$f"
-		fi
-		nrestored=$((nrestored + 1))
+		[ -n "$f" ] && [ -f "$tree/$f" ] || continue
+		mkdir -p "$(dirname "$stage/$f")"
+		cp "$tree/$f" "$stage/$f"
 	done <"$build/.guestmem-touched"
-	say "restored $nrestored file(s) from the pristine tree"
 	for i in "${!series[@]}"; do
 		name=${series[$i]}
 		p=$kp/patches/$name
-		if ! out=$(cd "$build" && patch -p"${strips[$i]}" --dry-run --forward --batch \
+		if ! out=$(cd "$stage" && patch -p"${strips[$i]}" --dry-run --forward --batch \
 				--fuzz=0 --no-backup-if-mismatch <"$p" 2>&1); then
 			printf '%s\n' "$out"
 			die "patch $((i + 1))/${#series[@]} $name does not apply to Linux 7.2 (with the patches before it)"
 		fi
-		(cd "$build" && patch -p"${strips[$i]}" --forward --batch --fuzz=0 \
+		(cd "$stage" && patch -p"${strips[$i]}" --forward --batch --fuzz=0 \
 			--no-backup-if-mismatch --quiet <"$p") ||
 			die "applying $name failed"
 		say "applied $((i + 1))/${#series[@]} $name"
 	done
+	nchanged=0
+	while IFS= read -r f; do
+		[ -n "$f" ] || continue
+		if [ -f "$stage/$f" ]; then
+			cmp -s "$stage/$f" "$build/$f" && continue
+			rm -f "$build/$f"
+			mkdir -p "$(dirname "$build/$f")"
+			cp "$stage/$f" "$build/$f"
+		elif [ -e "$build/$f" ]; then
+			rm -f "$build/$f"
+		else
+			continue
+		fi
+		nchanged=$((nchanged + 1))
+	done <"$build/.guestmem-touched"
+	rm -rf "$stage"
+	say "$nchanged file(s) of the build tree changed"
 	cp "$new_touched" "$build/.guestmem-touched"
 	echo "$series_hash" >"$build/.guestmem-series"
 fi
@@ -232,7 +254,7 @@ base_opts=(64BIT PRINTK TTY SERIAL_8250 SERIAL_8250_CONSOLE BINFMT_ELF
 	HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON SPARSEMEM_VMEMMAP MEMFD_CREATE
 	SHMEM MULTIUSER FUTEX EPOLL KVM KVM_AMD KVM_INTEL KVM_SW_PROTECTED_VM
 	EXPERT ADVISE_SYSCALLS COMPACTION MIGRATION TRANSPARENT_HUGEPAGE
-	VIRTUALIZATION KUNIT)
+	VIRTUALIZATION KUNIT BUG KALLSYMS)
 fatal_opts=(KVM HUGETLBFS KUNIT)
 fragment=$rig/guestmem.config
 config_args=()
@@ -317,6 +339,43 @@ done
 echo
 [ ${#cfg_fatal[@]} -eq 0 ] ||
 	die "required options are not enabled: ${cfg_fatal[*]} (log: $logs/config.log)"
+
+# ------------------------------------------------------------------ W=1
+# Every C file the series adds or changes is compiled once with W=1 (per
+# series: the stamp names it), then the normal build below rebuilds them.
+step "W=1 build of the files the series touches"
+w1_objs=()
+while IFS= read -r f; do
+	case $f in
+	tools/* | Documentation/*) ;;	# not kernel objects
+	*.c) [ -f "$build/$f" ] && w1_objs+=("${f%.c}.o") ;;
+	esac
+done <"$build/.guestmem-touched"
+w1_warn=0
+if [ ${#w1_objs[@]} -eq 0 ]; then
+	say "no C files in the series"
+elif [ "$(cat "$build/.guestmem-w1" 2>/dev/null)" = "$config_recipe" ]; then
+	say "done before for this series and configuration: $(cat "$logs/w1.count" 2>/dev/null || echo 0) warning(s)"
+	w1_warn=$(cat "$logs/w1.count" 2>/dev/null || echo 0)
+else
+	log=$logs/w1.log
+	# Objects of options the configuration leaves off cannot be built.
+	built=() unbuilt=()
+	for o in "${w1_objs[@]}"; do
+		if "${kmake[@]}" -C "$build" -j"$jobs" W=1 "$o" >>"$log.tmp" 2>&1; then
+			built+=("$o")
+		else
+			unbuilt+=("$o")
+		fi
+	done
+	mv "$log.tmp" "$log"
+	w1_warn=$(grep -cE '(^|: )warning:' "$log" || true)
+	echo "$w1_warn" >"$logs/w1.count"
+	echo "$config_recipe" >"$build/.guestmem-w1"
+	say "W=1: ${#built[@]} of ${#w1_objs[@]} object(s) built, $w1_warn warning(s) (log: $log)"
+	[ ${#unbuilt[@]} -eq 0 ] || say "W=1: not built (configured out?): ${unbuilt[*]}"
+	[ "$w1_warn" -eq 0 ] || grep -E '(^|: )warning:' "$log" | head -n 20 | sed 's/^/  /'
+fi
 
 # --------------------------------------------------------------- kernel
 step "build bzImage (make -j$jobs)"
@@ -459,7 +518,10 @@ fi
 if grep -q 'Kernel panic' "$bootlog"; then
 	fail+=("kernel panic")
 fi
-[ "$cp_err" -eq 0 ] || fail+=("checkpatch: $cp_err error(s)")
+[ "$((cp_err + cp_warn + cp_chk))" -eq 0 ] ||
+	fail+=("checkpatch: $cp_err error(s), $cp_warn warning(s), $cp_chk check(s)")
+[ "$kwarn" -eq 0 ] || fail+=("$kwarn compiler warning(s) in the kernel build")
+[ "$w1_warn" -eq 0 ] || fail+=("$w1_warn W=1 warning(s) in the files of the series")
 for hp in 2048kB:64 1048576kB:1; do
 	n=$(sed -nE "s/^RIG: hugepages: ${hp%:*} nr=([0-9]+).*/\1/p" "$bootlog" | head -n 1)
 	[ "${n:-0}" -ge "${hp#*:}" ] ||
@@ -476,6 +538,8 @@ printf 'kernel-check: KUnit:      %s suite(s), %s passed, %s failed, %s skipped\
 printf 'kernel-check: selftests:  %s passed, %s failed, %s skipped\n' "$sp" "$sf" "$ss"
 printf 'kernel-check: checkpatch: %s patch(es), %s errors, %s warnings, %s checks\n' \
 	"${#series[@]}" "$cp_err" "$cp_warn" "$cp_chk"
+printf 'kernel-check: build:      %s warning(s); W=1 on the series files: %s warning(s)\n' \
+	"$kwarn" "$w1_warn"
 printf 'kernel-check: boot: %ss in QEMU; run: %ss in all\n' "$boot_secs" "$((SECONDS - t_start))"
 # Closing line: KUnit cases and selftests; a failed check that is neither
 # (no boot, timeout, kernel warning, checkpatch error, ...) counts as one

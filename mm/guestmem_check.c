@@ -97,7 +97,8 @@ static const char *__gmem_check_file(struct gmem_file *f, pgoff_t start,
 	}
 	if (whole && n != f->nr_huge)
 		return "allocated huge page count is wrong";
-	if (f->spool->used_hpages < (long)f->nr_huge)
+	/* Every allocated page took one of the subpool's reserved pages. */
+	if (f->spool->rsv_hpages + (long)f->nr_huge > f->spool->min_hpages)
 		return "subpool does not account for the file's pages";
 	return NULL;
 }

@@ -3,13 +3,16 @@
 # Command 2 of the README: the whole test suite.
 #   1. make check in ./build, configured with --enable-debug (the Check
 #      suites, the exported-symbol check, the public-header check);
-#   2. scripts/checkpatch-mm.sh: mm/ is checkpatch.pl --strict clean;
-#   3. scripts/kernel-compile-mm.sh: mm/ compiles warning-free (W=1) in the
-#      Linux 7.2 tree.
-# 2 and 3 need the Linux 7.2 base; when it cannot be fetched they are
+#   2. kernel-patch/scripts/gen-series.sh --check: the kernel series is
+#      generated from mm/ and kernel-patch/src/ and is not stale;
+#   3. scripts/checkpatch-mm.sh: mm/ is checkpatch.pl --strict clean;
+#   4. kernel-patch/kernel-check.sh (make kernel-check): Linux 7.2 with the
+#      series, W=1 and checkpatch on the series, booted in QEMU, KUnit and
+#      the KVM selftests run inside.
+# 3 and 4 need the Linux 7.2 base; when it cannot be fetched they are
 # reported as SKIP, not as failures.  Exit status: 0 only if nothing failed.
 #
-# Env: GUESTMEM_SKIP_KERNEL=1  do not run 2 and 3 (reported as SKIP)
+# Env: GUESTMEM_SKIP_KERNEL=1  do not run 3 and 4 (reported as SKIP)
 #      GM_JOBS                 parallel make jobs (default 2)
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
@@ -17,7 +20,7 @@ set -uo pipefail
 cd "$GM_ROOT" || exit 1
 
 declare -A result
-order=(build "make check" checkpatch kernel-compile)
+order=(build "make check" series checkpatch kernel-check)
 
 gm_section "packages"
 gm_install_packages
@@ -50,8 +53,15 @@ else
 	gm_note "not run: the build failed"
 fi
 
+gm_section "series"
+if bash kernel-patch/scripts/gen-series.sh --check; then
+	result[series]=PASS
+else
+	result[series]=FAIL
+fi
+
 skipped=0
-for k in checkpatch kernel-compile; do
+for k in checkpatch kernel-check; do
 	gm_section "$k"
 	if [ "${GUESTMEM_SKIP_KERNEL:-0}" = 1 ]; then
 		gm_note "$k: SKIP (GUESTMEM_SKIP_KERNEL=1)"
@@ -60,7 +70,7 @@ for k in checkpatch kernel-compile; do
 	fi
 	case $k in
 	checkpatch) gm_kernel_check "$k" scripts/checkpatch-mm.sh ;;
-	kernel-compile) gm_kernel_check "$k" scripts/kernel-compile-mm.sh ;;
+	kernel-check) gm_kernel_check "$k" kernel-patch/kernel-check.sh ;;
 	esac
 	result[$k]=$GM_KCHECK_RESULT
 done
@@ -75,7 +85,7 @@ for k in "${order[@]}"; do
 	FAIL) failed=1 ;;
 	esac
 done
-for k in checkpatch kernel-compile; do
+for k in series checkpatch kernel-check; do
 	case ${result[$k]} in
 	PASS) passed=$((passed + 1)) ;;
 	FAIL) nfailed=$((nfailed + 1)) ;;
@@ -86,6 +96,6 @@ if [ "${result[build]}" = FAIL ] || [ "${result["make check"]}" = FAIL ]; then
 	[ "$nfailed" -gt 0 ] || nfailed=1
 fi
 echo
-echo "(Check test cases plus the checkpatch and kernel-compile checks)"
+echo "(Check test cases plus the series, checkpatch and kernel-check checks)"
 echo "test.sh: $passed passed, $nfailed failed, $skipped skipped"
 exit "$failed"
