@@ -16,7 +16,7 @@
 # Usage: kernel-check.sh          (or: make -C kernel-patch check)
 # Env:   GUESTMEM_CACHE    cache directory (default /var/cache/guestmem)
 #        GM_JOBS           make -j (default: number of cores)
-#        GUESTMEM_QEMU_MEM     guest memory in MiB (default 5120; the boot-time
+#        GUESTMEM_QEMU_MEM     guest memory in MiB (default 6144; the boot-time
 #                              1 GiB page needs a free 1 GiB-aligned GiB)
 #        GUESTMEM_QEMU_TIMEOUT seconds before the boot is killed (default
 #                              120 + number of tests * GUESTMEM_TEST_TIMEOUT)
@@ -29,7 +29,7 @@ kp=$(cd "$(dirname "$0")" && pwd)		# kernel-patch/
 rig=$kp/rig
 cache=${GUESTMEM_CACHE:-/var/cache/guestmem}
 jobs=${GM_JOBS:-$(nproc)}
-qemu_mem=${GUESTMEM_QEMU_MEM:-5120}
+qemu_mem=${GUESTMEM_QEMU_MEM:-6144}
 test_timeout=${GUESTMEM_TEST_TIMEOUT:-240}
 build=$cache/build-tree
 logs=$cache/logs
@@ -482,7 +482,7 @@ bootlog=$cache/boot.log
 tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo 2>/dev/null || true)
 [ "${tsc_khz:-0}" -gt 0 ] 2>/dev/null || tsc_khz=2000000
 cmdline="console=ttyS0 acpi=off panic=-1 loglevel=7 tsc_early_khz=$tsc_khz"
-cmdline+=" hugepagesz=2M hugepages=64 hugepagesz=1G hugepages=1"
+cmdline+=" hugepagesz=2M hugepages=64 hugepagesz=1G hugepages=2"
 qrc=0
 t_boot=$SECONDS
 timeout -k 10 "$qemu_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 \
@@ -522,7 +522,7 @@ fi
 	fail+=("checkpatch: $cp_err error(s), $cp_warn warning(s), $cp_chk check(s)")
 [ "$kwarn" -eq 0 ] || fail+=("$kwarn compiler warning(s) in the kernel build")
 [ "$w1_warn" -eq 0 ] || fail+=("$w1_warn W=1 warning(s) in the files of the series")
-for hp in 2048kB:64 1048576kB:1; do
+for hp in 2048kB:64 1048576kB:2; do
 	n=$(sed -nE "s/^RIG: hugepages: ${hp%:*} nr=([0-9]+).*/\1/p" "$bootlog" | head -n 1)
 	[ "${n:-0}" -ge "${hp#*:}" ] ||
 		say "WARNING: the guest reserved ${n:-0} of ${hp#*:} ${hp%:*} huge page(s)"
