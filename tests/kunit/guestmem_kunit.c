@@ -58,9 +58,10 @@ static void gmem_kunit_run(struct kunit *test, unsigned long size)
 			   size >> 20, size >> 20);
 	why = gmem_test_unfit(c, h);
 	if (why)
-		kunit_skip(test, "%s: order %u, %lu free, %lu reserved; needs order %u, %lu pages",
+		kunit_skip(test, "%s: order %u: %lu free, %lu reserved; needs %lu of order %u",
 			   why, huge_page_order(h), h->free_huge_pages,
-			   h->resv_huge_pages, c->need_order, c->need_pages);
+			   h->resv_huge_pages, c->need_pages,
+			   c->need_order ?: huge_page_order(h));
 	c->run(&t, h);
 }
 
