@@ -45,7 +45,7 @@ static struct hstate *pool_reserve(struct gb_state *st, unsigned int order, unsi
 
 static void pool_release(struct hstate *h)
 {
-	gmem_flush_deferred();
+	hgmem_flush_deferred();
 	if (shim_hstate_destroy(h))
 		fprintf(stderr, "bench: shim pool not whole at the end\n");
 }
@@ -136,7 +136,7 @@ static void metadata(struct gb_state *st, unsigned int order, enum layout layout
 	u64 size = (u64)gb_range(st, 0), off, step;
 	unsigned long nr = size >> (PAGE_SHIFT + order);
 	size_t k0, v0, bytes = 0, desc = 0;
-	struct gmem_file *f = NULL;
+	struct hgmem_file *f = NULL;
 	struct hstate *h;
 	int err;
 
@@ -146,11 +146,11 @@ static void metadata(struct gb_state *st, unsigned int order, enum layout layout
 	while (gb_keep_running(st)) {
 		k0 = shim_kmalloc_bytes();
 		v0 = shim_vmemmap_bytes();
-		err = gmem_file_create(h, size, GMEM_FILE_INIT_SHARED, NUMA_NO_NODE, &f) ?:
-		      gmem_allocate(f, 0, size);
+		err = hgmem_file_create(h, size, HGMEM_FILE_INIT_SHARED, NUMA_NO_NODE, &f) ?:
+		      hgmem_allocate(f, 0, size);
 		step = layout == SPLIT_ONE_PER_2M ? SZ_2M : PAGE_SIZE << order;
 		for (off = 0; !err && layout != UNSPLIT && off < size; off += step)
-			err = gmem_convert(f, off, PAGE_SIZE, GMEM_PRIVATE, NULL);
+			err = hgmem_convert(f, off, PAGE_SIZE, HGMEM_PRIVATE, NULL);
 		if (err) {
 			bench_skip(st, "building the file failed: %d", err);
 			break;
@@ -158,11 +158,11 @@ static void metadata(struct gb_state *st, unsigned int order, enum layout layout
 		/* kmalloc: records, state tree, split descriptors; plus the heads. */
 		bytes = shim_kmalloc_bytes() - k0 + (size_t)nr * sizeof(struct folio);
 		desc = shim_vmemmap_bytes() - v0 + (size_t)nr * sizeof(struct folio);
-		gmem_file_release(f);
+		hgmem_file_release(f);
 		f = NULL;
 	}
 	if (f)
-		gmem_file_release(f);
+		hgmem_file_release(f);
 	gb_counter(st, "bytes", (double)bytes, 0);
 	gb_counter(st, "descriptor_bytes", (double)desc, 0);
 	gb_counter(st, "bytes_per_TiB", (double)bytes * (double)TIB / (double)size, 0);

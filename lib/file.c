@@ -13,9 +13,9 @@
 
 #include "libguestmem.h"
 
-BUILD_BUG_ON(GUESTMEM_FILE_INIT_SHARED != GMEM_FILE_INIT_SHARED);
-BUILD_BUG_ON(GUESTMEM_FILE_ZERO_ON_CONVERT != GMEM_FILE_ZERO_ON_CONVERT);
-BUILD_BUG_ON(GUESTMEM_SHARED != GMEM_SHARED || GUESTMEM_PRIVATE != GMEM_PRIVATE);
+BUILD_BUG_ON(GUESTMEM_FILE_INIT_SHARED != HGMEM_FILE_INIT_SHARED);
+BUILD_BUG_ON(GUESTMEM_FILE_ZERO_ON_CONVERT != HGMEM_FILE_ZERO_ON_CONVERT);
+BUILD_BUG_ON(GUESTMEM_SHARED != HGMEM_SHARED || GUESTMEM_PRIVATE != HGMEM_PRIVATE);
 
 static size_t huge_size(struct guestmem_file *file)
 {
@@ -59,7 +59,7 @@ static void unmap_huge(struct guestmem_file *file, unsigned long hidx)
 static int get_page(struct guestmem_file *file, pgoff_t index,
 		    struct folio **foliop, int *order, unsigned long *pfn)
 {
-	int err = gmem_get_folio(file->gf, index, foliop, order);
+	int err = hgmem_get_folio(file->gf, index, foliop, order);
 
 	if (err)
 		return gm_error(err, "cannot allocate a huge page at offset %#llx",
@@ -78,7 +78,7 @@ static void undo_allocation(struct guestmem_file *file, unsigned long first,
 	for (hidx = first; hidx <= last; hidx++) {
 		if (was_mapped[hidx - first])
 			continue;
-		gmem_punch_hole(file->gf, (u64)hidx * huge, huge);
+		hgmem_punch_hole(file->gf, (u64)hidx * huge, huge);
 		unmap_huge(file, hidx);
 	}
 }
@@ -141,7 +141,7 @@ int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 	}
 	file->hva = (char *)ALIGN((uintptr_t)file->map, huge);
 
-	err = gmem_file_create(pool->h, size, flags, pool->node, &file->gf);
+	err = hgmem_file_create(pool->h, size, flags, pool->node, &file->gf);
 	if (err) {
 		struct guestmem_pool_stats st;
 
@@ -170,7 +170,7 @@ fail:
 int guestmem_file_destroy(struct guestmem_file *file)
 {
 	struct guestmem_pool *pool;
-	struct gmem_file_stats st;
+	struct hgmem_file_stats st;
 
 	gm_clear_error();
 	if (!file)
@@ -184,14 +184,14 @@ int guestmem_file_destroy(struct guestmem_file *file)
 	pthread_mutex_unlock(&file->lock);
 
 	pthread_mutex_lock(&pool->lock);
-	gmem_file_stats(file->gf, &st);
+	hgmem_file_stats(file->gf, &st);
 	pool->splits += st.splits;
 	pool->merges += st.merges;
 	list_del(&file->node);
 	pool->nr_files--;
 	pthread_mutex_unlock(&pool->lock);
 
-	gmem_file_release(file->gf);
+	hgmem_file_release(file->gf);
 	xa_destroy(&file->pins);
 	munmap(file->map, file->map_len);
 	pthread_mutex_destroy(&file->lock);
@@ -207,12 +207,12 @@ void *guestmem_file_hva(struct guestmem_file *file)
 
 int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
 {
-	struct gmem_file_stats fs;
+	struct hgmem_file_stats fs;
 
 	gm_clear_error();
 	if (!file || !st)
 		return gm_error(-EINVAL, "NULL argument");
-	gmem_file_stats(file->gf, &fs);
+	hgmem_file_stats(file->gf, &fs);
 	st->size = fs.size;
 	st->allocated = fs.allocated;
 	st->shared_bytes = fs.shared;
@@ -244,7 +244,7 @@ int guestmem_allocate(struct guestmem_file *file, u64 offset, u64 len)
 		return gm_error(-EINVAL, "NULL file");
 	order = huge_page_order(file->pool->h) + PAGE_SHIFT;
 	pthread_mutex_lock(&file->lock);
-	err = gmem_allocate(file->gf, offset, len);
+	err = hgmem_allocate(file->gf, offset, len);
 	if (err) {
 		err = err == -ENOMEM ?
 		      gm_error(err, "no memory for metadata or no huge page left at offset %#llx",
@@ -280,7 +280,7 @@ int guestmem_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 		return gm_error(-EINVAL, "NULL file");
 	huge = huge_size(file);
 	pthread_mutex_lock(&file->lock);
-	err = gmem_punch_hole(file->gf, offset, len);
+	err = hgmem_punch_hole(file->gf, offset, len);
 	if (err) {
 		err = range_error(err, offset, len);
 	} else {
@@ -301,7 +301,7 @@ int guestmem_convert(struct guestmem_file *file, u64 offset, u64 len,
 	gm_clear_error();
 	if (!file)
 		return gm_error(-EINVAL, "NULL file");
-	err = gmem_convert(file->gf, offset, len, to, &bad);
+	err = hgmem_convert(file->gf, offset, len, to, &bad);
 	if (!err)
 		return 0;
 	if (err == -EAGAIN) {
@@ -319,13 +319,13 @@ int guestmem_convert(struct guestmem_file *file, u64 offset, u64 len,
 int guestmem_state(struct guestmem_file *file, u64 offset, unsigned int *state,
 		   u64 *run_len)
 {
-	enum gmem_state s;
+	enum hgmem_state s;
 	int err;
 
 	gm_clear_error();
 	if (!file || !state)
 		return gm_error(-EINVAL, "NULL argument");
-	err = gmem_get_state(file->gf, offset, &s, run_len);
+	err = hgmem_get_state(file->gf, offset, &s, run_len);
 	if (err)
 		return range_error(err, offset, PAGE_SIZE);
 	*state = s;
@@ -337,17 +337,17 @@ int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *p
 	unsigned int horder;
 	unsigned long hidx, pfn, was_mapped;
 	struct folio *folio;
-	enum gmem_state s;
+	enum hgmem_state s;
 	int err, order;
 	void *old;
 
 	gm_clear_error();
 	if (!file || !page)
 		return gm_error(-EINVAL, "NULL argument");
-	err = gmem_get_state(file->gf, offset, &s, NULL);
+	err = hgmem_get_state(file->gf, offset, &s, NULL);
 	if (err)
 		return range_error(err, offset, PAGE_SIZE);
-	if (s != GMEM_SHARED)
+	if (s != HGMEM_SHARED)
 		return gm_error(-EPERM, "page at offset %#llx is private",
 				(unsigned long long)offset);
 
@@ -360,7 +360,7 @@ int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *p
 		goto out;
 	err = map_huge(file, hidx, pfn & ~((1UL << horder) - 1));
 	/* Converted to private meanwhile?  Once pinned, it cannot be any more. */
-	if (!err && (gmem_get_state(file->gf, offset, &s, NULL) || s != GMEM_SHARED))
+	if (!err && (hgmem_get_state(file->gf, offset, &s, NULL) || s != HGMEM_SHARED))
 		err = gm_error(-EPERM, "page at offset %#llx is private",
 			       (unsigned long long)offset);
 	if (!err) {
@@ -403,7 +403,7 @@ int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
 	xa_erase(&file->pins, page->_cookie);
 	folio_put(folio);
 	/* The last reference of a punched page: it is back in the pool on return. */
-	gmem_flush_deferred();
+	hgmem_flush_deferred();
 	page->_folio = NULL;
 	page->_cookie = 0;
 	file->nr_pins--;

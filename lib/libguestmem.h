@@ -23,7 +23,7 @@ struct guestmem_pool {
 
 struct guestmem_file {
 	struct guestmem_pool *pool;
-	struct gmem_file *gf;
+	struct hgmem_file *gf;
 	struct list_head node;		/* on pool->files */
 	pthread_mutex_t lock;		/* host mapping and pins */
 	u64 size;

@@ -293,7 +293,7 @@ int guestmem_pool_destroy(struct guestmem_pool *pool)
 		return gm_error(-EBUSY, "pool still has %lu files", pool->nr_files);
 	}
 	pthread_mutex_unlock(&pool->lock);
-	gmem_flush_deferred();
+	hgmem_flush_deferred();
 	err = shim_hstate_destroy(pool->h);
 	if (err)
 		return gm_error(err, "pool pages are still in use");
@@ -316,9 +316,9 @@ int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *
 	st->splits = pool->splits;
 	st->merges = pool->merges;
 	list_for_each_entry(file, &pool->files, node) {
-		struct gmem_file_stats fs;
+		struct hgmem_file_stats fs;
 
-		gmem_file_stats(file->gf, &fs);
+		hgmem_file_stats(file->gf, &fs);
 		allocated += fs.allocated;
 		st->splits += fs.splits;
 		st->merges += fs.merges;

@@ -28,19 +28,19 @@
 
 struct folio;
 struct hstate;
-struct gmem_file;
+struct hgmem_file;
 
-enum gmem_state {
-	GMEM_PRIVATE = 0,
-	GMEM_SHARED = 1,
+enum hgmem_state {
+	HGMEM_PRIVATE = 0,
+	HGMEM_SHARED = 1,
 };
 
-/* gmem_file_create() flags */
-#define GMEM_FILE_INIT_SHARED		BIT(0)	/* pages start shared */
-#define GMEM_FILE_ZERO_ON_CONVERT	BIT(1)	/* pages that change state read as zero */
-#define GMEM_FILE_FLAGS			(GMEM_FILE_INIT_SHARED | GMEM_FILE_ZERO_ON_CONVERT)
+/* hgmem_file_create() flags */
+#define HGMEM_FILE_INIT_SHARED		BIT(0)	/* pages start shared */
+#define HGMEM_FILE_ZERO_ON_CONVERT	BIT(1)	/* pages that change state read as zero */
+#define HGMEM_FILE_FLAGS		(HGMEM_FILE_INIT_SHARED | HGMEM_FILE_ZERO_ON_CONVERT)
 
-struct gmem_file_stats {
+struct hgmem_file_stats {
 	u64 size;		/* bytes */
 	u64 allocated;		/* bytes of huge pages allocated */
 	u64 shared;		/* bytes in the shared state */
@@ -51,25 +51,25 @@ struct gmem_file_stats {
 	u64 merges;		/* folio merges so far */
 };
 
-int gmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
-		     struct gmem_file **filep);
-void gmem_file_release(struct gmem_file *file);
+int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
+		      struct hgmem_file **filep);
+void hgmem_file_release(struct hgmem_file *file);
 
-int gmem_allocate(struct gmem_file *file, u64 offset, u64 len);
-int gmem_punch_hole(struct gmem_file *file, u64 offset, u64 len);
-int gmem_convert(struct gmem_file *file, u64 offset, u64 len,
-		 unsigned int to, u64 *error_offset);
-int gmem_get_folio(struct gmem_file *file, pgoff_t index,
-		   struct folio **foliop, int *max_order);
-int gmem_get_state(struct gmem_file *file, u64 offset,
-		   enum gmem_state *state, u64 *run_len);
-void gmem_file_stats(struct gmem_file *file, struct gmem_file_stats *stats);
+int hgmem_allocate(struct hgmem_file *file, u64 offset, u64 len);
+int hgmem_punch_hole(struct hgmem_file *file, u64 offset, u64 len);
+int hgmem_convert(struct hgmem_file *file, u64 offset, u64 len,
+		  unsigned int to, u64 *error_offset);
+int hgmem_get_folio(struct hgmem_file *file, pgoff_t index,
+		    struct folio **foliop, int *max_order);
+int hgmem_get_state(struct hgmem_file *file, u64 offset,
+		    enum hgmem_state *state, u64 *run_len);
+void hgmem_file_stats(struct hgmem_file *file, struct hgmem_file_stats *stats);
 
-int gmem_check_file(struct gmem_file *file, const char **why);
-unsigned long gmem_nr_pending(struct hstate *h);
-bool gmem_flush_deferred(void);
+int hgmem_check_file(struct hgmem_file *file, const char **why);
+unsigned long hgmem_nr_pending(struct hstate *h);
+bool hgmem_flush_deferred(void);
 
 /* Final folio_put() of a split guestmem folio (called by the mm core). */
-void gmem_folio_free(struct folio *folio);
+void hgmem_folio_free(struct folio *folio);
 
 #endif /* _LINUX_GUESTMEM_H */

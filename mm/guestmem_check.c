@@ -12,8 +12,8 @@
 #include "guestmem_internal.h"
 
 /* Check the state ranges touching pages [start, end). */
-static const char *gmem_check_state(struct gmem_file *f, pgoff_t start,
-				    pgoff_t end)
+static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
+				     pgoff_t end)
 {
 	MA_STATE(mas, &f->state, start ? start - 1 : 0, start ? start - 1 : 0);
 	pgoff_t from = mas.index, next = ULONG_MAX;
@@ -25,7 +25,7 @@ static const char *gmem_check_state(struct gmem_file *f, pgoff_t start,
 			return "state has a gap";
 		if (next == ULONG_MAX && mas.index > from)
 			return "state has a gap";
-		if (!xa_is_value(entry) || xa_to_value(entry) > GMEM_SHARED)
+		if (!xa_is_value(entry) || xa_to_value(entry) > HGMEM_SHARED)
 			return "state holds an unknown value";
 		if (xa_to_value(entry) == prev)
 			return "adjacent state ranges are equal";
@@ -39,7 +39,7 @@ static const char *gmem_check_state(struct gmem_file *f, pgoff_t start,
 	return NULL;
 }
 
-static const char *gmem_check_huge(struct gmem_file *f, struct gmem_huge *hp)
+static const char *hgmem_check_huge(struct hgmem_file *f, struct hgmem_huge *hp)
 {
 	unsigned long end = hp->pfn + (1UL << hp->order), pfn;
 	struct folio *folio;
@@ -62,8 +62,8 @@ static const char *gmem_check_huge(struct gmem_file *f, struct gmem_huge *hp)
 			return "a piece has an unexpected order";
 		}
 		if (folio_order(folio) &&
-		    gmem_uniform_state(f, gmem_folio_index(hp, folio),
-				       folio_nr_pages(folio), NULL) < 0)
+		    hgmem_uniform_state(f, hgmem_folio_index(hp, folio),
+					folio_nr_pages(folio), NULL) < 0)
 			return "a folio spans mixed state";
 	}
 	return NULL;
@@ -74,23 +74,23 @@ static const char *gmem_check_huge(struct gmem_file *f, struct gmem_huge *hp)
  * after each operation costs what the operation touched.  Over the whole
  * file it also checks the allocated page count.
  */
-static const char *__gmem_check_file(struct gmem_file *f, pgoff_t start,
+static const char *__gmem_check_file(struct hgmem_file *f, pgoff_t start,
 				     pgoff_t end)
 {
 	bool whole = start == 0 && end == f->nr_pages;
 	unsigned long hidx, n = 0;
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 	const char *why;
 
 	lockdep_assert_held(&f->lock);
-	why = gmem_check_state(f, start, end);
+	why = hgmem_check_state(f, start, end);
 	if (why)
 		return why;
 	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
 			  whole ? ULONG_MAX : (end - 1) >> f->order) {
 		if (hidx >= f->nr_pages >> f->order || hp->base != hidx << f->order)
 			return "huge page outside the file";
-		why = gmem_check_huge(f, hp);
+		why = hgmem_check_huge(f, hp);
 		if (why)
 			return why;
 		n++;
@@ -104,7 +104,7 @@ static const char *__gmem_check_file(struct gmem_file *f, pgoff_t start,
 }
 
 /* Return 0 if @f is consistent, else -EUCLEAN with the reason in *why. */
-int gmem_check_file(struct gmem_file *f, const char **why)
+int hgmem_check_file(struct hgmem_file *f, const char **why)
 {
 	const char *reason;
 
@@ -115,10 +115,10 @@ int gmem_check_file(struct gmem_file *f, const char **why)
 		*why = reason;
 	return reason ? -EUCLEAN : 0;
 }
-EXPORT_SYMBOL_GPL(gmem_check_file);
+EXPORT_SYMBOL_GPL(hgmem_check_file);
 
 /* Debug builds: check @f after an operation on pages [start, end). */
-void gmem_debug_check(struct gmem_file *f, pgoff_t start, pgoff_t end)
+void hgmem_debug_check(struct hgmem_file *f, pgoff_t start, pgoff_t end)
 {
 	if (IS_ENABLED(CONFIG_GUESTMEM_DEBUG))
 		WARN_ON(__gmem_check_file(f, start, end));

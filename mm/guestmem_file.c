@@ -12,8 +12,8 @@
 #include "guestmem_internal.h"
 
 /* Check a byte range and convert it to the page range [*start, *end). */
-int gmem_range(struct gmem_file *f, u64 offset, u64 len, pgoff_t *start,
-	       pgoff_t *end)
+int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
+		pgoff_t *end)
 {
 	u64 last;
 
@@ -28,11 +28,11 @@ int gmem_range(struct gmem_file *f, u64 offset, u64 len, pgoff_t *start,
 }
 
 /* Zero file pages [from, to) of @hp. */
-void gmem_zero(struct gmem_huge *hp, pgoff_t from, pgoff_t to)
+void hgmem_zero(struct hgmem_huge *hp, pgoff_t from, pgoff_t to)
 {
 	while (from < to) {
-		struct folio *folio = gmem_folio_at(hp, from);
-		pgoff_t first = gmem_folio_index(hp, folio);
+		struct folio *folio = hgmem_folio_at(hp, from);
+		pgoff_t first = hgmem_folio_index(hp, folio);
 		pgoff_t n = min(to, first + folio_nr_pages(folio)) - from;
 
 		folio_zero_range(folio, (from - first) << PAGE_SHIFT,
@@ -41,16 +41,16 @@ void gmem_zero(struct gmem_huge *hp, pgoff_t from, pgoff_t to)
 	}
 }
 
-int gmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
-		     struct gmem_file **filep)
+int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
+		      struct hgmem_file **filep)
 {
 	unsigned int order = huge_page_order(h);
-	enum gmem_state init;
-	struct gmem_file *f;
+	enum hgmem_state init;
+	struct hgmem_file *f;
 	int err = -ENOMEM;
 
 	if (!size || !IS_ALIGNED(size, huge_page_size(h)) ||
-	    (flags & ~GMEM_FILE_FLAGS))
+	    (flags & ~HGMEM_FILE_FLAGS))
 		return -EINVAL;
 	if ((size >> PAGE_SHIFT) > ULONG_MAX >> 1)
 		return -ERANGE;
@@ -68,7 +68,7 @@ int gmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	mt_init_flags(&f->state, MT_FLAGS_LOCK_EXTERN);
 	mt_set_external_lock(&f->state, &f->lock);
 
-	init = flags & GMEM_FILE_INIT_SHARED ? GMEM_SHARED : GMEM_PRIVATE;
+	init = flags & HGMEM_FILE_INIT_SHARED ? HGMEM_SHARED : HGMEM_PRIVATE;
 	if (mtree_store_range(&f->state, 0, f->nr_pages - 1, xa_mk_value(init),
 			      GFP_KERNEL))
 		goto free;
@@ -83,17 +83,17 @@ free:
 	kfree(f);
 	return err;
 }
-EXPORT_SYMBOL_GPL(gmem_file_create);
+EXPORT_SYMBOL_GPL(hgmem_file_create);
 
-void gmem_file_release(struct gmem_file *f)
+void hgmem_file_release(struct hgmem_file *f)
 {
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 	unsigned long hidx;
 
 	mutex_lock(&f->lock);
 	xa_for_each(&f->huge, hidx, hp) {
 		xa_erase(&f->huge, hidx);
-		gmem_detach(f, hp);
+		hgmem_detach(f, hp);
 	}
 	mutex_unlock(&f->lock);
 	xa_destroy(&f->huge);
@@ -102,14 +102,14 @@ void gmem_file_release(struct gmem_file *f)
 	hugepage_put_subpool(f->spool);
 	kfree(f);
 }
-EXPORT_SYMBOL_GPL(gmem_file_release);
+EXPORT_SYMBOL_GPL(hgmem_file_release);
 
 /* Allocate, zero and insert the huge page at @hidx; its folios follow the state. */
-static int gmem_alloc_huge(struct gmem_file *f, pgoff_t hidx,
-			   struct gmem_huge **hpp)
+static int hgmem_alloc_huge(struct hgmem_file *f, pgoff_t hidx,
+			    struct hgmem_huge **hpp)
 {
-	struct gmem_txn t = { };
-	struct gmem_huge *hp;
+	struct hgmem_txn t = { };
+	struct hgmem_huge *hp;
 	struct folio *folio;
 	pgoff_t unused;
 	int err;
@@ -127,7 +127,7 @@ static int gmem_alloc_huge(struct gmem_file *f, pgoff_t hidx,
 		 * for reassembly and try again (even if the worker finished
 		 * before the wait, the page is back now).
 		 */
-		gmem_flush_deferred();
+		hgmem_flush_deferred();
 		folio = hugetlb_subpool_alloc_folio(f->spool, f->nid);
 	}
 	if (!folio) {
@@ -139,13 +139,13 @@ static int gmem_alloc_huge(struct gmem_file *f, pgoff_t hidx,
 	hp->pfn = folio_pfn(folio);
 	hp->order = f->order;
 	hp->h = f->h;
-	err = gmem_split_for_state(f, hp, NULL, &t, &unused);
+	err = hgmem_split_for_state(f, hp, NULL, &t, &unused);
 	if (err) {
-		gmem_txn_abort(&t);
+		hgmem_txn_abort(&t);
 		folio_put(folio);
 		goto release;
 	}
-	gmem_txn_commit(f, &t);
+	hgmem_txn_commit(f, &t);
 	xa_store(&f->huge, hidx, hp, GFP_KERNEL);	/* reserved: cannot fail */
 	f->nr_huge++;
 	*hpp = hp;
@@ -157,15 +157,15 @@ free:
 	return err;
 }
 
-int gmem_allocate(struct gmem_file *f, u64 offset, u64 len)
+int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 {
 	pgoff_t start, end, hidx;
-	struct gmem_huge *hp, *tmp;
+	struct hgmem_huge *hp, *tmp;
 	unsigned long nr_splits;
 	LIST_HEAD(added);
 	int err;
 
-	err = gmem_range(f, offset, len, &start, &end);
+	err = hgmem_range(f, offset, len, &start, &end);
 	if (err)
 		return err;
 
@@ -174,7 +174,7 @@ int gmem_allocate(struct gmem_file *f, u64 offset, u64 len)
 	for (hidx = start >> f->order; hidx <= (end - 1) >> f->order; hidx++) {
 		if (xa_load(&f->huge, hidx))
 			continue;
-		err = gmem_alloc_huge(f, hidx, &hp);
+		err = hgmem_alloc_huge(f, hidx, &hp);
 		if (err)
 			break;
 		list_add(&hp->node, &added);
@@ -184,22 +184,22 @@ int gmem_allocate(struct gmem_file *f, u64 offset, u64 len)
 		list_del(&hp->node);
 		if (err) {
 			xa_erase(&f->huge, hp->base >> f->order);
-			gmem_detach(f, hp);
+			hgmem_detach(f, hp);
 		}
 	}
 	if (err)
 		f->nr_splits = nr_splits;
-	gmem_debug_check(f, start, end);
+	hgmem_debug_check(f, start, end);
 	mutex_unlock(&f->lock);
 	return err;
 }
-EXPORT_SYMBOL_GPL(gmem_allocate);
+EXPORT_SYMBOL_GPL(hgmem_allocate);
 
-int gmem_get_folio(struct gmem_file *f, pgoff_t index, struct folio **foliop,
-		   int *max_order)
+int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
+		    int *max_order)
 {
 	pgoff_t hidx = index >> f->order;
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 	struct folio *folio;
 	int err = 0;
 
@@ -209,29 +209,29 @@ int gmem_get_folio(struct gmem_file *f, pgoff_t index, struct folio **foliop,
 	mutex_lock(&f->lock);
 	hp = xa_load(&f->huge, hidx);
 	if (!hp)
-		err = gmem_alloc_huge(f, hidx, &hp);
+		err = hgmem_alloc_huge(f, hidx, &hp);
 	if (!err) {
-		folio = gmem_folio_at(hp, index);
+		folio = hgmem_folio_at(hp, index);
 		folio_get(folio);
 		*foliop = folio;
 		/* A folio never spans mixed state, so it maps at its own order. */
 		*max_order = folio_order(folio);
 	}
-	gmem_debug_check(f, index, index + 1);
+	hgmem_debug_check(f, index, index + 1);
 	mutex_unlock(&f->lock);
 	return err;
 }
-EXPORT_SYMBOL_GPL(gmem_get_folio);
+EXPORT_SYMBOL_GPL(hgmem_get_folio);
 
-int gmem_punch_hole(struct gmem_file *f, u64 offset, u64 len)
+int hgmem_punch_hole(struct hgmem_file *f, u64 offset, u64 len)
 {
-	const pgoff_t nr = gmem_huge_pages(f);
+	const pgoff_t nr = hgmem_huge_pages(f);
 	pgoff_t start, end, from, to;
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 	unsigned long hidx;
 	int err;
 
-	err = gmem_range(f, offset, len, &start, &end);
+	err = hgmem_range(f, offset, len, &start, &end);
 	if (err)
 		return err;
 
@@ -242,19 +242,19 @@ int gmem_punch_hole(struct gmem_file *f, u64 offset, u64 len)
 		to = min(end, hp->base + nr);
 		if (from == hp->base && to == hp->base + nr) {
 			xa_erase(&f->huge, hidx);
-			gmem_detach(f, hp);
+			hgmem_detach(f, hp);
 		} else {
-			gmem_zero(hp, from, to);
+			hgmem_zero(hp, from, to);
 		}
 	}
-	gmem_debug_check(f, start, end);
+	hgmem_debug_check(f, start, end);
 	mutex_unlock(&f->lock);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(gmem_punch_hole);
+EXPORT_SYMBOL_GPL(hgmem_punch_hole);
 
-int gmem_get_state(struct gmem_file *f, u64 offset, enum gmem_state *state,
-		   u64 *run_len)
+int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
+		    u64 *run_len)
 {
 	pgoff_t index = offset >> PAGE_SHIFT, last;
 
@@ -264,19 +264,19 @@ int gmem_get_state(struct gmem_file *f, u64 offset, enum gmem_state *state,
 		return -ERANGE;
 
 	mutex_lock(&f->lock);
-	*state = gmem_state_at(f, index, &last);
+	*state = hgmem_state_at(f, index, &last);
 	mutex_unlock(&f->lock);
 	if (run_len)
 		*run_len = (u64)(last + 1 - index) << PAGE_SHIFT;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(gmem_get_state);
+EXPORT_SYMBOL_GPL(hgmem_get_state);
 
-void gmem_file_stats(struct gmem_file *f, struct gmem_file_stats *st)
+void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 {
 	const u64 huge = (u64)PAGE_SIZE << f->order;
 	const pgoff_t piece = 1UL << PMD_ORDER;
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 	unsigned long hidx;
 	pgoff_t i;
 	void *entry;
@@ -291,20 +291,20 @@ void gmem_file_stats(struct gmem_file *f, struct gmem_file_stats *st)
 		MA_STATE(mas, &f->state, 0, 0);
 
 		mas_for_each(&mas, entry, f->nr_pages - 1)
-			if (xa_to_value(entry) == GMEM_SHARED)
+			if (xa_to_value(entry) == HGMEM_SHARED)
 				st->shared += (u64)(mas.last - mas.index + 1) << PAGE_SHIFT;
 	}
 	st->private = st->size - st->shared;
 	xa_for_each(&f->huge, hidx, hp) {
-		if (!gmem_huge_is_split(hp)) {
+		if (!hgmem_huge_is_split(hp)) {
 			st->huge_mappable += huge;
 			continue;
 		}
 		st->split_pages++;
-		for (i = 0; f->order > PMD_ORDER && i < gmem_huge_pages(f); i += piece)
-			if (folio_order(gmem_folio_at(hp, hp->base + i)))
+		for (i = 0; f->order > PMD_ORDER && i < hgmem_huge_pages(f); i += piece)
+			if (folio_order(hgmem_folio_at(hp, hp->base + i)))
 				st->huge_mappable += (u64)PAGE_SIZE << PMD_ORDER;
 	}
 	mutex_unlock(&f->lock);
 }
-EXPORT_SYMBOL_GPL(gmem_file_stats);
+EXPORT_SYMBOL_GPL(hgmem_file_stats);

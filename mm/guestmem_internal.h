@@ -2,7 +2,7 @@
 /*
  * guestmem internals shared by the files of the allocator.
  *
- * A file maps each huge index to a struct gmem_huge, the record of one
+ * A file maps each huge index to a struct hgmem_huge, the record of one
  * allocated huge page, in an xarray.  The folios of that huge page are found
  * from its first pfn: one huge folio while unsplit, otherwise the pieces
  * left by splits (2M and 4K folios for a 1G page, 4K folios for a 2M page),
@@ -16,7 +16,7 @@
 #include "guestmem_kernel.h"
 #include <linux/guestmem.h>
 
-struct gmem_file {
+struct hgmem_file {
 	struct hstate *h;
 	struct hugepage_subpool *spool;	/* holds the file's reservation */
 	unsigned int order;		/* huge page order: PMD_ORDER or PUD_ORDER */
@@ -24,14 +24,14 @@ struct gmem_file {
 	u64 flags;
 	pgoff_t nr_pages;		/* size in 4K pages */
 	struct mutex lock;		/* serialises every operation on the file */
-	struct xarray huge;		/* huge index -> struct gmem_huge */
+	struct xarray huge;		/* huge index -> struct hgmem_huge */
 	struct maple_tree state;	/* 4K index ranges -> xa_mk_value(state) */
 	unsigned long nr_huge;		/* allocated huge pages */
 	unsigned long nr_splits;
 	unsigned long nr_merges;
 };
 
-struct gmem_huge {
+struct hgmem_huge {
 	pgoff_t base;			/* file index of its first page */
 	unsigned long pfn;		/* first pfn of the huge page */
 	unsigned int order;
@@ -41,10 +41,10 @@ struct gmem_huge {
 };
 
 /* A conversion not yet committed: [start, end) is becoming @to. */
-struct gmem_conv {
+struct hgmem_conv {
 	pgoff_t start;
 	pgoff_t end;
-	enum gmem_state to;
+	enum hgmem_state to;
 };
 
 /*
@@ -54,70 +54,70 @@ struct gmem_conv {
  * the conversion, which it records.  New folios stay frozen at refcount 0
  * until the transaction commits.
  */
-#define GMEM_TXN_MAX	2
+#define HGMEM_TXN_MAX	2
 
-struct gmem_txn {
+struct hgmem_txn {
 	unsigned int nr;
 	unsigned long nr_splits;
-	struct gmem_txn_huge {
-		struct gmem_huge *hp;
+	struct hgmem_txn_huge {
+		struct hgmem_huge *hp;
 		bool top;			/* split the huge folio itself */
 		unsigned int nr_pieces;
 		unsigned long piece_pfn[2];	/* 2M pieces split, if !top */
-	} huge[GMEM_TXN_MAX];
+	} huge[HGMEM_TXN_MAX];
 };
 
-static inline pgoff_t gmem_huge_pages(const struct gmem_file *f)
+static inline pgoff_t hgmem_huge_pages(const struct hgmem_file *f)
 {
 	return 1UL << f->order;
 }
 
-static inline pgoff_t gmem_huge_base(const struct gmem_file *f, pgoff_t index)
+static inline pgoff_t hgmem_huge_base(const struct hgmem_file *f, pgoff_t index)
 {
-	return index & ~(gmem_huge_pages(f) - 1);
+	return index & ~(hgmem_huge_pages(f) - 1);
 }
 
 /* The folio of @hp holding file page @index. */
-static inline struct folio *gmem_folio_at(struct gmem_huge *hp, pgoff_t index)
+static inline struct folio *hgmem_folio_at(struct hgmem_huge *hp, pgoff_t index)
 {
 	return pfn_folio(hp->pfn + (index - hp->base));
 }
 
 /* File index of the first page of @folio, a folio of @hp. */
-static inline pgoff_t gmem_folio_index(struct gmem_huge *hp, struct folio *folio)
+static inline pgoff_t hgmem_folio_index(struct hgmem_huge *hp, struct folio *folio)
 {
 	return hp->base + (folio_pfn(folio) - hp->pfn);
 }
 
-static inline bool gmem_huge_is_split(struct gmem_huge *hp)
+static inline bool hgmem_huge_is_split(struct hgmem_huge *hp)
 {
 	return folio_order(pfn_folio(hp->pfn)) < hp->order;
 }
 
 /* guestmem_file.c */
-int gmem_range(struct gmem_file *f, u64 offset, u64 len, pgoff_t *start,
-	       pgoff_t *end);
-void gmem_zero(struct gmem_huge *hp, pgoff_t from, pgoff_t to);
+int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
+		pgoff_t *end);
+void hgmem_zero(struct hgmem_huge *hp, pgoff_t from, pgoff_t to);
 
 /* guestmem_state.c */
-enum gmem_state gmem_state_at(struct gmem_file *f, pgoff_t index, pgoff_t *last);
-int gmem_uniform_state(struct gmem_file *f, pgoff_t first, pgoff_t nr,
-		       const struct gmem_conv *c);
-int gmem_state_prepare(struct gmem_file *f, struct ma_state *mas,
-		       const struct gmem_conv *c);
-void gmem_state_commit(struct ma_state *mas, const struct gmem_conv *c);
+enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last);
+int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
+			const struct hgmem_conv *c);
+int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
+			const struct hgmem_conv *c);
+void hgmem_state_commit(struct ma_state *mas, const struct hgmem_conv *c);
 
 /* guestmem_split.c */
-int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
-			 const struct gmem_conv *c, struct gmem_txn *t,
+int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
+			  const struct hgmem_conv *c, struct hgmem_txn *t,
 			 pgoff_t *error_index);
-void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t);
-void gmem_txn_abort(struct gmem_txn *t);
-void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp, pgoff_t from,
-			pgoff_t to);
-void gmem_detach(struct gmem_file *f, struct gmem_huge *hp);
+void hgmem_txn_commit(struct hgmem_file *f, struct hgmem_txn *t);
+void hgmem_txn_abort(struct hgmem_txn *t);
+void hgmem_merge_uniform(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from,
+			 pgoff_t to);
+void hgmem_detach(struct hgmem_file *f, struct hgmem_huge *hp);
 
 /* guestmem_check.c */
-void gmem_debug_check(struct gmem_file *f, pgoff_t start, pgoff_t end);
+void hgmem_debug_check(struct hgmem_file *f, pgoff_t start, pgoff_t end);
 
 #endif /* _MM_GUESTMEM_INTERNAL_H */

@@ -8,7 +8,7 @@
  * patch adds: hugetlb_subpool_alloc_folio(), hugetlb_folio_split() (vmemmap
  * restore, may fail with -ENOMEM changing nothing), the infallible
  * hugetlb_folio_merge() (<linux/hugetlb.h>), and the guestmem page type,
- * whose final folio_put() calls gmem_folio_free() (<linux/page-flags.h>).
+ * whose final folio_put() calls hgmem_folio_free() (<linux/page-flags.h>).
  */
 #ifndef _MM_GUESTMEM_KERNEL_H
 #define _MM_GUESTMEM_KERNEL_H

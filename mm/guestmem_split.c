@@ -11,7 +11,7 @@
  * (a folio referenced elsewhere cannot be split: -EAGAIN), each split either
  * succeeds or changes nothing (-ENOMEM), and a failure merges back whatever
  * the transaction already split, which cannot fail.  Nothing is visible
- * until gmem_txn_commit() unfreezes the new folios.
+ * until hgmem_txn_commit() unfreezes the new folios.
  *
  * Merges are opportunistic: they need every piece unreferenced, and a piece
  * that is still held simply leaves the range split, which is always valid.
@@ -20,30 +20,30 @@
  * reference, and when the last one is freed the pieces are merged back into
  * the hugetlb folio, which goes back to the pool.  If nobody else holds a
  * piece that happens at once; otherwise the final folio_put() of the last
- * piece queues the page for a worker, and gmem_flush_deferred() waits for
- * it.  gmem_nr_pending() counts the pages still waiting.
+ * piece queues the page for a worker, and hgmem_flush_deferred() waits for
+ * it.  hgmem_nr_pending() counts the pages still waiting.
  */
 #include "guestmem_internal.h"
 
-static DEFINE_SPINLOCK(gmem_detached_lock);
-static LIST_HEAD(gmem_detached);	/* pieces still referenced */
-static LIST_HEAD(gmem_ready);		/* all pieces freed, to reassemble */
+static DEFINE_SPINLOCK(hgmem_detached_lock);
+static LIST_HEAD(hgmem_detached);	/* pieces still referenced */
+static LIST_HEAD(hgmem_ready);		/* all pieces freed, to reassemble */
 
-static void gmem_reassemble_work(struct work_struct *work);
-static DECLARE_WORK(gmem_reassembly, gmem_reassemble_work);
+static void hgmem_reassemble_work(struct work_struct *work);
+static DECLARE_WORK(hgmem_reassembly, hgmem_reassemble_work);
 
-static unsigned int gmem_child_order(unsigned int order)
+static unsigned int hgmem_child_order(unsigned int order)
 {
 	return order > PMD_ORDER ? PMD_ORDER : 0;
 }
 
-static pgoff_t gmem_clamp(pgoff_t index, const struct gmem_conv *c)
+static pgoff_t hgmem_clamp(pgoff_t index, const struct hgmem_conv *c)
 {
 	return c ? max(index, c->start) : index;
 }
 
 /* Mark @folio, of order below that of @hp, as a piece of @hp. */
-static void gmem_set_piece(struct folio *folio, struct gmem_huge *hp)
+static void hgmem_set_piece(struct folio *folio, struct hgmem_huge *hp)
 {
 	if (folio_order(folio) < hp->order) {
 		__folio_set_guestmem(folio);
@@ -52,8 +52,8 @@ static void gmem_set_piece(struct folio *folio, struct gmem_huge *hp)
 }
 
 /* Split @folio, one level down, for @t; @freeze it first unless @t already did. */
-static int gmem_txn_split(struct gmem_txn *t, struct gmem_huge *hp,
-			  struct folio *folio, bool freeze)
+static int hgmem_txn_split(struct hgmem_txn *t, struct hgmem_huge *hp,
+			   struct folio *folio, bool freeze)
 {
 	int err;
 
@@ -64,9 +64,9 @@ static int gmem_txn_split(struct gmem_txn *t, struct gmem_huge *hp,
 		__folio_clear_guestmem(folio);
 		folio->private = NULL;
 	}
-	err = hugetlb_folio_split(folio, gmem_child_order(folio_order(folio)));
+	err = hugetlb_folio_split(folio, hgmem_child_order(folio_order(folio)));
 	if (err) {
-		gmem_set_piece(folio, hp);
+		hgmem_set_piece(folio, hp);
 		if (freeze)
 			folio_ref_unfreeze(folio, 1);
 		return err;
@@ -76,13 +76,13 @@ static int gmem_txn_split(struct gmem_txn *t, struct gmem_huge *hp,
 }
 
 /* The transaction's record of @hp, made on its first split. */
-static struct gmem_txn_huge *gmem_txn_slot(struct gmem_txn *t, struct gmem_huge *hp)
+static struct hgmem_txn_huge *hgmem_txn_slot(struct hgmem_txn *t, struct hgmem_huge *hp)
 {
-	struct gmem_txn_huge *th;
+	struct hgmem_txn_huge *th;
 
 	if (t->nr && t->huge[t->nr - 1].hp == hp)
 		return &t->huge[t->nr - 1];
-	if (WARN_ON(t->nr == GMEM_TXN_MAX))
+	if (WARN_ON(t->nr == HGMEM_TXN_MAX))
 		return NULL;
 	th = &t->huge[t->nr++];
 	th->hp = hp;
@@ -95,23 +95,23 @@ static struct gmem_txn_huge *gmem_txn_slot(struct gmem_txn *t, struct gmem_huge 
  * Split the 2M piece at @pfn, if it will hold mixed state once @c (NULL on
  * a fault) is applied and is not split yet.
  */
-static int gmem_split_piece(struct gmem_file *f, struct gmem_huge *hp,
-			    unsigned long pfn, const struct gmem_conv *c,
-			    struct gmem_txn *t, pgoff_t *error_index)
+static int hgmem_split_piece(struct hgmem_file *f, struct hgmem_huge *hp,
+			     unsigned long pfn, const struct hgmem_conv *c,
+			    struct hgmem_txn *t, pgoff_t *error_index)
 {
 	struct folio *folio = pfn_folio(pfn);
-	struct gmem_txn_huge *th;
+	struct hgmem_txn_huge *th;
 	int err;
 
 	if (folio_order(folio) != PMD_ORDER ||
-	    gmem_uniform_state(f, gmem_folio_index(hp, folio), 1UL << PMD_ORDER, c) >= 0)
+	    hgmem_uniform_state(f, hgmem_folio_index(hp, folio), 1UL << PMD_ORDER, c) >= 0)
 		return 0;
-	th = gmem_txn_slot(t, hp);
+	th = hgmem_txn_slot(t, hp);
 	if (!th || (!th->top && th->nr_pieces == ARRAY_SIZE(th->piece_pfn)))
 		return -EINVAL;
-	err = gmem_txn_split(t, hp, folio, !th->top);
+	err = hgmem_txn_split(t, hp, folio, !th->top);
 	if (err == -EAGAIN)
-		*error_index = gmem_clamp(gmem_folio_index(hp, folio), c);
+		*error_index = hgmem_clamp(hgmem_folio_index(hp, folio), c);
 	else if (!err && !th->top)
 		th->piece_pfn[th->nr_pieces++] = pfn;
 	return err;
@@ -124,26 +124,26 @@ static int gmem_split_piece(struct gmem_file *f, struct gmem_huge *hp,
  * On -EAGAIN, *error_index is the first page of the folio that is still
  * referenced (within the conversion, if any).
  */
-int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
-			 const struct gmem_conv *c, struct gmem_txn *t,
+int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
+			  const struct hgmem_conv *c, struct hgmem_txn *t,
 			 pgoff_t *error_index)
 {
-	const pgoff_t piece = 1UL << PMD_ORDER, end = hp->base + gmem_huge_pages(f);
+	const pgoff_t piece = 1UL << PMD_ORDER, end = hp->base + hgmem_huge_pages(f);
 	struct folio *folio = pfn_folio(hp->pfn);
-	struct gmem_txn_huge *th;
+	struct hgmem_txn_huge *th;
 	pgoff_t i, last;
 	int err;
 
-	if (gmem_uniform_state(f, hp->base, gmem_huge_pages(f), c) >= 0)
+	if (hgmem_uniform_state(f, hp->base, hgmem_huge_pages(f), c) >= 0)
 		return 0;
 	if (folio_order(folio) == f->order) {
-		th = gmem_txn_slot(t, hp);
+		th = hgmem_txn_slot(t, hp);
 		if (!th)
 			return -EINVAL;
-		err = gmem_txn_split(t, hp, folio, true);
+		err = hgmem_txn_split(t, hp, folio, true);
 		if (err) {
 			if (err == -EAGAIN)
-				*error_index = gmem_clamp(hp->base, c);
+				*error_index = hgmem_clamp(hp->base, c);
 			return err;
 		}
 		th->top = true;
@@ -152,8 +152,8 @@ int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
 		return 0;
 
 	if (!c) {
-		for (i = 0; i < gmem_huge_pages(f); i += piece) {
-			err = gmem_split_piece(f, hp, hp->pfn + i, NULL, t, error_index);
+		for (i = 0; i < hgmem_huge_pages(f); i += piece) {
+			err = hgmem_split_piece(f, hp, hp->pfn + i, NULL, t, error_index);
 			if (err)
 				return err;
 		}
@@ -161,15 +161,15 @@ int gmem_split_for_state(struct gmem_file *f, struct gmem_huge *hp,
 	}
 	i = max(c->start, hp->base) & ~(piece - 1);
 	last = (min(c->end, end) - 1) & ~(piece - 1);
-	err = gmem_split_piece(f, hp, hp->pfn + (i - hp->base), c, t, error_index);
+	err = hgmem_split_piece(f, hp, hp->pfn + (i - hp->base), c, t, error_index);
 	if (!err && last != i)
-		err = gmem_split_piece(f, hp, hp->pfn + (last - hp->base), c, t,
-				       error_index);
+		err = hgmem_split_piece(f, hp, hp->pfn + (last - hp->base), c, t,
+					error_index);
 	return err;
 }
 
 /* Unfreeze the new folios in [pfn, pfn + nr) of @hp: each gets the file's reference. */
-static void gmem_publish(struct gmem_huge *hp, unsigned long pfn, unsigned long nr)
+static void hgmem_publish(struct hgmem_huge *hp, unsigned long pfn, unsigned long nr)
 {
 	unsigned long end = pfn + nr;
 
@@ -177,7 +177,7 @@ static void gmem_publish(struct gmem_huge *hp, unsigned long pfn, unsigned long 
 		struct folio *folio = pfn_folio(pfn);
 
 		if (!folio_ref_count(folio)) {
-			gmem_set_piece(folio, hp);
+			hgmem_set_piece(folio, hp);
 			folio_ref_unfreeze(folio, 1);
 		}
 		pfn += folio_nr_pages(folio);
@@ -185,17 +185,17 @@ static void gmem_publish(struct gmem_huge *hp, unsigned long pfn, unsigned long 
 }
 
 /* Make the folios split by @t visible. */
-void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t)
+void hgmem_txn_commit(struct hgmem_file *f, struct hgmem_txn *t)
 {
 	unsigned int i, j;
 
 	for (i = 0; i < t->nr; i++) {
-		struct gmem_txn_huge *th = &t->huge[i];
+		struct hgmem_txn_huge *th = &t->huge[i];
 
 		if (th->top)
-			gmem_publish(th->hp, th->hp->pfn, 1UL << th->hp->order);
+			hgmem_publish(th->hp, th->hp->pfn, 1UL << th->hp->order);
 		for (j = 0; !th->top && j < th->nr_pieces; j++)
-			gmem_publish(th->hp, th->piece_pfn[j], 1UL << PMD_ORDER);
+			hgmem_publish(th->hp, th->piece_pfn[j], 1UL << PMD_ORDER);
 	}
 	f->nr_splits += t->nr_splits;
 	t->nr = 0;
@@ -207,13 +207,13 @@ void gmem_txn_commit(struct gmem_file *f, struct gmem_txn *t)
  * frozen, unlike any that existed before), then the huge folio if it split
  * that.  Merging cannot fail.
  */
-void gmem_txn_abort(struct gmem_txn *t)
+void hgmem_txn_abort(struct hgmem_txn *t)
 {
 	const unsigned long piece = 1UL << PMD_ORDER;
 
 	while (t->nr) {
-		struct gmem_txn_huge *th = &t->huge[--t->nr];
-		struct gmem_huge *hp = th->hp;
+		struct hgmem_txn_huge *th = &t->huge[--t->nr];
+		struct hgmem_huge *hp = th->hp;
 		unsigned long pfn, end = hp->pfn + (1UL << hp->order);
 		struct folio *folio;
 
@@ -222,7 +222,7 @@ void gmem_txn_abort(struct gmem_txn *t)
 			folio = hugetlb_folio_merge(pfn_folio(pfn), PMD_ORDER);
 			if (WARN_ON(!folio))
 				continue;
-			gmem_set_piece(folio, hp);
+			hgmem_set_piece(folio, hp);
 			folio_ref_unfreeze(folio, 1);
 		}
 		if (!th->top)
@@ -243,8 +243,8 @@ void gmem_txn_abort(struct gmem_txn *t)
  * Merge the 2^(order - piece order) pieces starting at @pfn into one folio
  * of @order, if none of them is referenced beyond the file's own reference.
  */
-static bool gmem_try_merge(struct gmem_file *f, struct gmem_huge *hp,
-			   unsigned long pfn, unsigned int order)
+static bool hgmem_try_merge(struct hgmem_file *f, struct hgmem_huge *hp,
+			    unsigned long pfn, unsigned int order)
 {
 	unsigned long end = pfn + (1UL << order), p;
 	struct folio *folio;
@@ -262,7 +262,7 @@ static bool gmem_try_merge(struct gmem_file *f, struct gmem_huge *hp,
 	folio = hugetlb_folio_merge(pfn_folio(pfn), order);
 	if (WARN_ON(!folio))
 		return false;
-	gmem_set_piece(folio, hp);
+	hgmem_set_piece(folio, hp);
 	folio_ref_unfreeze(folio, 1);
 	f->nr_merges++;
 	return true;
@@ -279,33 +279,33 @@ busy:
  * overlapping pages [from, to), whose state just changed, and then the huge
  * folio if its whole range is uniform.
  */
-void gmem_merge_uniform(struct gmem_file *f, struct gmem_huge *hp, pgoff_t from,
-			pgoff_t to)
+void hgmem_merge_uniform(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from,
+			 pgoff_t to)
 {
 	const pgoff_t piece = 1UL << PMD_ORDER;
 	pgoff_t i;
 
-	if (!gmem_huge_is_split(hp))
+	if (!hgmem_huge_is_split(hp))
 		return;
 	for (i = max(from, hp->base) & ~(piece - 1);
-	     f->order > PMD_ORDER && i < min(to, hp->base + gmem_huge_pages(f)); i += piece) {
-		if (!folio_order(gmem_folio_at(hp, i)) &&
-		    gmem_uniform_state(f, i, piece, NULL) >= 0)
-			gmem_try_merge(f, hp, hp->pfn + (i - hp->base), PMD_ORDER);
+	     f->order > PMD_ORDER && i < min(to, hp->base + hgmem_huge_pages(f)); i += piece) {
+		if (!folio_order(hgmem_folio_at(hp, i)) &&
+		    hgmem_uniform_state(f, i, piece, NULL) >= 0)
+			hgmem_try_merge(f, hp, hp->pfn + (i - hp->base), PMD_ORDER);
 	}
-	if (gmem_uniform_state(f, hp->base, gmem_huge_pages(f), NULL) < 0)
+	if (hgmem_uniform_state(f, hp->base, hgmem_huge_pages(f), NULL) < 0)
 		return;
-	for (i = 0; i < gmem_huge_pages(f); i += piece)
-		if (folio_order(gmem_folio_at(hp, hp->base + i)) != gmem_child_order(f->order))
+	for (i = 0; i < hgmem_huge_pages(f); i += piece)
+		if (folio_order(hgmem_folio_at(hp, hp->base + i)) != hgmem_child_order(f->order))
 			return;
-	gmem_try_merge(f, hp, hp->pfn, f->order);
+	hgmem_try_merge(f, hp, hp->pfn, f->order);
 }
 
 /*
  * Merge the pieces of a detached huge page, all freed, back into its
  * hugetlb folio and give that back to the pool.
  */
-static void gmem_reassemble(struct gmem_huge *hp)
+static void hgmem_reassemble(struct hgmem_huge *hp)
 {
 	const unsigned long piece = 1UL << PMD_ORDER;
 	unsigned long end = hp->pfn + (1UL << hp->order), p;
@@ -336,13 +336,13 @@ static void gmem_reassemble(struct gmem_huge *hp)
  * An unsplit huge folio goes back to the pool with its last reference, as
  * any hugetlb folio does; a split one is reassembled first.
  */
-void gmem_detach(struct gmem_file *f, struct gmem_huge *hp)
+void hgmem_detach(struct hgmem_file *f, struct hgmem_huge *hp)
 {
 	unsigned long end = hp->pfn + (1UL << hp->order), p, n = 0;
 	struct folio *folio;
 
 	f->nr_huge--;
-	if (!gmem_huge_is_split(hp)) {
+	if (!hgmem_huge_is_split(hp)) {
 		folio_put(pfn_folio(hp->pfn));
 		kfree(hp);
 		return;
@@ -352,9 +352,9 @@ void gmem_detach(struct gmem_file *f, struct gmem_huge *hp)
 		folio = pfn_folio(p);
 	/* One extra count keeps the page ours until every piece is put. */
 	atomic_set(&hp->live, n + 1);
-	spin_lock_irq(&gmem_detached_lock);
-	list_add_tail(&hp->node, &gmem_detached);
-	spin_unlock_irq(&gmem_detached_lock);
+	spin_lock_irq(&hgmem_detached_lock);
+	list_add_tail(&hp->node, &hgmem_detached);
+	spin_unlock_irq(&hgmem_detached_lock);
 
 	for (p = hp->pfn; p < end; ) {
 		folio = pfn_folio(p);
@@ -362,63 +362,63 @@ void gmem_detach(struct gmem_file *f, struct gmem_huge *hp)
 		folio_put(folio);
 	}
 	if (atomic_dec_and_test(&hp->live)) {
-		spin_lock_irq(&gmem_detached_lock);
+		spin_lock_irq(&hgmem_detached_lock);
 		list_del(&hp->node);
-		spin_unlock_irq(&gmem_detached_lock);
-		gmem_reassemble(hp);
+		spin_unlock_irq(&hgmem_detached_lock);
+		hgmem_reassemble(hp);
 	}
 }
 
 /* The final put of a piece of a detached page: any context, even IRQ. */
-void gmem_folio_free(struct folio *folio)
+void hgmem_folio_free(struct folio *folio)
 {
-	struct gmem_huge *hp = folio->private;
+	struct hgmem_huge *hp = folio->private;
 	unsigned long flags;
 
 	if (!atomic_dec_and_test(&hp->live))
 		return;
-	spin_lock_irqsave(&gmem_detached_lock, flags);
-	list_move_tail(&hp->node, &gmem_ready);
-	spin_unlock_irqrestore(&gmem_detached_lock, flags);
-	schedule_work(&gmem_reassembly);
+	spin_lock_irqsave(&hgmem_detached_lock, flags);
+	list_move_tail(&hp->node, &hgmem_ready);
+	spin_unlock_irqrestore(&hgmem_detached_lock, flags);
+	schedule_work(&hgmem_reassembly);
 }
 
-static void gmem_reassemble_work(struct work_struct *work)
+static void hgmem_reassemble_work(struct work_struct *work)
 {
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 
 	for (;;) {
-		spin_lock_irq(&gmem_detached_lock);
-		if (list_empty(&gmem_ready)) {
-			spin_unlock_irq(&gmem_detached_lock);
+		spin_lock_irq(&hgmem_detached_lock);
+		if (list_empty(&hgmem_ready)) {
+			spin_unlock_irq(&hgmem_detached_lock);
 			return;
 		}
-		hp = list_first_entry(&gmem_ready, struct gmem_huge, node);
+		hp = list_first_entry(&hgmem_ready, struct hgmem_huge, node);
 		list_del(&hp->node);
-		spin_unlock_irq(&gmem_detached_lock);
-		gmem_reassemble(hp);
+		spin_unlock_irq(&hgmem_detached_lock);
+		hgmem_reassemble(hp);
 	}
 }
 
 /* Wait for queued reassembly; true if there was any to wait for. */
-bool gmem_flush_deferred(void)
+bool hgmem_flush_deferred(void)
 {
-	return flush_work(&gmem_reassembly);
+	return flush_work(&hgmem_reassembly);
 }
-EXPORT_SYMBOL_GPL(gmem_flush_deferred);
+EXPORT_SYMBOL_GPL(hgmem_flush_deferred);
 
 /* Detached huge pages of @h not yet back in the pool. */
-unsigned long gmem_nr_pending(struct hstate *h)
+unsigned long hgmem_nr_pending(struct hstate *h)
 {
 	unsigned long n = 0;
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 
-	spin_lock_irq(&gmem_detached_lock);
-	list_for_each_entry(hp, &gmem_detached, node)
+	spin_lock_irq(&hgmem_detached_lock);
+	list_for_each_entry(hp, &hgmem_detached, node)
 		n += hp->h == h;
-	list_for_each_entry(hp, &gmem_ready, node)
+	list_for_each_entry(hp, &hgmem_ready, node)
 		n += hp->h == h;
-	spin_unlock_irq(&gmem_detached_lock);
+	spin_unlock_irq(&hgmem_detached_lock);
 	return n;
 }
-EXPORT_SYMBOL_GPL(gmem_nr_pending);
+EXPORT_SYMBOL_GPL(hgmem_nr_pending);

@@ -11,7 +11,7 @@
 #include "guestmem_internal.h"
 
 /* State of page @index; *last is set to the last page of its run. */
-enum gmem_state gmem_state_at(struct gmem_file *f, pgoff_t index, pgoff_t *last)
+enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last)
 {
 	MA_STATE(mas, &f->state, index, index);
 	void *entry = mas_walk(&mas);
@@ -24,8 +24,8 @@ enum gmem_state gmem_state_at(struct gmem_file *f, pgoff_t index, pgoff_t *last)
  * If pages [first, first + nr) all have the same state once @c (may be
  * NULL) is applied, return that state, else -1.
  */
-int gmem_uniform_state(struct gmem_file *f, pgoff_t first, pgoff_t nr,
-		       const struct gmem_conv *c)
+int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
+			const struct hgmem_conv *c)
 {
 	pgoff_t i = first, last = first + nr - 1, run_end;
 	int state = -1, s;
@@ -35,7 +35,7 @@ int gmem_uniform_state(struct gmem_file *f, pgoff_t first, pgoff_t nr,
 			s = c->to;
 			run_end = c->end - 1;
 		} else {
-			s = gmem_state_at(f, i, &run_end);
+			s = hgmem_state_at(f, i, &run_end);
 			if (c && i < c->start)
 				run_end = min(run_end, c->start - 1);
 		}
@@ -51,10 +51,10 @@ int gmem_uniform_state(struct gmem_file *f, pgoff_t first, pgoff_t nr,
 
 /*
  * Preallocate the store of @c, widened over neighbours already in state
- * c->to.  The store itself (gmem_state_commit()) then cannot fail.
+ * c->to.  The store itself (hgmem_state_commit()) then cannot fail.
  */
-int gmem_state_prepare(struct gmem_file *f, struct ma_state *mas,
-		       const struct gmem_conv *c)
+int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
+			const struct hgmem_conv *c)
 {
 	pgoff_t first = c->start, last = c->end - 1, run_last;
 
@@ -65,14 +65,14 @@ int gmem_state_prepare(struct gmem_file *f, struct ma_state *mas,
 			first = left.index;
 	}
 	if (last + 1 < f->nr_pages &&
-	    gmem_state_at(f, last + 1, &run_last) == c->to)
+	    hgmem_state_at(f, last + 1, &run_last) == c->to)
 		last = run_last;
 
 	mas_set_range(mas, first, last);
 	return mas_preallocate(mas, xa_mk_value(c->to), GFP_KERNEL);
 }
 
-void gmem_state_commit(struct ma_state *mas, const struct gmem_conv *c)
+void hgmem_state_commit(struct ma_state *mas, const struct hgmem_conv *c)
 {
 	mas_store_prealloc(mas, xa_mk_value(c->to));
 	mas_destroy(mas);

@@ -16,7 +16,7 @@ struct ck_case_log {
 };
 
 /* A failed check: printed at once; a fatal one ends the test here. */
-static void ck_case_fail(struct gmem_test *t, const char *file, int line,
+static void ck_case_fail(struct hgmem_test *t, const char *file, int line,
 			 const char *what, bool fatal)
 {
 	struct ck_case_log *log = t->priv;
@@ -33,18 +33,18 @@ static void ck_case_fail(struct gmem_test *t, const char *file, int line,
 static void run_case(unsigned int order, unsigned long nr_huge, bool bystander,
 		     int i)
 {
-	const struct gmem_test_case *c = &gmem_test_cases[i];
+	const struct hgmem_test_case *c = &hgmem_test_cases[i];
 	struct ck_case_log log = { "" };
-	struct gmem_test t = { .priv = &log, .fail = ck_case_fail };
+	struct hgmem_test t = { .priv = &log, .fail = ck_case_fail };
 	struct hstate *h = tu_pool(order, nr_huge);
-	struct gmem_file *other = NULL;
+	struct hgmem_file *other = NULL;
 	const char *why;
 
 	if (bystander) {
 		other = tu_file(h, 2 * huge_page_size(h), 0);
-		ck_assert_int_eq(gmem_allocate(other, 0, PAGE_SIZE), 0);
+		ck_assert_int_eq(hgmem_allocate(other, 0, PAGE_SIZE), 0);
 	}
-	why = gmem_test_unfit(c, h);
+	why = hgmem_test_unfit(c, h);
 	if (why) {
 		printf("SKIP %s on order %u: %s\n", c->name, order, why);
 	} else {
@@ -54,7 +54,7 @@ static void run_case(unsigned int order, unsigned long nr_huge, bool bystander,
 	}
 	if (other) {
 		tu_check(other);
-		gmem_file_release(other);
+		hgmem_file_release(other);
 	}
 	tu_pool_destroy(h);
 	tu_assert_no_warnings();
@@ -82,8 +82,8 @@ static Suite *cases_suite(void)
 	tcase_add_checked_fixture(tc1g, tu_reset_warnings, NULL);
 	tcase_set_timeout(tc2m, 120);
 	tcase_set_timeout(tc1g, 120);
-	tcase_add_loop_test(tc2m, test_case_2m, 0, gmem_test_nr_cases);
-	tcase_add_loop_test(tc1g, test_case_1g, 0, gmem_test_nr_cases);
+	tcase_add_loop_test(tc2m, test_case_2m, 0, hgmem_test_nr_cases);
+	tcase_add_loop_test(tc1g, test_case_1g, 0, hgmem_test_nr_cases);
 	suite_add_tcase(s, tc2m);
 	suite_add_tcase(s, tc1g);
 	return s;

@@ -12,83 +12,83 @@ struct scenario {
 	unsigned long nr_huge;
 	u64 size;
 	u64 flags;
-	void (*prepare)(struct gmem_file *f);
-	int (*op)(struct gmem_file *f);
+	void (*prepare)(struct hgmem_file *f);
+	int (*op)(struct hgmem_file *f);
 	bool allocates;		/* must make at least one allocation */
 };
 
-static void alloc_all(struct gmem_file *f)
+static void alloc_all(struct hgmem_file *f)
 {
-	ck_assert_int_eq(gmem_allocate(f, 0, (u64)f->nr_pages << PAGE_SHIFT), 0);
+	ck_assert_int_eq(hgmem_allocate(f, 0, (u64)f->nr_pages << PAGE_SHIFT), 0);
 }
 
-static void alloc_mixed(struct gmem_file *f)
+static void alloc_mixed(struct hgmem_file *f)
 {
 	alloc_all(f);
-	ck_assert_int_eq(gmem_convert(f, 3 * SZ_4K, SZ_4K, GMEM_SHARED, NULL), 0);
-	ck_assert_int_eq(gmem_convert(f, SZ_2M + 7 * SZ_4K, SZ_4K, GMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(hgmem_convert(f, 3 * SZ_4K, SZ_4K, HGMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(hgmem_convert(f, SZ_2M + 7 * SZ_4K, SZ_4K, HGMEM_SHARED, NULL), 0);
 }
 
-static void state_mixed(struct gmem_file *f)
+static void state_mixed(struct hgmem_file *f)
 {
-	ck_assert_int_eq(gmem_convert(f, 9 * SZ_4K, SZ_4K, GMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(hgmem_convert(f, 9 * SZ_4K, SZ_4K, HGMEM_SHARED, NULL), 0);
 }
 
 /* Mixed state in 21 of the 512 2M pieces before the 1G page exists. */
-static void state_many_mixed(struct gmem_file *f)
+static void state_many_mixed(struct hgmem_file *f)
 {
 	u64 i;
 
 	for (i = 0; i < 21; i++)
-		ck_assert_int_eq(gmem_convert(f, i * 3 * SZ_2M + SZ_4K, SZ_4K,
-					      GMEM_SHARED, NULL), 0);
+		ck_assert_int_eq(hgmem_convert(f, i * 3 * SZ_2M + SZ_4K, SZ_4K,
+					      HGMEM_SHARED, NULL), 0);
 }
 
-static int convert_4k(struct gmem_file *f)
+static int convert_4k(struct hgmem_file *f)
 {
-	return gmem_convert(f, 5 * SZ_2M + 9 * SZ_4K, SZ_4K, GMEM_SHARED, NULL);
+	return hgmem_convert(f, 5 * SZ_2M + 9 * SZ_4K, SZ_4K, HGMEM_SHARED, NULL);
 }
 
-static int convert_across(struct gmem_file *f)
+static int convert_across(struct hgmem_file *f)
 {
 	/* Both end huge pages are left mixed: two splits (two levels each on 1G). */
 	u64 huge = (u64)PAGE_SIZE << f->order;
 
-	return gmem_convert(f, huge - 3 * SZ_4K, 6 * SZ_4K, GMEM_SHARED, NULL);
+	return hgmem_convert(f, huge - 3 * SZ_4K, 6 * SZ_4K, HGMEM_SHARED, NULL);
 }
 
-static int convert_back(struct gmem_file *f)
+static int convert_back(struct hgmem_file *f)
 {
-	return gmem_convert(f, 0, (u64)f->nr_pages << PAGE_SHIFT, GMEM_PRIVATE, NULL);
+	return hgmem_convert(f, 0, (u64)f->nr_pages << PAGE_SHIFT, HGMEM_PRIVATE, NULL);
 }
 
-static int convert_2m_piece(struct gmem_file *f)
+static int convert_2m_piece(struct hgmem_file *f)
 {
-	return gmem_convert(f, 2 * SZ_2M, SZ_2M, GMEM_SHARED, NULL);
+	return hgmem_convert(f, 2 * SZ_2M, SZ_2M, HGMEM_SHARED, NULL);
 }
 
-static int punch(struct gmem_file *f)
+static int punch(struct hgmem_file *f)
 {
 	u64 size = (u64)f->nr_pages << PAGE_SHIFT;
 
-	return gmem_punch_hole(f, SZ_4K, size - SZ_4K) ?:
-	       gmem_punch_hole(f, 0, SZ_4K);
+	return hgmem_punch_hole(f, SZ_4K, size - SZ_4K) ?:
+	       hgmem_punch_hole(f, 0, SZ_4K);
 }
 
-static int fault_in(struct gmem_file *f)
+static int fault_in(struct hgmem_file *f)
 {
 	struct folio *folio;
 	int order, err;
 
-	err = gmem_get_folio(f, 9, &folio, &order);
+	err = hgmem_get_folio(f, 9, &folio, &order);
 	if (!err)
 		folio_put(folio);
 	return err;
 }
 
-static int allocate_all(struct gmem_file *f)
+static int allocate_all(struct hgmem_file *f)
 {
-	return gmem_allocate(f, 0, (u64)f->nr_pages << PAGE_SHIFT);
+	return hgmem_allocate(f, 0, (u64)f->nr_pages << PAGE_SHIFT);
 }
 
 static const struct scenario scenarios[] = {
@@ -105,9 +105,9 @@ static const struct scenario scenarios[] = {
 	{ "allocate 2M file",   PMD_ORDER, 8, 8 * SZ_2M, 0, state_mixed, allocate_all, true },
 };
 
-static struct gmem_file *setup(const struct scenario *sc, struct hstate **hp)
+static struct hgmem_file *setup(const struct scenario *sc, struct hstate **hp)
 {
-	struct gmem_file *f;
+	struct hgmem_file *f;
 
 	/* Address-space-only memory: 1G pages are never touched or zeroed. */
 	*hp = tu_pool_kind(sc->order, sc->nr_huge, SHIM_BACKEND_RESERVE);
@@ -127,7 +127,7 @@ START_TEST(test_fail_each_allocation)
 	for (nth = 1; ; nth++) {
 		struct tu_snapshot before, after;
 		struct hstate *h;
-		struct gmem_file *f = setup(sc, &h);
+		struct hgmem_file *f = setup(sc, &h);
 		unsigned long injected;
 		int err;
 
@@ -149,7 +149,7 @@ START_TEST(test_fail_each_allocation)
 		}
 		tu_snapshot_free(&before);
 		tu_check(f);
-		gmem_file_release(f);
+		hgmem_file_release(f);
 		tu_pool_destroy(h);
 		if (!injected)
 			break;
@@ -168,7 +168,7 @@ END_TEST
 START_TEST(test_fail_vmemmap_restore_site)
 {
 	struct hstate *h = tu_pool_kind(PUD_ORDER, 1, SHIM_BACKEND_RESERVE);
-	struct gmem_file *f = tu_file(h, SZ_1G, 0);
+	struct hgmem_file *f = tu_file(h, SZ_1G, 0);
 	struct tu_snapshot before, after;
 	u64 bad = 7;
 
@@ -176,7 +176,7 @@ START_TEST(test_fail_vmemmap_restore_site)
 	alloc_all(f);
 	tu_snapshot(f, &before);
 	shim_fail_site("hugetlb_vmemmap_restore");
-	ck_assert_int_eq(gmem_convert(f, SZ_4K, SZ_4K, GMEM_SHARED, &bad), -ENOMEM);
+	ck_assert_int_eq(hgmem_convert(f, SZ_4K, SZ_4K, HGMEM_SHARED, &bad), -ENOMEM);
 	ck_assert_uint_gt(shim_failed_count(), 0);
 	shim_fail_site(NULL);
 	ck_assert_uint_eq(bad, 7);
@@ -185,9 +185,9 @@ START_TEST(test_fail_vmemmap_restore_site)
 	tu_snapshot_free(&before);
 	tu_snapshot_free(&after);
 	/* And with the restore working again, the same conversion goes through. */
-	ck_assert_int_eq(gmem_convert(f, SZ_4K, SZ_4K, GMEM_SHARED, &bad), 0);
+	ck_assert_int_eq(hgmem_convert(f, SZ_4K, SZ_4K, HGMEM_SHARED, &bad), 0);
 	tu_check(f);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	tu_pool_destroy(h);
 	tu_assert_no_warnings();
 }
@@ -196,7 +196,7 @@ END_TEST
 START_TEST(test_fail_file_create)
 {
 	struct hstate *h = tu_pool_kind(PMD_ORDER, 4, SHIM_BACKEND_RESERVE);
-	struct gmem_file *f = NULL;
+	struct hgmem_file *f = NULL;
 	unsigned long nth;
 
 	tu_reset_warnings();
@@ -205,11 +205,11 @@ START_TEST(test_fail_file_create)
 		int err;
 
 		shim_fail_nth(nth);
-		err = gmem_file_create(h, 4 * SZ_2M, 0, NUMA_NO_NODE, &f);
+		err = hgmem_file_create(h, 4 * SZ_2M, 0, NUMA_NO_NODE, &f);
 		if (!shim_failed_count()) {
 			shim_fail_nth(0);
 			ck_assert_int_eq(err, 0);
-			gmem_file_release(f);
+			hgmem_file_release(f);
 			break;
 		}
 		shim_fail_nth(0);

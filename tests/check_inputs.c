@@ -3,7 +3,7 @@
 #include "test_util.h"
 
 static struct hstate *h;
-static struct gmem_file *f;
+static struct hgmem_file *f;
 static struct tu_snapshot before;
 
 static void setup(void)
@@ -11,8 +11,8 @@ static void setup(void)
 	tu_reset_warnings();
 	h = tu_pool(PMD_ORDER, 4);
 	f = tu_file(h, 4 * SZ_2M, 0);
-	ck_assert_int_eq(gmem_convert(f, SZ_2M + SZ_4K, SZ_4K, GMEM_SHARED, NULL), 0);
-	ck_assert_int_eq(gmem_allocate(f, SZ_2M, SZ_2M), 0);
+	ck_assert_int_eq(hgmem_convert(f, SZ_2M + SZ_4K, SZ_4K, HGMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(hgmem_allocate(f, SZ_2M, SZ_2M), 0);
 	tu_snapshot(f, &before);
 }
 
@@ -25,7 +25,7 @@ static void teardown(void)
 	tu_snapshot_free(&before);
 	tu_snapshot_free(&after);
 	tu_check(f);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	tu_pool_destroy(h);
 }
 
@@ -34,10 +34,10 @@ static void ranges_rejected(u64 off, u64 len, int err)
 {
 	u64 bad = 12345;
 
-	ck_assert_int_eq(gmem_allocate(f, off, len), err);
-	ck_assert_int_eq(gmem_punch_hole(f, off, len), err);
-	ck_assert_int_eq(gmem_convert(f, off, len, GMEM_SHARED, &bad), err);
-	ck_assert_int_eq(gmem_convert(f, off, len, GMEM_PRIVATE, &bad), err);
+	ck_assert_int_eq(hgmem_allocate(f, off, len), err);
+	ck_assert_int_eq(hgmem_punch_hole(f, off, len), err);
+	ck_assert_int_eq(hgmem_convert(f, off, len, HGMEM_SHARED, &bad), err);
+	ck_assert_int_eq(hgmem_convert(f, off, len, HGMEM_PRIVATE, &bad), err);
 	ck_assert_uint_eq(bad, 12345);
 }
 
@@ -73,38 +73,38 @@ END_TEST
 
 START_TEST(test_unknown_state)
 {
-	ck_assert_int_eq(gmem_convert(f, 0, SZ_4K, 2, NULL), -EINVAL);
-	ck_assert_int_eq(gmem_convert(f, 0, SZ_4K, ~0U, NULL), -EINVAL);
+	ck_assert_int_eq(hgmem_convert(f, 0, SZ_4K, 2, NULL), -EINVAL);
+	ck_assert_int_eq(hgmem_convert(f, 0, SZ_4K, ~0U, NULL), -EINVAL);
 }
 END_TEST
 
 START_TEST(test_get_folio_and_state_bounds)
 {
 	struct folio *folio = NULL;
-	enum gmem_state s;
+	enum hgmem_state s;
 	int order = -7;
 	u64 run = 99;
 
-	ck_assert_int_eq(gmem_get_folio(f, 4 * 512, &folio, &order), -ERANGE);
+	ck_assert_int_eq(hgmem_get_folio(f, 4 * 512, &folio, &order), -ERANGE);
 	ck_assert_ptr_null(folio);
 	ck_assert_int_eq(order, -7);
-	ck_assert_int_eq(gmem_get_state(f, 4 * SZ_2M, &s, &run), -ERANGE);
-	ck_assert_int_eq(gmem_get_state(f, 100, &s, &run), -EINVAL);
+	ck_assert_int_eq(hgmem_get_state(f, 4 * SZ_2M, &s, &run), -ERANGE);
+	ck_assert_int_eq(hgmem_get_state(f, 100, &s, &run), -EINVAL);
 	ck_assert_uint_eq(run, 99);
 }
 END_TEST
 
 START_TEST(test_create_rejects)
 {
-	struct gmem_file *g = NULL;
+	struct hgmem_file *g = NULL;
 
-	ck_assert_int_eq(gmem_file_create(h, 0, 0, NUMA_NO_NODE, &g), -EINVAL);
-	ck_assert_int_eq(gmem_file_create(h, SZ_2M + SZ_4K, 0, NUMA_NO_NODE, &g), -EINVAL);
-	ck_assert_int_eq(gmem_file_create(h, SZ_2M, 1ULL << 40, NUMA_NO_NODE, &g), -EINVAL);
-	ck_assert_int_eq(gmem_file_create(h, SZ_2M, GMEM_FILE_FLAGS + 1,
+	ck_assert_int_eq(hgmem_file_create(h, 0, 0, NUMA_NO_NODE, &g), -EINVAL);
+	ck_assert_int_eq(hgmem_file_create(h, SZ_2M + SZ_4K, 0, NUMA_NO_NODE, &g), -EINVAL);
+	ck_assert_int_eq(hgmem_file_create(h, SZ_2M, 1ULL << 40, NUMA_NO_NODE, &g), -EINVAL);
+	ck_assert_int_eq(hgmem_file_create(h, SZ_2M, HGMEM_FILE_FLAGS + 1,
 					  NUMA_NO_NODE, &g), -EINVAL);
 	/* Pool too small: all 4 pages are reserved by f. */
-	ck_assert_int_eq(gmem_file_create(h, SZ_2M, 0, NUMA_NO_NODE, &g), -ENOMEM);
+	ck_assert_int_eq(hgmem_file_create(h, SZ_2M, 0, NUMA_NO_NODE, &g), -ENOMEM);
 	ck_assert_ptr_null(g);
 }
 END_TEST
@@ -117,10 +117,10 @@ START_TEST(test_double_put_is_caught)
 	int order;
 
 	/* An unsplit huge folio: its descriptor outlives the page's return. */
-	ck_assert_int_eq(gmem_get_folio(f, 0, &folio, &order), 0);
+	ck_assert_int_eq(hgmem_get_folio(f, 0, &folio, &order), 0);
 	ck_assert_int_eq(order, PMD_ORDER);
 	folio_put(folio);
-	ck_assert_int_eq(gmem_punch_hole(f, 0, SZ_2M), 0);
+	ck_assert_int_eq(hgmem_punch_hole(f, 0, SZ_2M), 0);
 	tu_snapshot_free(&before);
 	tu_snapshot(f, &before);
 	shim_hstate_counters(h, &c0);

@@ -12,18 +12,18 @@ static size_t measure(unsigned int order, u64 size, bool split_one_per_huge,
 {
 	unsigned long nr = size >> (PAGE_SHIFT + order);
 	size_t k0, v0, bytes;
-	struct gmem_file *f;
+	struct hgmem_file *f;
 	struct hstate *h;
 	u64 off;
 
 	h = tu_pool_kind(order, nr, SHIM_BACKEND_RESERVE);
 	k0 = shim_kmalloc_bytes();
 	v0 = shim_vmemmap_bytes();
-	f = tu_file(h, size, GMEM_FILE_INIT_SHARED);
-	ck_assert_int_eq(gmem_allocate(f, 0, size), 0);
+	f = tu_file(h, size, HGMEM_FILE_INIT_SHARED);
+	ck_assert_int_eq(hgmem_allocate(f, 0, size), 0);
 	if (split_one_per_huge)
 		for (off = 0; off < size; off += PAGE_SIZE << order)
-			ck_assert_int_eq(gmem_convert(f, off, SZ_4K, GMEM_PRIVATE, NULL), 0);
+			ck_assert_int_eq(hgmem_convert(f, off, SZ_4K, HGMEM_PRIVATE, NULL), 0);
 	tu_check(f);
 	/*
 	 * kmalloc covers the file's structures and the descriptors of split
@@ -31,7 +31,7 @@ static size_t measure(unsigned int order, u64 size, bool split_one_per_huge,
 	 */
 	*descriptors = shim_vmemmap_bytes() - v0 + (size_t)nr * sizeof(struct folio);
 	bytes = shim_kmalloc_bytes() - k0 + (size_t)nr * sizeof(struct folio);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	tu_pool_destroy(h);
 	return bytes;
 }

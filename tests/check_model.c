@@ -17,7 +17,7 @@ struct pin {
 };
 
 struct model {
-	struct gmem_file *f;
+	struct hgmem_file *f;
 	unsigned long seed;
 	pgoff_t nr_pages;
 	unsigned int order;
@@ -77,23 +77,23 @@ static void pick_range(struct model *m, pgoff_t *start, pgoff_t *nr)
 
 static void compare(struct model *m)
 {
-	struct gmem_file_stats st;
+	struct hgmem_file_stats st;
 	pgoff_t i = 0, h;
 	u64 shared = 0;
 
 	tu_check(m->f);
 	while (i < m->nr_pages) {
-		enum gmem_state s;
+		enum hgmem_state s;
 		u64 run;
 		pgoff_t n, j;
 
-		mcheck(m, !gmem_get_state(m->f, (u64)i << PAGE_SHIFT, &s, &run), "state %lu", i);
+		mcheck(m, !hgmem_get_state(m->f, (u64)i << PAGE_SHIFT, &s, &run), "state %lu", i);
 		n = run >> PAGE_SHIFT;
 		for (j = i; j < i + n; j++)
 			mcheck(m, m->state[j] == s, "page %lu state %d, model %d", j, s, m->state[j]);
 		mcheck(m, i + n == m->nr_pages || m->state[i + n] != s,
 		       "run at %lu not maximal", i);
-		if (s == GMEM_SHARED)
+		if (s == HGMEM_SHARED)
 			shared += run;
 		i += n;
 	}
@@ -112,7 +112,7 @@ static void compare(struct model *m)
 			       tu_addr(m->f, (u64)p << PAGE_SHIFT)[0], m->data[p]);
 		}
 	}
-	gmem_file_stats(m->f, &st);
+	hgmem_file_stats(m->f, &st);
 	mcheck(m, st.shared == shared, "stats shared %llu vs %llu",
 	       (unsigned long long)st.shared, (unsigned long long)shared);
 }
@@ -134,15 +134,15 @@ static void op_convert(struct model *m)
 	int err, p;
 
 	pick_range(m, &start, &nr);
-	for (i = start; to == GMEM_PRIVATE && i < start + nr && want == ~0UL; i++) {
-		if (m->state[i] != GMEM_SHARED)
+	for (i = start; to == HGMEM_PRIVATE && i < start + nr && want == ~0UL; i++) {
+		if (m->state[i] != HGMEM_SHARED)
 			continue;
 		for (p = 0; p < MAX_PINS; p++)
 			if (m->pins[p].folio && m->pins[p].attached &&
 			    i >= m->pins[p].first && i <= m->pins[p].last)
 				want = i;
 	}
-	err = gmem_convert(m->f, (u64)start << PAGE_SHIFT, (u64)nr << PAGE_SHIFT, to, &bad);
+	err = hgmem_convert(m->f, (u64)start << PAGE_SHIFT, (u64)nr << PAGE_SHIFT, to, &bad);
 	if (want != ~0UL) {
 		mcheck(m, err == -EAGAIN && bad == (u64)want << PAGE_SHIFT,
 		       "convert [%lu,+%lu) expected -EAGAIN at %lu, got %d at %llu",
@@ -153,7 +153,7 @@ static void op_convert(struct model *m)
 	mcheck(m, !err, "convert [%lu,+%lu) to %u: %d", start, nr, to, err);
 	for (i = start; i < start + nr; i++) {
 		/* Only pages whose state changes are zeroed. */
-		if ((m->f->flags & GMEM_FILE_ZERO_ON_CONVERT) && m->state[i] != to)
+		if ((m->f->flags & HGMEM_FILE_ZERO_ON_CONVERT) && m->state[i] != to)
 			m->data[i] = 0;
 		m->state[i] = to;
 	}
@@ -165,7 +165,7 @@ static void op_punch(struct model *m)
 	int p;
 
 	pick_range(m, &start, &nr);
-	mcheck(m, !gmem_punch_hole(m->f, (u64)start << PAGE_SHIFT, (u64)nr << PAGE_SHIFT),
+	mcheck(m, !hgmem_punch_hole(m->f, (u64)start << PAGE_SHIFT, (u64)nr << PAGE_SHIFT),
 	       "punch [%lu,+%lu)", start, nr);
 	for (h = start / huge; h <= (start + nr - 1) / huge; h++) {
 		pgoff_t base = h * huge;
@@ -189,7 +189,7 @@ static void op_allocate(struct model *m)
 	int err;
 
 	pick_range(m, &start, &nr);
-	err = gmem_allocate(m->f, (u64)start << PAGE_SHIFT, (u64)nr << PAGE_SHIFT);
+	err = hgmem_allocate(m->f, (u64)start << PAGE_SHIFT, (u64)nr << PAGE_SHIFT);
 	mcheck(m, !err, "allocate [%lu,+%lu): %d", start, nr, err);
 	for (h = start >> m->order; h <= (start + nr - 1) >> m->order; h++)
 		model_alloc(m, h);
@@ -202,7 +202,7 @@ static void op_write(struct model *m)
 	unsigned char v = 1 + rnd_below(255);
 	int order, err;
 
-	err = gmem_get_folio(m->f, i, &folio, &order);
+	err = hgmem_get_folio(m->f, i, &folio, &order);
 	mcheck(m, !err, "fault %lu: %d", i, err);
 	model_alloc(m, i >> m->order);
 	mcheck(m, (unsigned int)order == folio_order(folio), "max order");
@@ -216,7 +216,7 @@ static void op_write(struct model *m)
 static void op_pin(struct model *m)
 {
 	struct pin *pin = &m->pins[rnd_below(MAX_PINS)];
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 	pgoff_t i;
 	int order;
 
@@ -227,12 +227,12 @@ static void op_pin(struct model *m)
 	}
 	/* The host pins shared pages only. */
 	i = rnd_below(m->nr_pages);
-	if (m->state[i] != GMEM_SHARED)
+	if (m->state[i] != HGMEM_SHARED)
 		return;
-	mcheck(m, !gmem_get_folio(m->f, i, &pin->folio, &order), "pin %lu", i);
+	mcheck(m, !hgmem_get_folio(m->f, i, &pin->folio, &order), "pin %lu", i);
 	model_alloc(m, i >> m->order);
 	hp = xa_load(&m->f->huge, i >> m->order);
-	pin->first = gmem_folio_index(hp, pin->folio);
+	pin->first = hgmem_folio_index(hp, pin->folio);
 	pin->last = pin->first + folio_nr_pages(pin->folio) - 1;
 	pin->attached = true;
 }
@@ -253,7 +253,7 @@ static void run_model(unsigned int order, unsigned long nr_huge, u64 flags,
 	m.state = malloc(m.nr_pages);
 	m.data = calloc(m.nr_pages, 1);
 	m.allocated = calloc(nr_huge, sizeof(bool));
-	memset(m.state, flags & GMEM_FILE_INIT_SHARED ? GMEM_SHARED : GMEM_PRIVATE,
+	memset(m.state, flags & HGMEM_FILE_INIT_SHARED ? HGMEM_SHARED : HGMEM_PRIVATE,
 	       m.nr_pages);
 
 	for (m.ops = 0; m.ops < nr_ops; m.ops++) {
@@ -282,7 +282,7 @@ static void run_model(unsigned int order, unsigned long nr_huge, u64 flags,
 	for (p = 0; p < MAX_PINS; p++)
 		if (m.pins[p].folio)
 			folio_put(m.pins[p].folio);
-	gmem_file_release(m.f);
+	hgmem_file_release(m.f);
 	tu_pool_destroy(h);
 	free(m.state);
 	free(m.data);
@@ -298,14 +298,14 @@ END_TEST
 
 START_TEST(test_model_2m_zeroing)
 {
-	run_model(PMD_ORDER, 4, GMEM_FILE_INIT_SHARED | GMEM_FILE_ZERO_ON_CONVERT,
+	run_model(PMD_ORDER, 4, HGMEM_FILE_INIT_SHARED | HGMEM_FILE_ZERO_ON_CONVERT,
 		  SHIM_BACKEND_MEMORY, 2000);
 }
 END_TEST
 
 START_TEST(test_model_1g)
 {
-	run_model(PUD_ORDER, 2, GMEM_FILE_INIT_SHARED, SHIM_BACKEND_RESERVE, 600);
+	run_model(PUD_ORDER, 2, HGMEM_FILE_INIT_SHARED, SHIM_BACKEND_RESERVE, 600);
 }
 END_TEST
 

@@ -27,43 +27,43 @@ void tu_pool_destroy(struct hstate *h)
 	ck_assert_int_eq(shim_hstate_destroy(h), 0);
 }
 
-struct gmem_file *tu_file(struct hstate *h, u64 size, u64 flags)
+struct hgmem_file *tu_file(struct hstate *h, u64 size, u64 flags)
 {
-	struct gmem_file *f = NULL;
-	int err = gmem_file_create(h, size, flags, NUMA_NO_NODE, &f);
+	struct hgmem_file *f = NULL;
+	int err = hgmem_file_create(h, size, flags, NUMA_NO_NODE, &f);
 
-	ck_assert_msg(!err, "gmem_file_create: %d", err);
+	ck_assert_msg(!err, "hgmem_file_create: %d", err);
 	tu_check(f);
 	return f;
 }
 
-void tu_check_at(struct gmem_file *f, const char *file, int line)
+void tu_check_at(struct hgmem_file *f, const char *file, int line)
 {
 	struct shim_hstate_counters c;
 	const char *why = NULL;
 
-	ck_assert_msg(!gmem_check_file(f, &why), "%s:%d: invariant: %s",
+	ck_assert_msg(!hgmem_check_file(f, &why), "%s:%d: invariant: %s",
 		      file, line, why);
 	ck_assert_msg(shim_hstate_consistent(f->h), "%s:%d: pool books", file, line);
 	shim_hstate_counters(f->h, &c);
 	/* Conservation: every page in use is the file's or awaiting return. */
 	ck_assert_msg(c.free + c.in_use == c.total, "%s:%d: pool leaks", file, line);
-	ck_assert_msg(c.in_use >= f->nr_huge + gmem_nr_pending(f->h),
+	ck_assert_msg(c.in_use >= f->nr_huge + hgmem_nr_pending(f->h),
 		      "%s:%d: in use %lu < allocated %lu + pending %lu", file, line,
-		      c.in_use, f->nr_huge, gmem_nr_pending(f->h));
+		      c.in_use, f->nr_huge, hgmem_nr_pending(f->h));
 }
 
 void tu_assert_pool_whole_at(struct hstate *h, const char *file, int line)
 {
 	struct shim_hstate_counters c;
 
-	gmem_flush_deferred();
+	hgmem_flush_deferred();
 	shim_hstate_counters(h, &c);
 	ck_assert_msg(c.free == c.total && c.resv == 0 && c.in_use == 0 &&
-		      c.subpools == 0 && gmem_nr_pending(h) == 0,
+		      c.subpools == 0 && hgmem_nr_pending(h) == 0,
 		      "%s:%d: pool not whole: total %lu free %lu resv %lu in_use %lu subpools %ld pending %lu",
 		      file, line, c.total, c.free, c.resv, c.in_use, c.subpools,
-		      gmem_nr_pending(h));
+		      hgmem_nr_pending(h));
 	ck_assert(shim_hstate_consistent(h));
 }
 
@@ -78,22 +78,22 @@ void tu_assert_no_warnings(void)
 		      shim_last_warning());
 }
 
-static struct gmem_huge *tu_huge(struct gmem_file *f, u64 off)
+static struct hgmem_huge *tu_huge(struct hgmem_file *f, u64 off)
 {
-	struct gmem_huge *hp = xa_load(&f->huge, (off >> PAGE_SHIFT) >> f->order);
+	struct hgmem_huge *hp = xa_load(&f->huge, (off >> PAGE_SHIFT) >> f->order);
 
 	ck_assert_msg(hp, "offset %#llx not allocated", (unsigned long long)off);
 	return hp;
 }
 
-int tu_order_at(struct gmem_file *f, u64 off)
+int tu_order_at(struct hgmem_file *f, u64 off)
 {
-	return folio_order(gmem_folio_at(tu_huge(f, off), off >> PAGE_SHIFT));
+	return folio_order(hgmem_folio_at(tu_huge(f, off), off >> PAGE_SHIFT));
 }
 
-unsigned long tu_nr_folios(struct gmem_file *f, u64 off)
+unsigned long tu_nr_folios(struct hgmem_file *f, u64 off)
 {
-	struct gmem_huge *hp = tu_huge(f, off);
+	struct hgmem_huge *hp = tu_huge(f, off);
 	unsigned long pfn, n = 0, end = hp->pfn + (1UL << hp->order);
 
 	for (pfn = hp->pfn; pfn < end; pfn += folio_nr_pages(pfn_folio(pfn)))
@@ -101,14 +101,14 @@ unsigned long tu_nr_folios(struct gmem_file *f, u64 off)
 	return n;
 }
 
-unsigned char *tu_addr(struct gmem_file *f, u64 off)
+unsigned char *tu_addr(struct hgmem_file *f, u64 off)
 {
-	struct gmem_huge *hp = tu_huge(f, off);
+	struct hgmem_huge *hp = tu_huge(f, off);
 	pgoff_t index = off >> PAGE_SHIFT;
-	struct folio *folio = gmem_folio_at(hp, index);
+	struct folio *folio = hgmem_folio_at(hp, index);
 
 	return (unsigned char *)folio_address(folio) +
-	       (index - gmem_folio_index(hp, folio)) * PAGE_SIZE;
+	       (index - hgmem_folio_index(hp, folio)) * PAGE_SIZE;
 }
 
 static void tu_printf(FILE *out, const char *fmt, ...)
@@ -120,11 +120,11 @@ static void tu_printf(FILE *out, const char *fmt, ...)
 	va_end(ap);
 }
 
-void tu_snapshot(struct gmem_file *f, struct tu_snapshot *s)
+void tu_snapshot(struct hgmem_file *f, struct tu_snapshot *s)
 {
 	FILE *out = open_memstream(&s->text, &s->len);
 	struct shim_hstate_counters c;
-	struct gmem_huge *hp;
+	struct hgmem_huge *hp;
 	unsigned long hidx;
 	void *entry;
 	MA_STATE(mas, &f->state, 0, 0);
@@ -152,7 +152,7 @@ void tu_snapshot(struct gmem_file *f, struct tu_snapshot *s)
 	mutex_unlock(&f->lock);
 	shim_hstate_counters(f->h, &c);
 	tu_printf(out, "pool total %lu free %lu resv %lu in_use %lu pending %lu\n",
-		  c.total, c.free, c.resv, c.in_use, gmem_nr_pending(f->h));
+		  c.total, c.free, c.resv, c.in_use, hgmem_nr_pending(f->h));
 	tu_printf(out, "spool used %ld rsv %ld\n", f->spool->used_hpages,
 		  f->spool->rsv_hpages);
 	fclose(out);

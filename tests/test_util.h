@@ -25,11 +25,11 @@ struct hstate *tu_pool(unsigned int order, unsigned long nr);
 struct hstate *tu_pool_kind(unsigned int order, unsigned long nr,
 			    enum shim_backend kind);
 void tu_pool_destroy(struct hstate *h);
-struct gmem_file *tu_file(struct hstate *h, u64 size, u64 flags);
+struct hgmem_file *tu_file(struct hstate *h, u64 size, u64 flags);
 
 /* Assert the file's invariants and the pool's books; fails the test with the reason. */
 #define tu_check(f) tu_check_at((f), __FILE__, __LINE__)
-void tu_check_at(struct gmem_file *f, const char *file, int line);
+void tu_check_at(struct hgmem_file *f, const char *file, int line);
 /* After everything is released: the pool is whole again. */
 #define tu_assert_pool_whole(h) tu_assert_pool_whole_at((h), __FILE__, __LINE__)
 void tu_assert_pool_whole_at(struct hstate *h, const char *file, int line);
@@ -38,17 +38,17 @@ void tu_assert_no_warnings(void);
 void tu_reset_warnings(void);
 
 /* Folio order at file offset @off (allocated pages only). */
-int tu_order_at(struct gmem_file *f, u64 off);
+int tu_order_at(struct hgmem_file *f, u64 off);
 /* Number of folios covering the huge page at @off. */
-unsigned long tu_nr_folios(struct gmem_file *f, u64 off);
-unsigned char *tu_addr(struct gmem_file *f, u64 off);
+unsigned long tu_nr_folios(struct hgmem_file *f, u64 off);
+unsigned char *tu_addr(struct hgmem_file *f, u64 off);
 
 /* Everything observable about a file and its pool. */
 struct tu_snapshot {
 	char *text;
 	size_t len;
 };
-void tu_snapshot(struct gmem_file *f, struct tu_snapshot *s);
+void tu_snapshot(struct hgmem_file *f, struct tu_snapshot *s);
 void tu_snapshot_free(struct tu_snapshot *s);
 #define tu_assert_snapshot_eq(a, b) \
 	ck_assert_msg((a)->len == (b)->len && !memcmp((a)->text, (b)->text, (a)->len), \

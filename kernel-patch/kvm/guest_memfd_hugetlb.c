@@ -20,7 +20,7 @@
 #include "kvm_mm.h"
 
 struct kvm_gmem_hugetlb {
-	struct gmem_file *file;
+	struct hgmem_file *file;
 	struct hstate *h;
 };
 
@@ -47,8 +47,8 @@ int kvm_gmem_hugetlb_create(u64 size, u64 page_size, bool init_shared,
 	if (!hg)
 		return -ENOMEM;
 	hg->h = h;
-	err = gmem_file_create(h, size, init_shared ? GMEM_FILE_INIT_SHARED : 0,
-			       NUMA_NO_NODE, &hg->file);
+	err = hgmem_file_create(h, size, init_shared ? HGMEM_FILE_INIT_SHARED : 0,
+				NUMA_NO_NODE, &hg->file);
 	if (err) {
 		kfree(hg);
 		return err;
@@ -59,7 +59,7 @@ int kvm_gmem_hugetlb_create(u64 size, u64 page_size, bool init_shared,
 
 void kvm_gmem_hugetlb_release(struct kvm_gmem_hugetlb *hg)
 {
-	gmem_file_release(hg->file);
+	hgmem_file_release(hg->file);
 	kfree(hg);
 }
 
@@ -71,13 +71,13 @@ u64 kvm_gmem_hugetlb_page_size(struct kvm_gmem_hugetlb *hg)
 int kvm_gmem_hugetlb_allocate(struct kvm_gmem_hugetlb *hg, loff_t offset,
 			      loff_t len)
 {
-	return gmem_allocate(hg->file, offset, len);
+	return hgmem_allocate(hg->file, offset, len);
 }
 
 int kvm_gmem_hugetlb_punch_hole(struct kvm_gmem_hugetlb *hg, loff_t offset,
 				loff_t len)
 {
-	return gmem_punch_hole(hg->file, offset, len);
+	return hgmem_punch_hole(hg->file, offset, len);
 }
 
 /*
@@ -90,7 +90,7 @@ struct folio *kvm_gmem_hugetlb_get_folio(struct kvm_gmem_hugetlb *hg,
 	struct folio *folio;
 	int err, order;
 
-	err = gmem_get_folio(hg->file, index, &folio, &order);
+	err = hgmem_get_folio(hg->file, index, &folio, &order);
 	if (err)
 		return ERR_PTR(err == -ERANGE ? -EINVAL : err);
 	return folio;
@@ -98,8 +98,8 @@ struct folio *kvm_gmem_hugetlb_get_folio(struct kvm_gmem_hugetlb *hg,
 
 bool kvm_gmem_hugetlb_is_shared(struct kvm_gmem_hugetlb *hg, pgoff_t index)
 {
-	enum gmem_state state;
+	enum hgmem_state state;
 
-	return !gmem_get_state(hg->file, (u64)index << PAGE_SHIFT, &state, NULL) &&
-	       state == GMEM_SHARED;
+	return !hgmem_get_state(hg->file, (u64)index << PAGE_SHIFT, &state, NULL) &&
+	       state == HGMEM_SHARED;
 }

@@ -7,7 +7,7 @@
 #include "slab.h"
 
 /* mm/ receives the final put of its folios (kernel: a hook in __folio_put()). */
-void gmem_folio_free(struct folio *folio);
+void hgmem_folio_free(struct folio *folio);
 
 static atomic_size_t vmemmap_bytes;
 
@@ -91,7 +91,7 @@ void folio_put(struct folio *folio)
 	if (folio->flags & PG_hugetlb)
 		free_huge_folio(folio);
 	else if (folio->flags & PG_guestmem)
-		gmem_folio_free(folio);
+		hgmem_folio_free(folio);
 	else
 		WARN_ON(1);	/* the shim has no buddy allocator */
 }

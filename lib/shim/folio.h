@@ -22,7 +22,7 @@ struct shim_region;
 /* folio->flags bits (shim-private; the kernel keeps these as page types and flags). */
 enum {
 	PG_hugetlb	= 1u << 0,	/* a hugetlb folio */
-	PG_guestmem	= 1u << 1,	/* final put goes to gmem_folio_free() */
+	PG_guestmem	= 1u << 1,	/* final put goes to hgmem_folio_free() */
 	PG_split	= 1u << 2,	/* split: no longer a folio, only a parent */
 	PG_was_hugetlb	= 1u << 3,	/* split hugetlb folio: restore on merge */
 	PG_free		= 1u << 4,	/* on its hstate's free list */

@@ -5,7 +5,7 @@
  * Every case works on the pool it is given as a guest of whatever else uses
  * it: it records the pool's counters when it starts and checks, when it is
  * done, that they are back to those values with no huge page awaiting
- * reassembly.  gmem_check_file() validates the file's invariants after
+ * reassembly.  hgmem_check_file() validates the file's invariants after
  * every operation.  Offsets are chosen relative to the huge page size, so
  * the same body runs on 2M and 1G pools; the only difference it has to
  * know is that a 1G page splits into 2M pieces first and only the mixed
@@ -24,8 +24,8 @@
 #define GT_PMD_SIZE	(GT_PAGE << PMD_ORDER)
 #define GT_SENTINEL	0x5eadULL	/* never a valid error offset */
 
-bool gmem_test_check(struct gmem_test *t, bool ok, const char *file, int line,
-		     const char *what, bool fatal)
+bool hgmem_test_check(struct hgmem_test *t, bool ok, const char *file, int line,
+		      const char *what, bool fatal)
 {
 	if (ok)
 		return true;
@@ -34,8 +34,8 @@ bool gmem_test_check(struct gmem_test *t, bool ok, const char *file, int line,
 	return false;
 }
 
-bool gmem_test_check_eq(struct gmem_test *t, unsigned long long a,
-			unsigned long long b, const char *file, int line,
+bool hgmem_test_check_eq(struct hgmem_test *t, unsigned long long a,
+			 unsigned long long b, const char *file, int line,
 			const char *what, bool fatal)
 {
 	char buf[192];
@@ -44,7 +44,7 @@ bool gmem_test_check_eq(struct gmem_test *t, unsigned long long a,
 		return true;
 	snprintf(buf, sizeof(buf), "%s: %lld (%#llx) != %lld (%#llx)", what,
 		 (long long)a, a, (long long)b, b);
-	return gmem_test_check(t, false, file, line, buf, fatal);
+	return hgmem_test_check(t, false, file, line, buf, fatal);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -84,14 +84,14 @@ static void gt_pool_get(struct hstate *h, struct gt_pool *p)
 	p->nr = h->nr_huge_pages;
 	p->free = h->free_huge_pages;
 	p->resv = h->resv_huge_pages;
-	p->pending = gmem_nr_pending(h);
+	p->pending = hgmem_nr_pending(h);
 }
 
 /* The pool at case start: nothing may be awaiting reassembly. */
-static void gt_pool_start(struct gmem_test *t, struct hstate *h,
+static void gt_pool_start(struct hgmem_test *t, struct hstate *h,
 			  struct gt_pool *p)
 {
-	gmem_flush_deferred();
+	hgmem_flush_deferred();
 	gt_pool_get(h, p);
 	GT_EXPECT_EQ(t, p->pending, 0);
 }
@@ -99,61 +99,61 @@ static void gt_pool_start(struct gmem_test *t, struct hstate *h,
 /* The pool is @base with @dfree more free and @dresv more reserved pages. */
 #define gt_expect_pool(t, h, base, dfree, dresv) \
 	__gt_expect_pool(t, h, base, dfree, dresv, __FILE__, __LINE__)
-static void __gt_expect_pool(struct gmem_test *t, struct hstate *h,
+static void __gt_expect_pool(struct hgmem_test *t, struct hstate *h,
 			     const struct gt_pool *base, long dfree, long dresv,
 			     const char *file, int line)
 {
 	struct gt_pool now;
 
 	gt_pool_get(h, &now);
-	gmem_test_check_eq(t, now.nr, base->nr, file, line,
-			   "pool: nr_huge_pages", false);
-	gmem_test_check_eq(t, now.free, base->free + dfree, file, line,
-			   "pool: free_huge_pages", false);
-	gmem_test_check_eq(t, now.resv, base->resv + dresv, file, line,
-			   "pool: resv_huge_pages", false);
+	hgmem_test_check_eq(t, now.nr, base->nr, file, line,
+			    "pool: nr_huge_pages", false);
+	hgmem_test_check_eq(t, now.free, base->free + dfree, file, line,
+			    "pool: free_huge_pages", false);
+	hgmem_test_check_eq(t, now.resv, base->resv + dresv, file, line,
+			    "pool: resv_huge_pages", false);
 }
 
 /* Everything released: after reassembly the pool is exactly @base again. */
 #define gt_expect_pool_whole(t, h, base) \
 	__gt_expect_pool_whole(t, h, base, __FILE__, __LINE__)
-static void __gt_expect_pool_whole(struct gmem_test *t, struct hstate *h,
+static void __gt_expect_pool_whole(struct hgmem_test *t, struct hstate *h,
 				   const struct gt_pool *base,
 				   const char *file, int line)
 {
-	gmem_flush_deferred();
-	gmem_test_check_eq(t, gmem_nr_pending(h), 0, file, line,
-			   "pool whole: gmem_nr_pending(h)", false);
+	hgmem_flush_deferred();
+	hgmem_test_check_eq(t, hgmem_nr_pending(h), 0, file, line,
+			    "pool whole: hgmem_nr_pending(h)", false);
 	__gt_expect_pool(t, h, base, 0, 0, file, line);
 }
 
 #define gt_check(t, f) __gt_check(t, f, __FILE__, __LINE__)
-static void __gt_check(struct gmem_test *t, struct gmem_file *f,
+static void __gt_check(struct hgmem_test *t, struct hgmem_file *f,
 		       const char *file, int line)
 {
 	const char *why = NULL;
 	char buf[128];
 	int err;
 
-	err = gmem_check_file(f, &why);
+	err = hgmem_check_file(f, &why);
 	if (!err)
 		return;
-	snprintf(buf, sizeof(buf), "gmem_check_file: %d: %s", err,
+	snprintf(buf, sizeof(buf), "hgmem_check_file: %d: %s", err,
 		 why ? why : "(no reason)");
-	gmem_test_check(t, false, file, line, buf, false);
+	hgmem_test_check(t, false, file, line, buf, false);
 }
 
 #define gt_file(t, h, nr_huge, flags) \
 	__gt_file(t, h, nr_huge, flags, __FILE__, __LINE__)
-static struct gmem_file *__gt_file(struct gmem_test *t, struct hstate *h,
-				   unsigned long nr_huge, u64 flags,
+static struct hgmem_file *__gt_file(struct hgmem_test *t, struct hstate *h,
+				    unsigned long nr_huge, u64 flags,
 				   const char *file, int line)
 {
-	struct gmem_file *f = NULL;
+	struct hgmem_file *f = NULL;
 	int err;
 
-	err = gmem_file_create(h, nr_huge * gt_huge(h), flags, NUMA_NO_NODE, &f);
-	gmem_test_check_eq(t, err, 0, file, line, "gmem_file_create()", true);
+	err = hgmem_file_create(h, nr_huge * gt_huge(h), flags, NUMA_NO_NODE, &f);
+	hgmem_test_check_eq(t, err, 0, file, line, "hgmem_file_create()", true);
 	__gt_check(t, f, file, line);
 	return f;
 }
@@ -161,35 +161,35 @@ static struct gmem_file *__gt_file(struct gmem_test *t, struct hstate *h,
 /* Convert and expect success. */
 #define gt_convert(t, f, off, len, to) \
 	__gt_convert(t, f, off, len, to, __FILE__, __LINE__)
-static void __gt_convert(struct gmem_test *t, struct gmem_file *f, u64 off,
+static void __gt_convert(struct hgmem_test *t, struct hgmem_file *f, u64 off,
 			 u64 len, unsigned int to, const char *file, int line)
 {
 	u64 bad = GT_SENTINEL;
 
-	gmem_test_check_eq(t, gmem_convert(f, off, len, to, &bad), 0, file,
-			   line, "gmem_convert()", false);
+	hgmem_test_check_eq(t, hgmem_convert(f, off, len, to, &bad), 0, file,
+			    line, "hgmem_convert()", false);
 	__gt_check(t, f, file, line);
 }
 
 /* Fault the page at @off in (allocating it if needed) and hold its folio. */
 #define gt_get(t, f, off, order) __gt_get(t, f, off, order, __FILE__, __LINE__)
-static struct folio *__gt_get(struct gmem_test *t, struct gmem_file *f,
+static struct folio *__gt_get(struct hgmem_test *t, struct hgmem_file *f,
 			      u64 off, int *order, const char *file, int line)
 {
 	struct folio *folio = NULL;
 	int err;
 
-	err = gmem_get_folio(f, off >> PAGE_SHIFT, &folio, order);
-	gmem_test_check_eq(t, err, 0, file, line, "gmem_get_folio()", true);
-	gmem_test_check_eq(t, folio_order(folio), *order, file, line,
-			   "gmem_get_folio(): max_order is the folio's order", false);
+	err = hgmem_get_folio(f, off >> PAGE_SHIFT, &folio, order);
+	hgmem_test_check_eq(t, err, 0, file, line, "hgmem_get_folio()", true);
+	hgmem_test_check_eq(t, folio_order(folio), *order, file, line,
+			    "hgmem_get_folio(): max_order is the folio's order", false);
 	__gt_check(t, f, file, line);
 	return folio;
 }
 
 /* The order the page at @off may be mapped at, as the fault path says. */
 #define gt_max_order(t, f, off) __gt_max_order(t, f, off, __FILE__, __LINE__)
-static int __gt_max_order(struct gmem_test *t, struct gmem_file *f, u64 off,
+static int __gt_max_order(struct hgmem_test *t, struct hgmem_file *f, u64 off,
 			  const char *file, int line)
 {
 	int order = -1;
@@ -216,7 +216,7 @@ static u8 gt_byte(u64 off, unsigned int seed)
 /* Fill @nr pages from @off with their pattern for @seed. */
 #define gt_fill(t, f, off, nr, seed) \
 	__gt_fill(t, f, off, nr, seed, __FILE__, __LINE__)
-static void __gt_fill(struct gmem_test *t, struct gmem_file *f, u64 off,
+static void __gt_fill(struct hgmem_test *t, struct hgmem_file *f, u64 off,
 		      unsigned int nr, unsigned int seed, const char *file,
 		      int line)
 {
@@ -236,7 +236,7 @@ static void __gt_fill(struct gmem_test *t, struct gmem_file *f, u64 off,
  */
 #define gt_expect_data(t, f, off, nr, seed) \
 	__gt_expect_data(t, f, off, nr, seed, __FILE__, __LINE__)
-static void __gt_expect_data(struct gmem_test *t, struct gmem_file *f,
+static void __gt_expect_data(struct hgmem_test *t, struct hgmem_file *f,
 			     u64 off, unsigned int nr, unsigned int seed,
 			     const char *file, int line)
 {
@@ -258,87 +258,87 @@ static void __gt_expect_data(struct gmem_test *t, struct gmem_file *f,
 		snprintf(buf, sizeof(buf),
 			 "data at offset %#llx: byte %#x, expected %#x",
 			 (unsigned long long)(off + i), p[i], want);
-		gmem_test_check(t, false, file, line, buf, false);
+		hgmem_test_check(t, false, file, line, buf, false);
 	}
 }
 
 #define gt_expect_state(t, f, off, state, run) \
 	__gt_expect_state(t, f, off, state, run, __FILE__, __LINE__)
-static void __gt_expect_state(struct gmem_test *t, struct gmem_file *f,
-			      u64 off, enum gmem_state state, u64 run,
+static void __gt_expect_state(struct hgmem_test *t, struct hgmem_file *f,
+			      u64 off, enum hgmem_state state, u64 run,
 			      const char *file, int line)
 {
-	enum gmem_state s = GMEM_PRIVATE;
+	enum hgmem_state s = HGMEM_PRIVATE;
 	u64 len = 0;
 
-	gmem_test_check_eq(t, gmem_get_state(f, off, &s, &len), 0, file, line,
-			   "gmem_get_state()", false);
-	gmem_test_check_eq(t, s, state, file, line, "gmem_get_state(): state",
-			   false);
-	gmem_test_check_eq(t, len, run, file, line, "gmem_get_state(): run",
-			   false);
+	hgmem_test_check_eq(t, hgmem_get_state(f, off, &s, &len), 0, file, line,
+			    "hgmem_get_state()", false);
+	hgmem_test_check_eq(t, s, state, file, line, "hgmem_get_state(): state",
+			    false);
+	hgmem_test_check_eq(t, len, run, file, line, "hgmem_get_state(): run",
+			    false);
 }
 
-static struct gmem_file_stats gt_stats(struct gmem_file *f)
+static struct hgmem_file_stats gt_stats(struct hgmem_file *f)
 {
-	struct gmem_file_stats st;
+	struct hgmem_file_stats st;
 
-	gmem_file_stats(f, &st);
+	hgmem_file_stats(f, &st);
 	return st;
 }
 
 /* Everything a failed call must leave unchanged. */
 struct gt_snap {
-	struct gmem_file_stats st;
+	struct hgmem_file_stats st;
 	struct gt_pool pool;
 };
 
-static void gt_snap(struct gmem_file *f, struct hstate *h, struct gt_snap *s)
+static void gt_snap(struct hgmem_file *f, struct hstate *h, struct gt_snap *s)
 {
-	gmem_file_stats(f, &s->st);
+	hgmem_file_stats(f, &s->st);
 	gt_pool_get(h, &s->pool);
 }
 
 #define gt_expect_same(t, f, h, before) \
 	__gt_expect_same(t, f, h, before, __FILE__, __LINE__)
-static void __gt_expect_same(struct gmem_test *t, struct gmem_file *f,
+static void __gt_expect_same(struct hgmem_test *t, struct hgmem_file *f,
 			     struct hstate *h, const struct gt_snap *before,
 			     const char *file, int line)
 {
-	const struct gmem_file_stats *a = &before->st;
+	const struct hgmem_file_stats *a = &before->st;
 	struct gt_snap now;
-	const struct gmem_file_stats *b = &now.st;
+	const struct hgmem_file_stats *b = &now.st;
 
 	gt_snap(f, h, &now);
-	gmem_test_check_eq(t, b->size, a->size, file, line, "unchanged: size", false);
-	gmem_test_check_eq(t, b->allocated, a->allocated, file, line,
-			   "unchanged: allocated", false);
-	gmem_test_check_eq(t, b->shared, a->shared, file, line,
-			   "unchanged: shared", false);
-	gmem_test_check_eq(t, b->private, a->private, file, line,
-			   "unchanged: private", false);
-	gmem_test_check_eq(t, b->huge_mappable, a->huge_mappable, file, line,
-			   "unchanged: huge_mappable", false);
-	gmem_test_check_eq(t, b->split_pages, a->split_pages, file, line,
-			   "unchanged: split_pages", false);
-	gmem_test_check_eq(t, b->splits, a->splits, file, line,
-			   "unchanged: splits", false);
-	gmem_test_check_eq(t, b->merges, a->merges, file, line,
-			   "unchanged: merges", false);
+	hgmem_test_check_eq(t, b->size, a->size, file, line, "unchanged: size", false);
+	hgmem_test_check_eq(t, b->allocated, a->allocated, file, line,
+			    "unchanged: allocated", false);
+	hgmem_test_check_eq(t, b->shared, a->shared, file, line,
+			    "unchanged: shared", false);
+	hgmem_test_check_eq(t, b->private, a->private, file, line,
+			    "unchanged: private", false);
+	hgmem_test_check_eq(t, b->huge_mappable, a->huge_mappable, file, line,
+			    "unchanged: huge_mappable", false);
+	hgmem_test_check_eq(t, b->split_pages, a->split_pages, file, line,
+			    "unchanged: split_pages", false);
+	hgmem_test_check_eq(t, b->splits, a->splits, file, line,
+			    "unchanged: splits", false);
+	hgmem_test_check_eq(t, b->merges, a->merges, file, line,
+			    "unchanged: merges", false);
 	__gt_expect_pool(t, h, &before->pool, 0, 0, file, line);
-	gmem_test_check_eq(t, now.pool.pending, before->pool.pending, file, line,
-			   "unchanged: gmem_nr_pending()", false);
+	hgmem_test_check_eq(t, now.pool.pending, before->pool.pending, file, line,
+			    "unchanged: hgmem_nr_pending()", false);
 	__gt_check(t, f, file, line);
 }
 
 /* ------------------------------------------------------------------ cases */
 
 /* A file reserves its pages at creation and gives back what it did not use. */
-static void gt_create_release(struct gmem_test *t, struct hstate *h)
+static void gt_create_release(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h);
-	struct gmem_file_stats st;
-	struct gmem_file *f, *g;
+	struct hgmem_file_stats st;
+	struct hgmem_file *f, *g;
 	struct gt_pool base;
 	unsigned long avail;
 	int err;
@@ -352,10 +352,10 @@ static void gt_create_release(struct gmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, st.private, 2 * hsz);
 	GT_EXPECT_EQ(t, st.shared, 0);
 	GT_EXPECT_EQ(t, st.huge_mappable, 0);
-	gt_expect_state(t, f, hsz, GMEM_PRIVATE, hsz);
+	gt_expect_state(t, f, hsz, HGMEM_PRIVATE, hsz);
 
 	/* Allocation consumes the reservation: in use now, no longer reserved. */
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, GT_PAGE), 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, GT_PAGE), 0);
 	gt_check(t, f);
 	gt_expect_pool(t, h, &base, -1, 1);
 	st = gt_stats(f);
@@ -363,54 +363,54 @@ static void gt_create_release(struct gmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, st.huge_mappable, hsz);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, hsz - GT_PAGE), huge_page_order(h));
 	gt_expect_pool(t, h, &base, -1, 1);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 
-	f = gt_file(t, h, 1, GMEM_FILE_INIT_SHARED);
+	f = gt_file(t, h, 1, HGMEM_FILE_INIT_SHARED);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.shared, hsz);
 	GT_EXPECT_EQ(t, st.private, 0);
-	gt_expect_state(t, f, hsz - GT_PAGE, GMEM_SHARED, GT_PAGE);
-	gmem_file_release(f);
+	gt_expect_state(t, f, hsz - GT_PAGE, HGMEM_SHARED, GT_PAGE);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 
 	/* More than the pool can promise fails at creation, not at fault. */
 	avail = h->free_huge_pages - h->resv_huge_pages;
 	g = NULL;
-	err = gmem_file_create(h, (avail + 1) * hsz, 0, NUMA_NO_NODE, &g);
+	err = hgmem_file_create(h, (avail + 1) * hsz, 0, NUMA_NO_NODE, &g);
 	GT_EXPECT_EQ(t, err, -ENOMEM);
 	GT_EXPECT(t, !g);
 	gt_expect_pool_whole(t, h, &base);
 }
 
 /* Allocate ranges; punch partial pages (zeroed) and whole ones (returned). */
-static void gt_allocate_punch(struct gmem_test *t, struct hstate *h)
+static void gt_allocate_punch(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h);
-	struct gmem_file *f;
+	struct hgmem_file *f;
 	struct gt_pool base;
 
 	gt_pool_start(t, h, &base);
-	f = gt_file(t, h, 2, GMEM_FILE_INIT_SHARED);
+	f = gt_file(t, h, 2, HGMEM_FILE_INIT_SHARED);
 	/* A 4K range allocates just the huge page holding it. */
-	GT_EXPECT_EQ(t, gmem_allocate(f, hsz + GT_PAGE, GT_PAGE), 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, hsz + GT_PAGE, GT_PAGE), 0);
 	gt_check(t, f);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, hsz);
 	gt_expect_pool(t, h, &base, -1, 1);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, 2 * hsz), 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, 2 * hsz), 0);
 	gt_check(t, f);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, 2 * hsz);
 	GT_EXPECT_EQ(t, gt_stats(f).huge_mappable, 2 * hsz);
 	gt_expect_pool(t, h, &base, -2, 0);
 	/* Allocating again is a no-op. */
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, 2 * hsz), 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, 2 * hsz), 0);
 	gt_expect_pool(t, h, &base, -2, 0);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), huge_page_order(h));
 	GT_EXPECT_EQ(t, gt_max_order(t, f, hsz), huge_page_order(h));
 
 	/* Partial punch: zeroes exactly the range, keeps the huge folio. */
 	gt_fill(t, f, 0, 4, 1);
-	GT_EXPECT_EQ(t, gmem_punch_hole(f, GT_PAGE, 2 * GT_PAGE), 0);
+	GT_EXPECT_EQ(t, hgmem_punch_hole(f, GT_PAGE, 2 * GT_PAGE), 0);
 	gt_check(t, f);
 	gt_expect_data(t, f, 0, 1, 1);
 	gt_expect_data(t, f, GT_PAGE, 2, 0);
@@ -421,14 +421,14 @@ static void gt_allocate_punch(struct gmem_test *t, struct hstate *h)
 
 	/* Whole page: back to the pool, and back into the file's reservation. */
 	gt_fill(t, f, hsz, 1, 2);
-	GT_EXPECT_EQ(t, gmem_punch_hole(f, 0, hsz), 0);
+	GT_EXPECT_EQ(t, hgmem_punch_hole(f, 0, hsz), 0);
 	gt_check(t, f);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, hsz);
 	gt_expect_pool(t, h, &base, -1, 1);
 	gt_expect_data(t, f, hsz, 1, 2);
 
 	/* A hole over an unallocated page and part of an allocated one. */
-	GT_EXPECT_EQ(t, gmem_punch_hole(f, 0, hsz + GT_PAGE), 0);
+	GT_EXPECT_EQ(t, hgmem_punch_hole(f, 0, hsz + GT_PAGE), 0);
 	gt_check(t, f);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, hsz);
 	gt_expect_data(t, f, hsz, 1, 0);
@@ -437,19 +437,19 @@ static void gt_allocate_punch(struct gmem_test *t, struct hstate *h)
 	gt_expect_data(t, f, 0, 4, 0);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, 2 * hsz);
 	gt_expect_pool(t, h, &base, -2, 0);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
 #define gt_expect_err(t, call, err) GT_EXPECT_EQ(t, (long long)(call), (long long)(err))
 
 /* Bad arguments: the precise errno, and nothing changed. */
-static void gt_bad_input(struct gmem_test *t, struct hstate *h)
+static void gt_bad_input(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h), top = -GT_PAGE;
 	struct folio *folio = NULL;
-	struct gmem_file *f, *g;
-	enum gmem_state state;
+	struct hgmem_file *f, *g;
+	enum hgmem_state state;
 	struct gt_snap before;
 	struct gt_pool base;
 	u64 bad = GT_SENTINEL;
@@ -458,78 +458,78 @@ static void gt_bad_input(struct gmem_test *t, struct hstate *h)
 
 	gt_pool_start(t, h, &base);
 	g = NULL;
-	gt_expect_err(t, gmem_file_create(h, 0, 0, NUMA_NO_NODE, &g), -EINVAL);
-	gt_expect_err(t, gmem_file_create(h, GT_PAGE, 0, NUMA_NO_NODE, &g), -EINVAL);
-	gt_expect_err(t, gmem_file_create(h, hsz + GT_PAGE, 0, NUMA_NO_NODE, &g),
+	gt_expect_err(t, hgmem_file_create(h, 0, 0, NUMA_NO_NODE, &g), -EINVAL);
+	gt_expect_err(t, hgmem_file_create(h, GT_PAGE, 0, NUMA_NO_NODE, &g), -EINVAL);
+	gt_expect_err(t, hgmem_file_create(h, hsz + GT_PAGE, 0, NUMA_NO_NODE, &g),
 		      -EINVAL);
-	gt_expect_err(t, gmem_file_create(h, hsz, BIT(7), NUMA_NO_NODE, &g), -EINVAL);
-	gt_expect_err(t, gmem_file_create(h, hsz, ~(u64)GMEM_FILE_FLAGS,
-					  NUMA_NO_NODE, &g), -EINVAL);
+	gt_expect_err(t, hgmem_file_create(h, hsz, BIT(7), NUMA_NO_NODE, &g), -EINVAL);
+	gt_expect_err(t, hgmem_file_create(h, hsz, ~(u64)HGMEM_FILE_FLAGS,
+					   NUMA_NO_NODE, &g), -EINVAL);
 	GT_EXPECT(t, !g);
 	gt_expect_pool(t, h, &base, 0, 0);
 
 	f = gt_file(t, h, 1, 0);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, GT_PAGE), 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, GT_PAGE), 0);
 	gt_snap(f, h, &before);
 
 	/* Misaligned and zero-length ranges. */
-	gt_expect_err(t, gmem_allocate(f, 1, GT_PAGE), -EINVAL);
-	gt_expect_err(t, gmem_allocate(f, 0, GT_PAGE + 1), -EINVAL);
-	gt_expect_err(t, gmem_allocate(f, 0, 0), -EINVAL);
-	gt_expect_err(t, gmem_punch_hole(f, GT_PAGE / 2, GT_PAGE), -EINVAL);
-	gt_expect_err(t, gmem_punch_hole(f, GT_PAGE, 0), -EINVAL);
-	gt_expect_err(t, gmem_convert(f, 1, GT_PAGE, GMEM_SHARED, &bad), -EINVAL);
-	gt_expect_err(t, gmem_convert(f, 0, 0, GMEM_SHARED, &bad), -EINVAL);
+	gt_expect_err(t, hgmem_allocate(f, 1, GT_PAGE), -EINVAL);
+	gt_expect_err(t, hgmem_allocate(f, 0, GT_PAGE + 1), -EINVAL);
+	gt_expect_err(t, hgmem_allocate(f, 0, 0), -EINVAL);
+	gt_expect_err(t, hgmem_punch_hole(f, GT_PAGE / 2, GT_PAGE), -EINVAL);
+	gt_expect_err(t, hgmem_punch_hole(f, GT_PAGE, 0), -EINVAL);
+	gt_expect_err(t, hgmem_convert(f, 1, GT_PAGE, HGMEM_SHARED, &bad), -EINVAL);
+	gt_expect_err(t, hgmem_convert(f, 0, 0, HGMEM_SHARED, &bad), -EINVAL);
 	/* Past the end: -ERANGE, also when offset + length overflows. */
-	gt_expect_err(t, gmem_allocate(f, hsz, GT_PAGE), -ERANGE);
-	gt_expect_err(t, gmem_allocate(f, 0, hsz + GT_PAGE), -ERANGE);
-	gt_expect_err(t, gmem_allocate(f, hsz - GT_PAGE, 2 * GT_PAGE), -ERANGE);
-	gt_expect_err(t, gmem_allocate(f, top, 2 * GT_PAGE), -ERANGE);
-	gt_expect_err(t, gmem_allocate(f, GT_PAGE, top), -ERANGE);
-	gt_expect_err(t, gmem_punch_hole(f, hsz, GT_PAGE), -ERANGE);
-	gt_expect_err(t, gmem_punch_hole(f, top, 2 * GT_PAGE), -ERANGE);
-	gt_expect_err(t, gmem_convert(f, hsz, GT_PAGE, GMEM_SHARED, &bad), -ERANGE);
-	gt_expect_err(t, gmem_convert(f, top, 2 * GT_PAGE, GMEM_SHARED, &bad),
+	gt_expect_err(t, hgmem_allocate(f, hsz, GT_PAGE), -ERANGE);
+	gt_expect_err(t, hgmem_allocate(f, 0, hsz + GT_PAGE), -ERANGE);
+	gt_expect_err(t, hgmem_allocate(f, hsz - GT_PAGE, 2 * GT_PAGE), -ERANGE);
+	gt_expect_err(t, hgmem_allocate(f, top, 2 * GT_PAGE), -ERANGE);
+	gt_expect_err(t, hgmem_allocate(f, GT_PAGE, top), -ERANGE);
+	gt_expect_err(t, hgmem_punch_hole(f, hsz, GT_PAGE), -ERANGE);
+	gt_expect_err(t, hgmem_punch_hole(f, top, 2 * GT_PAGE), -ERANGE);
+	gt_expect_err(t, hgmem_convert(f, hsz, GT_PAGE, HGMEM_SHARED, &bad), -ERANGE);
+	gt_expect_err(t, hgmem_convert(f, top, 2 * GT_PAGE, HGMEM_SHARED, &bad),
 		      -ERANGE);
-	gt_expect_err(t, gmem_convert(f, GT_PAGE, top, GMEM_PRIVATE, &bad), -ERANGE);
+	gt_expect_err(t, hgmem_convert(f, GT_PAGE, top, HGMEM_PRIVATE, &bad), -ERANGE);
 	/* Unknown states, checked before the range. */
-	gt_expect_err(t, gmem_convert(f, 0, GT_PAGE, 2, &bad), -EINVAL);
-	gt_expect_err(t, gmem_convert(f, 0, GT_PAGE, ~0U, &bad), -EINVAL);
-	gt_expect_err(t, gmem_convert(f, hsz, GT_PAGE, 2, &bad), -EINVAL);
+	gt_expect_err(t, hgmem_convert(f, 0, GT_PAGE, 2, &bad), -EINVAL);
+	gt_expect_err(t, hgmem_convert(f, 0, GT_PAGE, ~0U, &bad), -EINVAL);
+	gt_expect_err(t, hgmem_convert(f, hsz, GT_PAGE, 2, &bad), -EINVAL);
 	/* Only -EAGAIN names an offset. */
 	GT_EXPECT_EQ(t, bad, GT_SENTINEL);
 	/* Lookups out of bounds. */
-	gt_expect_err(t, gmem_get_folio(f, hsz >> PAGE_SHIFT, &folio, &order),
+	gt_expect_err(t, hgmem_get_folio(f, hsz >> PAGE_SHIFT, &folio, &order),
 		      -ERANGE);
-	gt_expect_err(t, gmem_get_folio(f, ULONG_MAX, &folio, &order), -ERANGE);
+	gt_expect_err(t, hgmem_get_folio(f, ULONG_MAX, &folio, &order), -ERANGE);
 	GT_EXPECT(t, !folio);
 	GT_EXPECT_EQ(t, order, -1);
-	gt_expect_err(t, gmem_get_state(f, 1, &state, &run), -EINVAL);
-	gt_expect_err(t, gmem_get_state(f, hsz, &state, &run), -ERANGE);
-	gt_expect_err(t, gmem_get_state(f, top, &state, &run), -ERANGE);
+	gt_expect_err(t, hgmem_get_state(f, 1, &state, &run), -EINVAL);
+	gt_expect_err(t, hgmem_get_state(f, hsz, &state, &run), -ERANGE);
+	gt_expect_err(t, hgmem_get_state(f, top, &state, &run), -ERANGE);
 	gt_expect_same(t, f, h, &before);
 
 	/* Converting a range to the state it has already is a no-op. */
-	GT_EXPECT_EQ(t, gmem_convert(f, 0, hsz, GMEM_PRIVATE, &bad), 0);
+	GT_EXPECT_EQ(t, hgmem_convert(f, 0, hsz, HGMEM_PRIVATE, &bad), 0);
 	gt_expect_same(t, f, h, &before);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
 /* One 4K page converted: its huge page splits; converted back, it merges. */
-static void gt_split_merge(struct gmem_test *t, struct hstate *h)
+static void gt_split_merge(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h), x = gt_mid(h);
 	const int order = huge_page_order(h);
-	struct gmem_file_stats st;
-	struct gmem_file *f;
+	struct hgmem_file_stats st;
+	struct hgmem_file *f;
 	struct gt_pool base;
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 1, 0);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, hsz), 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
 	gt_check(t, f);
-	gt_convert(t, f, x, GT_PAGE, GMEM_SHARED);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_SHARED);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.shared, GT_PAGE);
 	GT_EXPECT_EQ(t, st.private, hsz - GT_PAGE);
@@ -544,11 +544,11 @@ static void gt_split_merge(struct gmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x & ~(GT_PMD_SIZE - 1)), 0);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), gt_rest_order(h));
 	GT_EXPECT_EQ(t, gt_max_order(t, f, hsz - GT_PAGE), gt_rest_order(h));
-	gt_expect_state(t, f, 0, GMEM_PRIVATE, x);
-	gt_expect_state(t, f, x, GMEM_SHARED, GT_PAGE);
-	gt_expect_state(t, f, x + GT_PAGE, GMEM_PRIVATE, hsz - x - GT_PAGE);
+	gt_expect_state(t, f, 0, HGMEM_PRIVATE, x);
+	gt_expect_state(t, f, x, HGMEM_SHARED, GT_PAGE);
+	gt_expect_state(t, f, x + GT_PAGE, HGMEM_PRIVATE, hsz - x - GT_PAGE);
 
-	gt_convert(t, f, x, GT_PAGE, GMEM_PRIVATE);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_PRIVATE);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.shared, 0);
 	GT_EXPECT_EQ(t, st.split_pages, 0);
@@ -557,54 +557,54 @@ static void gt_split_merge(struct gmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, st.huge_mappable, hsz);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x), order);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), order);
-	gt_expect_state(t, f, 0, GMEM_PRIVATE, hsz);
-	gmem_file_release(f);
+	gt_expect_state(t, f, 0, HGMEM_PRIVATE, hsz);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
 /* A held shared 4K folio cannot be made private; once put, it can. */
-static void gt_held_page_blocks_private(struct gmem_test *t, struct hstate *h)
+static void gt_held_page_blocks_private(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h);
 	struct gt_snap before;
-	struct gmem_file *f;
+	struct hgmem_file *f;
 	struct gt_pool base;
 	struct folio *held;
 	u64 bad = GT_SENTINEL;
 	int order;
 
 	gt_pool_start(t, h, &base);
-	f = gt_file(t, h, 1, GMEM_FILE_INIT_SHARED);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, hsz), 0);
-	gt_convert(t, f, 0, GT_PAGE, GMEM_PRIVATE);
+	f = gt_file(t, h, 1, HGMEM_FILE_INIT_SHARED);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
+	gt_convert(t, f, 0, GT_PAGE, HGMEM_PRIVATE);
 	held = gt_get(t, f, 5 * GT_PAGE, &order);
 	GT_EXPECT_EQ(t, order, 0);
 
 	gt_snap(f, h, &before);
-	GT_EXPECT_EQ(t, gmem_convert(f, 0, 16 * GT_PAGE, GMEM_PRIVATE, &bad),
+	GT_EXPECT_EQ(t, hgmem_convert(f, 0, 16 * GT_PAGE, HGMEM_PRIVATE, &bad),
 		     -EAGAIN);
 	GT_EXPECT_EQ(t, bad, 5 * GT_PAGE);
 	gt_expect_same(t, f, h, &before);
-	gt_expect_state(t, f, 0, GMEM_PRIVATE, GT_PAGE);
-	gt_expect_state(t, f, GT_PAGE, GMEM_SHARED, hsz - GT_PAGE);
+	gt_expect_state(t, f, 0, HGMEM_PRIVATE, GT_PAGE);
+	gt_expect_state(t, f, GT_PAGE, HGMEM_SHARED, hsz - GT_PAGE);
 	/* The whole file: still the held page that is named. */
 	bad = GT_SENTINEL;
-	GT_EXPECT_EQ(t, gmem_convert(f, 0, hsz, GMEM_PRIVATE, &bad), -EAGAIN);
+	GT_EXPECT_EQ(t, hgmem_convert(f, 0, hsz, HGMEM_PRIVATE, &bad), -EAGAIN);
 	GT_EXPECT_EQ(t, bad, 5 * GT_PAGE);
 	gt_expect_same(t, f, h, &before);
 
 	/* Its neighbours convert; making the held page shared is always fine. */
-	gt_convert(t, f, 6 * GT_PAGE, GT_PAGE, GMEM_PRIVATE);
-	gt_convert(t, f, 5 * GT_PAGE, GT_PAGE, GMEM_SHARED);
-	gt_expect_state(t, f, 5 * GT_PAGE, GMEM_SHARED, GT_PAGE);
+	gt_convert(t, f, 6 * GT_PAGE, GT_PAGE, HGMEM_PRIVATE);
+	gt_convert(t, f, 5 * GT_PAGE, GT_PAGE, HGMEM_SHARED);
+	gt_expect_state(t, f, 5 * GT_PAGE, HGMEM_SHARED, GT_PAGE);
 
 	folio_put(held);
-	gt_convert(t, f, 0, hsz, GMEM_PRIVATE);
+	gt_convert(t, f, 0, hsz, HGMEM_PRIVATE);
 	GT_EXPECT_EQ(t, gt_stats(f).shared, 0);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 0);
 	GT_EXPECT_EQ(t, gt_stats(f).huge_mappable, hsz);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 5 * GT_PAGE), huge_page_order(h));
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
@@ -613,119 +613,119 @@ static void gt_held_page_blocks_private(struct gmem_test *t, struct hstate *h)
  * be split for a conversion to shared; -EAGAIN names the first page of the
  * conversion inside it.
  */
-static void gt_held_huge_folio(struct gmem_test *t, struct hstate *h)
+static void gt_held_huge_folio(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h), x = gt_mid(h);
 	struct gt_snap before;
-	struct gmem_file *f;
+	struct hgmem_file *f;
 	struct gt_pool base;
 	struct folio *held;
 	u64 bad = GT_SENTINEL;
 	int order;
 
 	gt_pool_start(t, h, &base);
-	f = gt_file(t, h, 1, GMEM_FILE_INIT_SHARED);
+	f = gt_file(t, h, 1, HGMEM_FILE_INIT_SHARED);
 	held = gt_get(t, f, 0, &order);
 	GT_EXPECT_EQ(t, order, huge_page_order(h));
 	gt_snap(f, h, &before);
-	GT_EXPECT_EQ(t, gmem_convert(f, x, GT_PAGE, GMEM_PRIVATE, &bad), -EAGAIN);
+	GT_EXPECT_EQ(t, hgmem_convert(f, x, GT_PAGE, HGMEM_PRIVATE, &bad), -EAGAIN);
 	GT_EXPECT_EQ(t, bad, x);
 	gt_expect_same(t, f, h, &before);
-	gt_expect_state(t, f, 0, GMEM_SHARED, hsz);
+	gt_expect_state(t, f, 0, HGMEM_SHARED, hsz);
 	/* Already shared: nothing to do, the reference does not matter. */
-	GT_EXPECT_EQ(t, gmem_convert(f, 0, hsz, GMEM_SHARED, &bad), 0);
+	GT_EXPECT_EQ(t, hgmem_convert(f, 0, hsz, HGMEM_SHARED, &bad), 0);
 	gt_expect_same(t, f, h, &before);
 	folio_put(held);
 
-	gt_convert(t, f, 0, hsz, GMEM_PRIVATE);
+	gt_convert(t, f, 0, hsz, HGMEM_PRIVATE);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 0);
 	held = gt_get(t, f, x, &order);
 	GT_EXPECT_EQ(t, order, huge_page_order(h));
 	gt_snap(f, h, &before);
 	bad = GT_SENTINEL;
-	GT_EXPECT_EQ(t, gmem_convert(f, x, GT_PAGE, GMEM_SHARED, &bad), -EAGAIN);
+	GT_EXPECT_EQ(t, hgmem_convert(f, x, GT_PAGE, HGMEM_SHARED, &bad), -EAGAIN);
 	GT_EXPECT_EQ(t, bad, x);
 	gt_expect_same(t, f, h, &before);
-	gt_expect_state(t, f, 0, GMEM_PRIVATE, hsz);
+	gt_expect_state(t, f, 0, HGMEM_PRIVATE, hsz);
 	folio_put(held);
 
-	gt_convert(t, f, x, GT_PAGE, GMEM_SHARED);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_SHARED);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 1);
-	gt_convert(t, f, x, GT_PAGE, GMEM_PRIVATE);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_PRIVATE);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 0);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
 /* Conversion is in place: data survives splits and merges. */
-static void gt_content_preserved(struct gmem_test *t, struct hstate *h)
+static void gt_content_preserved(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h), x = gt_mid(h);
-	struct gmem_file *f;
+	struct hgmem_file *f;
 	struct gt_pool base;
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 1, 0);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, hsz), 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
 	gt_fill(t, f, 0, 1, 3);
 	gt_fill(t, f, x - GT_PAGE, 3, 3);
 	gt_fill(t, f, hsz - GT_PAGE, 1, 3);
 
-	gt_convert(t, f, x, GT_PAGE, GMEM_SHARED);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_SHARED);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 1);
 	gt_expect_data(t, f, 0, 1, 3);
 	gt_expect_data(t, f, x - GT_PAGE, 3, 3);
 	gt_expect_data(t, f, hsz - GT_PAGE, 1, 3);
 
-	gt_convert(t, f, x - GT_PAGE, 3 * GT_PAGE, GMEM_SHARED);
+	gt_convert(t, f, x - GT_PAGE, 3 * GT_PAGE, HGMEM_SHARED);
 	gt_expect_data(t, f, x - GT_PAGE, 3, 3);
 
-	gt_convert(t, f, 0, hsz, GMEM_PRIVATE);
+	gt_convert(t, f, 0, hsz, HGMEM_PRIVATE);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 0);
 	GT_EXPECT_EQ(t, gt_stats(f).merges, gt_nr_levels(h));
 	gt_expect_data(t, f, 0, 1, 3);
 	gt_expect_data(t, f, x - GT_PAGE, 3, 3);
 	gt_expect_data(t, f, hsz - GT_PAGE, 1, 3);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
-/* GMEM_FILE_ZERO_ON_CONVERT zeroes exactly the pages that change state. */
-static void gt_zero_on_convert(struct gmem_test *t, struct hstate *h)
+/* HGMEM_FILE_ZERO_ON_CONVERT zeroes exactly the pages that change state. */
+static void gt_zero_on_convert(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h), x = gt_mid(h);
-	struct gmem_file *f;
+	struct hgmem_file *f;
 	struct gt_pool base;
 
 	gt_pool_start(t, h, &base);
-	f = gt_file(t, h, 1, GMEM_FILE_ZERO_ON_CONVERT);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, hsz), 0);
+	f = gt_file(t, h, 1, HGMEM_FILE_ZERO_ON_CONVERT);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
 	gt_fill(t, f, 0, 1, 4);
 	gt_fill(t, f, x - GT_PAGE, 3, 4);
 
-	gt_convert(t, f, x, GT_PAGE, GMEM_SHARED);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_SHARED);
 	gt_expect_data(t, f, x - GT_PAGE, 1, 4);
 	gt_expect_data(t, f, x, 1, 0);
 	gt_expect_data(t, f, x + GT_PAGE, 1, 4);
 
 	/* x is shared already: only its neighbours change, and are zeroed. */
 	gt_fill(t, f, x, 1, 5);
-	gt_convert(t, f, x - GT_PAGE, 3 * GT_PAGE, GMEM_SHARED);
+	gt_convert(t, f, x - GT_PAGE, 3 * GT_PAGE, HGMEM_SHARED);
 	gt_expect_data(t, f, x - GT_PAGE, 1, 0);
 	gt_expect_data(t, f, x, 1, 5);
 	gt_expect_data(t, f, x + GT_PAGE, 1, 0);
 
 	/* A no-op conversion zeroes nothing. */
 	gt_fill(t, f, x - GT_PAGE, 3, 6);
-	gt_convert(t, f, x - GT_PAGE, 3 * GT_PAGE, GMEM_SHARED);
+	gt_convert(t, f, x - GT_PAGE, 3 * GT_PAGE, HGMEM_SHARED);
 	gt_expect_data(t, f, x - GT_PAGE, 3, 6);
 
 	/* Back to private, merged: the three pages zeroed, page 0 untouched. */
-	gt_convert(t, f, 0, hsz, GMEM_PRIVATE);
+	gt_convert(t, f, 0, hsz, HGMEM_PRIVATE);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 0);
 	gt_expect_data(t, f, x - GT_PAGE, 3, 0);
 	gt_expect_data(t, f, 0, 1, 4);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
@@ -733,65 +733,65 @@ static void gt_zero_on_convert(struct gmem_test *t, struct hstate *h)
  * A punched split page nobody holds is back in the pool at once; one with a
  * held piece waits, visibly, for the last put and is then reassembled.
  */
-static void gt_deferred_reassembly(struct gmem_test *t, struct hstate *h)
+static void gt_deferred_reassembly(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h), x = gt_mid(h);
-	struct gmem_file *f;
+	struct hgmem_file *f;
 	struct gt_pool base;
 	struct folio *held;
 	int order;
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 1, 0);
-	gt_convert(t, f, x, GT_PAGE, GMEM_SHARED);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, hsz), 0);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_SHARED);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
 	gt_check(t, f);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 1);
 	gt_expect_pool(t, h, &base, -1, 0);
-	GT_EXPECT_EQ(t, gmem_punch_hole(f, 0, hsz), 0);
+	GT_EXPECT_EQ(t, hgmem_punch_hole(f, 0, hsz), 0);
 	gt_check(t, f);
-	GT_EXPECT_EQ(t, gmem_nr_pending(h), 0);
+	GT_EXPECT_EQ(t, hgmem_nr_pending(h), 0);
 	gt_expect_pool(t, h, &base, 0, 1);
 
 	held = gt_get(t, f, x, &order);
 	GT_EXPECT_EQ(t, order, 0);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, hsz);
-	GT_EXPECT_EQ(t, gmem_punch_hole(f, 0, hsz), 0);
+	GT_EXPECT_EQ(t, hgmem_punch_hole(f, 0, hsz), 0);
 	gt_check(t, f);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, 0);
-	gmem_flush_deferred();
+	hgmem_flush_deferred();
 	/* Still out of the pool, and counted as such. */
-	GT_EXPECT_EQ(t, gmem_nr_pending(h), 1);
+	GT_EXPECT_EQ(t, hgmem_nr_pending(h), 1);
 	gt_expect_pool(t, h, &base, -1, 0);
 
 	folio_put(held);
-	gmem_flush_deferred();
-	GT_EXPECT_EQ(t, gmem_nr_pending(h), 0);
+	hgmem_flush_deferred();
+	GT_EXPECT_EQ(t, hgmem_nr_pending(h), 0);
 	gt_expect_pool(t, h, &base, 0, 1);
 	/* The file can fault the page in again. */
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), gt_rest_order(h));
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x), 0);
 	gt_expect_pool(t, h, &base, -1, 0);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
 /* A held piece keeps its range split although its state became uniform. */
-static void gt_held_piece_blocks_merge(struct gmem_test *t, struct hstate *h)
+static void gt_held_piece_blocks_merge(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h), x = gt_mid(h);
-	struct gmem_file_stats st;
-	struct gmem_file *f;
+	struct hgmem_file_stats st;
+	struct hgmem_file *f;
 	struct gt_pool base;
 	struct folio *held;
 	int order;
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 1, 0);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, hsz), 0);
-	gt_convert(t, f, x, GT_PAGE, GMEM_SHARED);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_SHARED);
 	held = gt_get(t, f, x, &order);
-	gt_convert(t, f, 0, hsz, GMEM_SHARED);
+	gt_convert(t, f, 0, hsz, HGMEM_SHARED);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.shared, hsz);
 	GT_EXPECT_EQ(t, st.split_pages, 1);
@@ -800,33 +800,33 @@ static void gt_held_piece_blocks_merge(struct gmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x + GT_PAGE), 0);
 	folio_put(held);
 
-	gt_convert(t, f, 0, hsz, GMEM_PRIVATE);
+	gt_convert(t, f, 0, hsz, HGMEM_PRIVATE);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.split_pages, 0);
 	GT_EXPECT_EQ(t, st.merges, gt_nr_levels(h));
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x), huge_page_order(h));
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
 /* State changes before allocation; runs merge; a fault builds the folios. */
-static void gt_state_runs_then_fault(struct gmem_test *t, struct hstate *h)
+static void gt_state_runs_then_fault(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h);
-	struct gmem_file_stats st;
-	struct gmem_file *f;
+	struct hgmem_file_stats st;
+	struct hgmem_file *f;
 	struct gt_pool base;
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 1, 0);
-	gt_convert(t, f, GT_PAGE, GT_PAGE, GMEM_SHARED);
-	gt_convert(t, f, 3 * GT_PAGE, GT_PAGE, GMEM_SHARED);
-	gt_expect_state(t, f, 2 * GT_PAGE, GMEM_PRIVATE, GT_PAGE);
-	gt_convert(t, f, 2 * GT_PAGE, GT_PAGE, GMEM_SHARED);
-	gt_expect_state(t, f, 0, GMEM_PRIVATE, GT_PAGE);
-	gt_expect_state(t, f, GT_PAGE, GMEM_SHARED, 3 * GT_PAGE);
-	gt_expect_state(t, f, 2 * GT_PAGE, GMEM_SHARED, 2 * GT_PAGE);
-	gt_expect_state(t, f, 4 * GT_PAGE, GMEM_PRIVATE, hsz - 4 * GT_PAGE);
+	gt_convert(t, f, GT_PAGE, GT_PAGE, HGMEM_SHARED);
+	gt_convert(t, f, 3 * GT_PAGE, GT_PAGE, HGMEM_SHARED);
+	gt_expect_state(t, f, 2 * GT_PAGE, HGMEM_PRIVATE, GT_PAGE);
+	gt_convert(t, f, 2 * GT_PAGE, GT_PAGE, HGMEM_SHARED);
+	gt_expect_state(t, f, 0, HGMEM_PRIVATE, GT_PAGE);
+	gt_expect_state(t, f, GT_PAGE, HGMEM_SHARED, 3 * GT_PAGE);
+	gt_expect_state(t, f, 2 * GT_PAGE, HGMEM_SHARED, 2 * GT_PAGE);
+	gt_expect_state(t, f, 4 * GT_PAGE, HGMEM_PRIVATE, hsz - 4 * GT_PAGE);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.allocated, 0);
 	GT_EXPECT_EQ(t, st.shared, 3 * GT_PAGE);
@@ -842,28 +842,28 @@ static void gt_state_runs_then_fault(struct gmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, st.huge_mappable, hsz - GT_PMD_SIZE);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, hsz - GT_PAGE), gt_rest_order(h));
 
-	gt_convert(t, f, 0, hsz, GMEM_PRIVATE);
-	gt_expect_state(t, f, 0, GMEM_PRIVATE, hsz);
+	gt_convert(t, f, 0, hsz, HGMEM_PRIVATE);
+	gt_expect_state(t, f, 0, HGMEM_PRIVATE, hsz);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 2 * GT_PAGE), huge_page_order(h));
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
 /* 1G: 1G -> 2M, and only the mixed 2M piece -> 4K; back up the same way. */
-static void gt_split_1g(struct gmem_test *t, struct hstate *h)
+static void gt_split_1g(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h), x = 300 * GT_PMD_SIZE + GT_PAGE;
-	struct gmem_file_stats st;
-	struct gmem_file *f;
+	struct hgmem_file_stats st;
+	struct hgmem_file *f;
 	struct gt_pool base;
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 1, 0);
-	GT_EXPECT_EQ(t, gmem_allocate(f, 0, hsz), 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
 	gt_check(t, f);
 	gt_fill(t, f, 0, 1, 7);
 	gt_fill(t, f, x, 1, 7);
-	gt_convert(t, f, x, GT_PAGE, GMEM_SHARED);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_SHARED);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.huge_mappable, hsz - GT_PMD_SIZE);
 	GT_EXPECT_EQ(t, st.split_pages, 1);
@@ -878,16 +878,16 @@ static void gt_split_1g(struct gmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, gt_max_order(t, f, hsz - GT_PAGE), PMD_ORDER);
 
 	/* A whole 2M piece converts without any 4K split. */
-	gt_convert(t, f, 299 * GT_PMD_SIZE, GT_PMD_SIZE, GMEM_SHARED);
+	gt_convert(t, f, 299 * GT_PMD_SIZE, GT_PMD_SIZE, HGMEM_SHARED);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.splits, 2);
 	GT_EXPECT_EQ(t, st.huge_mappable, hsz - GT_PMD_SIZE);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 299 * GT_PMD_SIZE), PMD_ORDER);
-	gt_convert(t, f, 299 * GT_PMD_SIZE, GT_PMD_SIZE, GMEM_PRIVATE);
+	gt_convert(t, f, 299 * GT_PMD_SIZE, GT_PMD_SIZE, HGMEM_PRIVATE);
 	GT_EXPECT_EQ(t, gt_stats(f).merges, 0);
 
 	/* Uniform again: 4K -> 2M -> 1G. */
-	gt_convert(t, f, x, GT_PAGE, GMEM_PRIVATE);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_PRIVATE);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.huge_mappable, hsz);
 	GT_EXPECT_EQ(t, st.split_pages, 0);
@@ -896,11 +896,11 @@ static void gt_split_1g(struct gmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x), PUD_ORDER);
 	gt_expect_data(t, f, 0, 1, 7);
 	gt_expect_data(t, f, x, 1, 7);
-	gmem_file_release(f);
+	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
 
-const struct gmem_test_case gmem_test_cases[] = {
+const struct hgmem_test_case hgmem_test_cases[] = {
 	{ "create_release", gt_create_release, 0, 2 },
 	{ "allocate_punch", gt_allocate_punch, 0, 2 },
 	{ "bad_input", gt_bad_input, 0, 1 },
@@ -915,9 +915,9 @@ const struct gmem_test_case gmem_test_cases[] = {
 	{ "split_1g", gt_split_1g, PUD_ORDER, 1 },
 };
 
-const unsigned int gmem_test_nr_cases = ARRAY_SIZE(gmem_test_cases);
+const unsigned int hgmem_test_nr_cases = ARRAY_SIZE(hgmem_test_cases);
 
-const char *gmem_test_unfit(const struct gmem_test_case *c, struct hstate *h)
+const char *hgmem_test_unfit(const struct hgmem_test_case *c, struct hstate *h)
 {
 	if (c->need_order && huge_page_order(h) != c->need_order)
 		return "needs another huge page size";

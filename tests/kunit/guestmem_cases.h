@@ -16,34 +16,34 @@
 struct hstate;
 
 /* A running case, as seen by the shared bodies. */
-struct gmem_test {
+struct hgmem_test {
 	void *priv;		/* the harness's own test object */
 	/*
 	 * Report a failed check at @file:@line.  A @fatal failure ends the
 	 * case: the callback must not return then.
 	 */
-	void (*fail)(struct gmem_test *t, const char *file, int line,
+	void (*fail)(struct hgmem_test *t, const char *file, int line,
 		     const char *what, bool fatal);
 	unsigned int nr_failed;
 };
 
-bool gmem_test_check(struct gmem_test *t, bool ok, const char *file, int line,
-		     const char *what, bool fatal);
-bool gmem_test_check_eq(struct gmem_test *t, unsigned long long a,
-			unsigned long long b, const char *file, int line,
+bool hgmem_test_check(struct hgmem_test *t, bool ok, const char *file, int line,
+		      const char *what, bool fatal);
+bool hgmem_test_check_eq(struct hgmem_test *t, unsigned long long a,
+			 unsigned long long b, const char *file, int line,
 			const char *what, bool fatal);
 
 /* Record a failure of @cond and go on; evaluates to @cond. */
 #define GT_EXPECT(t, cond) \
-	gmem_test_check((t), !!(cond), __FILE__, __LINE__, #cond, false)
+	hgmem_test_check((t), !!(cond), __FILE__, __LINE__, #cond, false)
 /* Record a failure of @cond and end the case. */
 #define GT_ASSERT(t, cond) \
-	gmem_test_check((t), !!(cond), __FILE__, __LINE__, #cond, true)
+	hgmem_test_check((t), !!(cond), __FILE__, __LINE__, #cond, true)
 /* Integer equality, reporting both values. */
 #define GT_EXPECT_EQ(t, a, b) \
-	gmem_test_check_eq((t), (a), (b), __FILE__, __LINE__, #a " == " #b, false)
+	hgmem_test_check_eq((t), (a), (b), __FILE__, __LINE__, #a " == " #b, false)
 #define GT_ASSERT_EQ(t, a, b) \
-	gmem_test_check_eq((t), (a), (b), __FILE__, __LINE__, #a " == " #b, true)
+	hgmem_test_check_eq((t), (a), (b), __FILE__, __LINE__, #a " == " #b, true)
 
 /*
  * One case.  It needs a pool of huge pages of order @need_order (0: any
@@ -51,17 +51,17 @@ bool gmem_test_check_eq(struct gmem_test *t, unsigned long long a,
  * skips it otherwise.  Every case leaves the pool as it found it, and
  * checks that it does.
  */
-struct gmem_test_case {
+struct hgmem_test_case {
 	const char *name;
-	void (*run)(struct gmem_test *t, struct hstate *h);
+	void (*run)(struct hgmem_test *t, struct hstate *h);
 	unsigned int need_order;
 	unsigned long need_pages;
 };
 
-extern const struct gmem_test_case gmem_test_cases[];
-extern const unsigned int gmem_test_nr_cases;
+extern const struct hgmem_test_case hgmem_test_cases[];
+extern const unsigned int hgmem_test_nr_cases;
 
 /* NULL if @c can run on @h, else why not (for the harness's skip message). */
-const char *gmem_test_unfit(const struct gmem_test_case *c, struct hstate *h);
+const char *hgmem_test_unfit(const struct hgmem_test_case *c, struct hstate *h);
 
 #endif /* _MM_TESTS_GUESTMEM_CASES_H */

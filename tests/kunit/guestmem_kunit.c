@@ -20,8 +20,8 @@
 
 #include "guestmem_cases.h"
 
-static void gmem_kunit_fail(struct gmem_test *t, const char *file, int line,
-			    const char *what, bool fatal)
+static void hgmem_kunit_fail(struct hgmem_test *t, const char *file, int line,
+			     const char *what, bool fatal)
 {
 	struct kunit *test = t->priv;
 
@@ -31,24 +31,24 @@ static void gmem_kunit_fail(struct gmem_test *t, const char *file, int line,
 		KUNIT_FAIL(test, "%s:%d: %s", file, line, what);
 }
 
-static const void *gmem_kunit_gen_params(struct kunit *test, const void *prev,
-					 char *desc)
+static const void *hgmem_kunit_gen_params(struct kunit *test, const void *prev,
+					  char *desc)
 {
-	const struct gmem_test_case *c = prev;
+	const struct hgmem_test_case *c = prev;
 
-	c = c ? c + 1 : gmem_test_cases;
-	if (c >= gmem_test_cases + gmem_test_nr_cases)
+	c = c ? c + 1 : hgmem_test_cases;
+	if (c >= hgmem_test_cases + hgmem_test_nr_cases)
 		return NULL;
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 	return c;
 }
 
-static void gmem_kunit_run(struct kunit *test, unsigned long size)
+static void hgmem_kunit_run(struct kunit *test, unsigned long size)
 {
-	const struct gmem_test_case *c = test->param_value;
-	struct gmem_test t = {
+	const struct hgmem_test_case *c = test->param_value;
+	struct hgmem_test t = {
 		.priv = test,
-		.fail = gmem_kunit_fail,
+		.fail = hgmem_kunit_fail,
 	};
 	struct hstate *h = size_to_hstate(size);
 	const char *why;
@@ -56,7 +56,7 @@ static void gmem_kunit_run(struct kunit *test, unsigned long size)
 	if (!h)
 		kunit_skip(test, "no hugetlb pool of %luM pages (hugepagesz=%luM)",
 			   size >> 20, size >> 20);
-	why = gmem_test_unfit(c, h);
+	why = hgmem_test_unfit(c, h);
 	if (why)
 		kunit_skip(test, "%s: order %u: %lu free, %lu reserved; needs %lu of order %u",
 			   why, huge_page_order(h), h->free_huge_pages,
@@ -67,22 +67,22 @@ static void gmem_kunit_run(struct kunit *test, unsigned long size)
 
 static void guestmem_2m(struct kunit *test)
 {
-	gmem_kunit_run(test, SZ_2M);
+	hgmem_kunit_run(test, SZ_2M);
 }
 
 static void guestmem_1g(struct kunit *test)
 {
-	gmem_kunit_run(test, SZ_1G);
+	hgmem_kunit_run(test, SZ_1G);
 }
 
 static struct kunit_case guestmem_2m_cases[] = {
-	KUNIT_CASE_PARAM(guestmem_2m, gmem_kunit_gen_params),
+	KUNIT_CASE_PARAM(guestmem_2m, hgmem_kunit_gen_params),
 	{}
 };
 
 /* Each case zeroes a whole 1G page when it allocates one. */
 static struct kunit_case guestmem_1g_cases[] = {
-	KUNIT_CASE_PARAM_ATTR(guestmem_1g, gmem_kunit_gen_params,
+	KUNIT_CASE_PARAM_ATTR(guestmem_1g, hgmem_kunit_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
