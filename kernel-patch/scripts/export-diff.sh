@@ -1,16 +1,74 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Write the unified diff (a/ b/ prefixes) of FILES between a pristine tree
-# and a development copy of it: the changes.diff of a kernel-patch/src/
-# directory.  New files belong in that directory's "files" list instead.
+# Export the edits of one patch from a development tree (dev-tree.sh) into
+# its sources, kernel-patch/src/NNNN-*/:
+#   - changes.diff: the unified diff (a/ b/) of the existing kernel files the
+#     patch changes: those its changes.diff already names, plus FILEs.  The
+#     "before" side is never a tree on disk: it is unpacked fresh from the
+#     downloaded package, with patches 1..NNNN-1 applied (--fuzz=0);
+#   - the new files listed in its "files": a copy edited in DIR is copied
+#     back to the repository path it comes from (mm/, kvm/, ...).
+# Then the series is regenerated (gen-series.sh).
 #
-# Usage: export-diff.sh PRISTINE DEV FILE... > changes.diff
-set -uo pipefail
-[ $# -ge 3 ] || { echo "usage: $0 PRISTINE DEV FILE..." >&2; exit 2; }
-base=$1 dev=$2
+# Usage: export-diff.sh NNNN DIR [FILE...]
+#        NNNN: the patch number (e.g. 0004); FILE: a tree path to add
+set -euo pipefail
+kp=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$kp/.." && pwd)
+# shellcheck source=kernel-patch/scripts/series-lib.sh
+. "$kp/scripts/series-lib.sh"
+
+[ $# -ge 2 ] || { echo "usage: $0 NNNN DIR [FILE...]" >&2; exit 2; }
+num=$1 dev=$2
 shift 2
-for f in "$@"; do
-	diff -u --label "a/$f" --label "b/$f" "$base/$f" "$dev/$f"
-	[ $? -le 1 ] || exit 1
+shopt -s nullglob
+srcs=("$kp"/src/"$num"-*/)
+[ ${#srcs[@]} -eq 1 ] || { echo "export-diff: no kernel-patch/src/$num-*/" >&2; exit 1; }
+src=${srcs[0]%/}
+[ -f "$dev/Makefile" ] || { echo "export-diff: $dev is not a kernel tree" >&2; exit 1; }
+series_read
+idx=-1
+for i in "${!series_names[@]}"; do
+	[ "${series_names[$i]}" = "$(basename "$src").patch" ] && idx=$i
 done
-exit 0
+[ "$idx" -ge 0 ] || { echo "export-diff: $(basename "$src") is not in the series" >&2; exit 1; }
+
+# The existing files the patch changes.
+files=()
+[ -f "$src/changes.diff" ] && mapfile -t files < <(patch_files "$src/changes.diff" 1)
+files+=("$@")
+mapfile -t files < <(printf '%s\n' "${files[@]}" | grep . | sort -u)
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+echo "export-diff: the base fresh from the package, patches 1..$idx applied"
+series_stage "$stage/before" "$idx" "${files[@]}" >/dev/null
+
+out=$stage/changes.diff
+: >"$out"
+for f in "${files[@]}"; do
+	[ -f "$stage/before/$f" ] ||
+		{ echo "export-diff: $f is not in the base (a new file belongs in $src/files)" >&2; exit 1; }
+	[ -f "$dev/$f" ] || { echo "export-diff: $dev/$f does not exist" >&2; exit 1; }
+	rc=0
+	diff -u --label "a/$f" --label "b/$f" "$stage/before/$f" "$dev/$f" >>"$out" || rc=$?
+	[ "$rc" -le 1 ] || exit 1
+	[ "$rc" -eq 1 ] || echo "export-diff: note: $f is unchanged"
+done
+if [ -s "$out" ]; then
+	cp "$out" "$src/changes.diff"
+else
+	rm -f "$src/changes.diff"
+fi
+echo "export-diff: wrote $src/changes.diff (${#files[@]} files)"
+
+if [ -f "$src/files" ]; then
+	while read -r rpath tpath _; do
+		case $rpath in '' | \#*) continue ;; esac
+		if [ -f "$dev/$tpath" ] && ! cmp -s "$dev/$tpath" "$root/$rpath"; then
+			cp "$dev/$tpath" "$root/$rpath"
+			echo "export-diff: copied $tpath back to $rpath"
+		fi
+	done <"$src/files"
+fi
+bash "$kp/scripts/gen-series.sh"
