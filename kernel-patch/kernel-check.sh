@@ -4,14 +4,20 @@
 # applied, boot it in QEMU (TCG) with a busybox initramfs, run the built-in
 # KUnit suites and the KVM selftests inside it, and report.
 #
-#   1. fetch the base (scripts/fetch-base.sh; 77 = unavailable -> SKIP)
+#   1. the base: scripts/base.sh verifies the cached Linux 7.2 tree against
+#      the manifest written when it was unpacked (77 = unavailable -> SKIP)
 #   2. checkpatch.pl --strict on every patch of the series
-#   3. build copy $cache/build-tree of the pristine tree, series applied
-#   4. tinyconfig + the rig's options + rig/guestmem.config, olddefconfig,
-#      bzImage (incremental when nothing changed)
-#   5. headers_install into $cache/hdr; static guest_memfd_test and the
+#   3. the series applied with --fuzz=0 to its files unpacked fresh from the
+#      downloaded package (not from the cached tree)
+#   4. $cache/src: a real copy of the base with the series applied (files
+#      replaced only where their content changes)
+#   5. two configurations built out of tree (make O=): out-builtin (KVM
+#      built in, lockdep; booted) and out-modules (KVM=m, KVM_AMD=m,
+#      KVM_INTEL=m; built through modpost, the series' exports checked)
+#   6. headers_install into $cache/hdr; static guest_memfd_test and the
 #      programs listed in rig/tests.list
-#   6. initramfs (busybox-static + rig/init), QEMU boot, parse the log
+#   7. initramfs (busybox-static + rig/init), QEMU boot, parse the log: any
+#      KUnit or selftest failure, kernel warning or lockdep report fails
 #
 # Usage: kernel-check.sh          (or: make -C kernel-patch check)
 # Env:   GUESTMEM_CACHE    cache directory (default /var/cache/guestmem)
@@ -31,7 +37,6 @@ cache=${GUESTMEM_CACHE:-/var/cache/guestmem}
 jobs=${GM_JOBS:-$(nproc)}
 qemu_mem=${GUESTMEM_QEMU_MEM:-6144}
 test_timeout=${GUESTMEM_TEST_TIMEOUT:-240}
-build=$cache/build-tree
 logs=$cache/logs
 kmake=(make ARCH=x86_64)
 # Run from make (make -C kernel-patch check), the selftests' lib.mk would see
@@ -82,17 +87,21 @@ else
 fi
 
 # ------------------------------------------------------------ base tree
-step "fetch the Linux 7.2 base"
+# base.sh verifies the cached base against the manifest written when it
+# was unpacked, and refuses it if any file differs.
+step "the Linux 7.2 base"
+# shellcheck source=kernel-patch/scripts/series-lib.sh
+. "$kp/scripts/series-lib.sh"
 rc=0
-tree=$(sh "$kp/scripts/fetch-base.sh") || rc=$?
+tree=$(bash "$kp/scripts/base.sh" path) || rc=$?
 if [ "$rc" -eq 77 ]; then
 	echo "SKIP: the Linux 7.2 base (Debian linux-source-7.2) is unavailable"
 	exit 77
 elif [ "$rc" -ne 0 ] || [ ! -f "$tree/Makefile" ]; then
-	die "fetch-base.sh failed (exit $rc, tree '$tree')"
+	die "the Linux 7.2 base is unusable (base.sh exited $rc)"
 fi
-tree=$(cd "$tree" && pwd -P)
-say "base: $tree"
+say "base: $tree (matches its manifest)"
+base_id=$(head -n 1 "$cache/linux-7.2.manifest")
 
 mkdir -p "$cache" "$logs"
 exec 9>"$cache/kernel-check.lock"
@@ -102,48 +111,13 @@ flock 9
 # The series is generated from kernel-patch/src/ and the repo's mm/: it
 # must match them (scripts/gen-series.sh regenerates it).
 bash "$kp/scripts/gen-series.sh" --check || die "the series is stale"
-
-# Quilt format: one patch name per line (relative to kernel-patch/patches/),
-# optionally followed by -pN; '#' starts a comment.
-series=()
-strips=()
-if [ -f "$kp/series" ]; then
-	while read -r name opt _; do
-		name=${name%%#*}
-		[ -n "$name" ] || continue
-		case ${opt:-} in
-		-p[0-9]) strip=${opt#-p} ;;
-		'' | \#*) strip=1 ;;
-		*) die "series: unsupported option '$opt' for $name" ;;
-		esac
-		[ -f "$kp/patches/$name" ] || die "series lists $name, but kernel-patch/patches/$name does not exist"
-		series+=("$name")
-		strips+=("$strip")
-	done <"$kp/series"
-fi
-say "series: ${#series[@]} patch(es)"
-
-# The files a patch touches, relative to the tree (one per line).
-patch_files() { # patch strip
-	awk -v strip="$2" '
-		function emit(p, n,   i) {
-			sub(/\t.*/, "", p)
-			if (p == "/dev/null" || p == "") return
-			for (i = 0; i < n; i++) {
-				if (index(p, "/") == 0) return
-				sub(/^[^\/]*\//, "", p)
-			}
-			print p
-		}
-		/^(---|\+\+\+) [^ ]/ { emit(substr($0, 5), strip) }
-		/^(rename|copy) (from|to) / { emit(substr($0, index($0, $3)), 0) }
-	' "$1" | sort -u
-}
+series_read || die "kernel-patch/series is broken"
+say "series: ${#series_names[@]} patch(es)"
 
 # ------------------------------------------------------------ checkpatch
 step "checkpatch.pl --strict"
 cp_err=0 cp_warn=0 cp_chk=0
-for name in "${series[@]}"; do
+for name in "${series_names[@]}"; do
 	out=$(cd "$tree" && perl scripts/checkpatch.pl --strict --color=never \
 		"$kp/patches/$name" 2>&1) || true
 	line=$(printf '%s\n' "$out" | grep -E '^total: [0-9]+ errors, [0-9]+ warnings' | tail -n 1)
@@ -159,94 +133,80 @@ for name in "${series[@]}"; do
 	fi
 	printf '  %-50s %s errors, %s warnings, %s checks\n' "$name" "$e" "$w" "$c"
 done
-say "checkpatch: ${#series[@]} patch(es): $cp_err errors, $cp_warn warnings, $cp_chk checks"
+say "checkpatch: ${#series_names[@]} patch(es): $cp_err errors, $cp_warn warnings, $cp_chk checks"
 
-# ----------------------------------------------------------- build copy
-# A hard-linked copy of the pristine tree.  Kbuild only creates files; every
-# file a patch touches is replaced by a real copy before patching, so the
-# pristine tree is never written through a link.  When the series changes,
-# the files the old series touched are restored from the pristine tree (as
-# new copies, so make sees them as changed) and the new series is applied:
-# the objects of everything else stay valid and the rebuild is incremental.
-step "build copy with the series applied"
-origin="$tree $(stat -c %i "$tree/Makefile")"
-if [ ! -f "$build/.guestmem-origin" ] || [ "$(cat "$build/.guestmem-origin")" != "$origin" ]; then
-	say "creating $build (hard links to $tree)"
-	rm -rf "$build" "$build.tmp"
-	cp -al "$tree" "$build.tmp"
-	echo "$origin" >"$build.tmp/.guestmem-origin"
-	: >"$build.tmp/.guestmem-touched"
-	mv "$build.tmp" "$build"
+# ------------------------------------------------------ fresh base check
+# Every run applies the whole series with --fuzz=0 to the files it touches
+# unpacked fresh from the downloaded package, not from the cached tree:
+# an edit that reached the cached base cannot make the series apply here.
+# The files the previous run's series touched are unpacked too, so that the
+# source tree below can be put back where the series no longer changes it.
+step "the series on a base unpacked fresh from the package (patch --fuzz=0)"
+src=$cache/src
+stage=$cache/stage
+new_touched=$(mktemp)
+trap 'rm -f "$new_touched"' EXIT
+series_files >"$new_touched"
+old_touched=()
+if [ -f "$src/.guestmem-touched" ] && [ "$(cat "$src/.guestmem-origin" 2>/dev/null)" = "$base_id" ]; then
+	mapfile -t old_touched <"$src/.guestmem-touched"
 fi
+series_stage "$stage" "${#series_names[@]}" "${old_touched[@]}" |
+	sed 's/^/kernel-check: /' || die "the series does not apply to the pristine Linux 7.2 base"
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "the series does not apply to the pristine Linux 7.2 base"
+say "the series applies to Linux 7.2 as unpacked from $(echo "$base_id" | cut -d' ' -f2)"
 
+# ----------------------------------------------------------- source tree
+# $src is a full copy of the verified base (never hard links, so nothing
+# done to it can reach the base), kept with the series applied.  Only files
+# whose content changes are replaced, so an unchanged header keeps its
+# timestamp and a series change rebuilds incrementally.  Kernels are built
+# out of tree (make O=...), so $src holds sources only.
+step "source tree with the series applied"
+if [ "$(cat "$src/.guestmem-origin" 2>/dev/null)" != "$base_id" ]; then
+	say "creating $src (a copy of $tree)"
+	rm -rf "$src" "$src.tmp" "$cache/out-builtin" "$cache/out-modules"
+	cp -a --reflink=auto "$tree" "$src.tmp"
+	: >"$src.tmp/.guestmem-touched"
+	echo "$base_id" >"$src.tmp/.guestmem-origin"
+	mv "$src.tmp" "$src"
+fi
+# Record every file that may change before changing any, so that an
+# interrupted run is repaired by the next one.
+sort -u "$src/.guestmem-touched" "$new_touched" -o "$src/.guestmem-touched"
+nchanged=0
+while IFS= read -r f; do
+	[ -n "$f" ] || continue
+	if [ -f "$stage/$f" ]; then
+		cmp -s "$stage/$f" "$src/$f" && continue
+		rm -f "$src/$f"
+		mkdir -p "$(dirname "$src/$f")"
+		cp "$stage/$f" "$src/$f"
+	elif [ -e "$src/$f" ]; then
+		rm -f "$src/$f"	# added by an earlier series only
+	else
+		continue
+	fi
+	nchanged=$((nchanged + 1))
+done <"$src/.guestmem-touched"
+cp "$new_touched" "$src/.guestmem-touched"
+rm -rf "$stage"
+say "$nchanged file(s) of $src changed"
 series_hash=$(
 	{
-		echo "rig-series-v1"
-		for i in "${!series[@]}"; do
-			echo "${series[$i]} -p${strips[$i]}"
-			sha256sum <"$kp/patches/${series[$i]}"
+		echo "rig-series-v2"
+		for i in "${!series_names[@]}"; do
+			echo "${series_names[$i]} -p${series_strips[$i]}"
+			sha256sum <"$kp/patches/${series_names[$i]}"
 		done
 	} | sha256sum | cut -d' ' -f1
 )
-if [ "$(cat "$build/.guestmem-series" 2>/dev/null)" = "$series_hash" ]; then
-	say "series unchanged ($series_hash): nothing to apply"
-else
-	rm -f "$build/.guestmem-series"
-	new_touched=$(mktemp)
-	trap 'rm -f "$new_touched"' EXIT
-	for i in "${!series[@]}"; do
-		patch_files "$kp/patches/${series[$i]}" "${strips[$i]}"
-	done | sort -u >"$new_touched"
-	# Record every file that may change before changing any, so that an
-	# interrupted run is repaired by the next one.
-	sort -u "$build/.guestmem-touched" "$new_touched" -o "$build/.guestmem-touched"
-	# Apply the series to a staging copy of the files it touches (old and
-	# new series), then replace only the build files whose content
-	# changes: a header the series leaves as it was keeps its timestamp,
-	# so make does not rebuild everything that includes it.
-	stage=$build.stage
-	rm -rf "$stage"
-	mkdir -p "$stage"
-	while IFS= read -r f; do
-		[ -n "$f" ] && [ -f "$tree/$f" ] || continue
-		mkdir -p "$(dirname "$stage/$f")"
-		cp "$tree/$f" "$stage/$f"
-	done <"$build/.guestmem-touched"
-	for i in "${!series[@]}"; do
-		name=${series[$i]}
-		p=$kp/patches/$name
-		if ! out=$(cd "$stage" && patch -p"${strips[$i]}" --dry-run --forward --batch \
-				--fuzz=0 --no-backup-if-mismatch <"$p" 2>&1); then
-			printf '%s\n' "$out"
-			die "patch $((i + 1))/${#series[@]} $name does not apply to Linux 7.2 (with the patches before it)"
-		fi
-		(cd "$stage" && patch -p"${strips[$i]}" --forward --batch --fuzz=0 \
-			--no-backup-if-mismatch --quiet <"$p") ||
-			die "applying $name failed"
-		say "applied $((i + 1))/${#series[@]} $name"
-	done
-	nchanged=0
-	while IFS= read -r f; do
-		[ -n "$f" ] || continue
-		if [ -f "$stage/$f" ]; then
-			cmp -s "$stage/$f" "$build/$f" && continue
-			rm -f "$build/$f"
-			mkdir -p "$(dirname "$build/$f")"
-			cp "$stage/$f" "$build/$f"
-		elif [ -e "$build/$f" ]; then
-			rm -f "$build/$f"
-		else
-			continue
-		fi
-		nchanged=$((nchanged + 1))
-	done <"$build/.guestmem-touched"
-	rm -rf "$stage"
-	say "$nchanged file(s) of the build tree changed"
-	cp "$new_touched" "$build/.guestmem-touched"
-	echo "$series_hash" >"$build/.guestmem-series"
-fi
 
 # -------------------------------------------------------------- config
+# Two configurations, built out of tree from $src:
+#   builtin  KVM built in; booted and tested below (with lockdep)
+#   modules  KVM, KVM_AMD and KVM_INTEL as modules; built through modpost
+#            to prove the series' exports (not booted)
 step "configure"
 base_opts=(64BIT PRINTK TTY SERIAL_8250 SERIAL_8250_CONSOLE BINFMT_ELF
 	BINFMT_SCRIPT BLK_DEV_INITRD RD_GZIP DEVTMPFS DEVTMPFS_MOUNT PROC_FS
@@ -284,61 +244,88 @@ if [ -f "$fragment" ]; then
 		case $val in y | m) frag_opts+=("$sym=$val"); [ "$req" = 1 ] && fatal_opts+=("$sym") ;; esac
 	done <"$fragment"
 fi
+# The module configuration: the same, with KVM as modules.
+mod_args=(--enable MODULES --enable MODULE_UNLOAD --module KVM --module KVM_AMD
+	--module KVM_INTEL)
 
-config_recipe=$(
-	{
-		echo "rig-config-v1 $series_hash"
-		printf '%s\n' "${config_args[@]}"
-	} | sha256sum | cut -d' ' -f1
-)
-if [ "$(cat "$build/.guestmem-config" 2>/dev/null)" = "$config_recipe" ] && [ -f "$build/.config" ]; then
-	say "configuration unchanged"
-else
-	rm -f "$build/.guestmem-config"
-	log=$logs/config.log
-	{
-		"${kmake[@]}" -C "$build" tinyconfig &&
-		"$build/scripts/config" --file "$build/.config" "${config_args[@]}" &&
-		"${kmake[@]}" -C "$build" olddefconfig
-	} >"$log" 2>&1 || { show_log_tail "$log"; die "configuring the kernel failed (log: $log)"; }
-	echo "$config_recipe" >"$build/.guestmem-config"
-	say "configured (log: $log)"
-fi
+out_builtin=$cache/out-builtin
+out_modules=$cache/out-modules
 
-config_value() { sed -n "s/^CONFIG_$1=//p" "$build/.config" | head -n 1; }
-known_symbol() { # is SYMBOL defined by some Kconfig file of the build tree?
-	grep -rqsE --include='Kconfig*' "^[[:space:]]*(menu)?config[[:space:]]+$1[[:space:]]*\$" "$build"
+config_value() { sed -n "s/^CONFIG_$2=//p" "$1/.config" | head -n 1; }
+known_symbol() { # is SYMBOL defined by some Kconfig file of the source tree?
+	grep -rqsE --include='Kconfig*' "^[[:space:]]*(menu)?config[[:space:]]+$1[[:space:]]*\$" "$src"
 }
-cfg_warn=() cfg_fatal=() cfg_unknown=()
+
+# configure OUT NAME WANT... -- ARGS...: tinyconfig, ARGS, olddefconfig in
+# OUT (when the recipe changed), then check that every SYMBOL=VALUE of WANT
+# stuck (fatal_opts must).  Sets config_recipe.
+configure() {
+	local out=$1 name=$2 w sym val have is_fatal f log
+	shift 2
+	local want=()
+	while [ "$1" != -- ]; do want+=("$1"); shift; done
+	shift
+	config_recipe=$(
+		{
+			echo "rig-config-v2 $name $series_hash"
+			printf '%s\n' "$@"
+		} | sha256sum | cut -d' ' -f1
+	)
+	if [ "$(cat "$out/.guestmem-config" 2>/dev/null)" = "$config_recipe" ] && [ -f "$out/.config" ]; then
+		say "$name: configuration unchanged"
+	else
+		mkdir -p "$out"
+		rm -f "$out/.guestmem-config"
+		log=$logs/config-$name.log
+		{
+			"${kmake[@]}" -C "$src" O="$out" tinyconfig &&
+			"$src/scripts/config" --file "$out/.config" "$@" &&
+			"${kmake[@]}" -C "$src" O="$out" olddefconfig
+		} >"$log" 2>&1 || { show_log_tail "$log"; die "configuring $name failed (log: $log)"; }
+		echo "$config_recipe" >"$out/.guestmem-config"
+		say "$name: configured (log: $log)"
+	fi
+	local cfg_warn=() cfg_fatal=() cfg_unknown=()
+	for w in "${want[@]}"; do
+		sym=${w%%=*} val=${w#*=}
+		have=$(config_value "$out" "$sym")
+		[ "$have" = "$val" ] && continue
+		is_fatal=0
+		for f in "${fatal_opts[@]}"; do [ "$f" = "$sym" ] && is_fatal=1; done
+		if [ "$is_fatal" = 1 ]; then
+			cfg_fatal+=("$sym=${have:-n}(want $val)")
+		elif [ -n "$have" ] || known_symbol "$sym"; then
+			cfg_warn+=("$sym=${have:-n}(want $val)")
+		else
+			cfg_unknown+=("$sym")
+		fi
+	done
+	[ ${#cfg_unknown[@]} -eq 0 ] ||
+		say "$name: note: not known to this tree (yet), dropped: ${cfg_unknown[*]}"
+	[ ${#cfg_warn[@]} -eq 0 ] ||
+		say "$name: WARNING: options that did not stick: ${cfg_warn[*]}"
+	printf 'kernel-check: %s:' "$name"
+	for o in KVM KVM_AMD KVM_INTEL KVM_SW_PROTECTED_VM KVM_GUEST_MEMFD GUESTMEM_HUGETLB \
+		HUGETLB_PAGE_OPTIMIZE_VMEMMAP KUNIT PROVE_LOCKING DEBUG_ATOMIC_SLEEP MODULES; do
+		printf ' %s=%s' "$o" "$(config_value "$out" "$o" | grep . || echo n)"
+	done
+	echo
+	[ ${#cfg_fatal[@]} -eq 0 ] ||
+		die "$name: required options are not enabled: ${cfg_fatal[*]} (log: $logs/config-$name.log)"
+}
+
 want=()
 for o in "${base_opts[@]}"; do want+=("$o=y"); done
 want+=("${frag_opts[@]}")
+configure "$out_builtin" builtin "${want[@]}" -- "${config_args[@]}"
+builtin_recipe=$config_recipe
+want_mod=()
 for w in "${want[@]}"; do
-	sym=${w%%=*} val=${w#*=}
-	have=$(config_value "$sym")
-	[ "$have" = "$val" ] && continue
-	is_fatal=0
-	for f in "${fatal_opts[@]}"; do [ "$f" = "$sym" ] && is_fatal=1; done
-	if [ "$is_fatal" = 1 ]; then
-		cfg_fatal+=("$sym=${have:-n}(want $val)")
-	elif [ -n "$have" ] || known_symbol "$sym"; then
-		cfg_warn+=("$sym=${have:-n}(want $val)")
-	else
-		cfg_unknown+=("$sym")
-	fi
+	case $w in KVM=* | KVM_AMD=* | KVM_INTEL=*) want_mod+=("${w%%=*}=m") ;; *) want_mod+=("$w") ;; esac
 done
-[ ${#cfg_unknown[@]} -eq 0 ] ||
-	say "note: not known to this tree (yet), dropped: ${cfg_unknown[*]}"
-[ ${#cfg_warn[@]} -eq 0 ] ||
-	say "WARNING: options that did not stick: ${cfg_warn[*]}"
-printf 'kernel-check: config:'
-for o in KVM KVM_AMD KVM_INTEL KVM_SW_PROTECTED_VM KVM_GUEST_MEMFD HUGETLBFS \
-	HUGETLB_PAGE_OPTIMIZE_VMEMMAP TRANSPARENT_HUGEPAGE KUNIT; do
-	printf ' %s=%s' "$o" "$(config_value "$o" | grep . || echo n)"
-done
-echo
-[ ${#cfg_fatal[@]} -eq 0 ] ||
-	die "required options are not enabled: ${cfg_fatal[*]} (log: $logs/config.log)"
+fatal_opts+=(MODULES)
+configure "$out_modules" modules "${want_mod[@]}" MODULES=y -- "${config_args[@]}" "${mod_args[@]}"
+modules_recipe=$config_recipe
 
 # ------------------------------------------------------------------ W=1
 # Every C file the series adds or changes is compiled once with W=1 (per
@@ -348,21 +335,22 @@ w1_objs=()
 while IFS= read -r f; do
 	case $f in
 	tools/* | Documentation/*) ;;	# not kernel objects
-	*.c) [ -f "$build/$f" ] && w1_objs+=("${f%.c}.o") ;;
+	*.c) [ -f "$src/$f" ] && w1_objs+=("${f%.c}.o") ;;
 	esac
-done <"$build/.guestmem-touched"
+done <"$src/.guestmem-touched"
 w1_warn=0
 if [ ${#w1_objs[@]} -eq 0 ]; then
 	say "no C files in the series"
-elif [ "$(cat "$build/.guestmem-w1" 2>/dev/null)" = "$config_recipe" ]; then
+elif [ "$(cat "$out_builtin/.guestmem-w1" 2>/dev/null)" = "$builtin_recipe" ]; then
 	say "done before for this series and configuration: $(cat "$logs/w1.count" 2>/dev/null || echo 0) warning(s)"
 	w1_warn=$(cat "$logs/w1.count" 2>/dev/null || echo 0)
 else
 	log=$logs/w1.log
+	rm -f "$log.tmp"
 	# Objects of options the configuration leaves off cannot be built.
 	built=() unbuilt=()
 	for o in "${w1_objs[@]}"; do
-		if "${kmake[@]}" -C "$build" -j"$jobs" W=1 "$o" >>"$log.tmp" 2>&1; then
+		if "${kmake[@]}" -C "$src" O="$out_builtin" -j"$jobs" W=1 "$o" >>"$log.tmp" 2>&1; then
 			built+=("$o")
 		else
 			unbuilt+=("$o")
@@ -371,36 +359,66 @@ else
 	mv "$log.tmp" "$log"
 	w1_warn=$(grep -cE '(^|: )warning:' "$log" || true)
 	echo "$w1_warn" >"$logs/w1.count"
-	echo "$config_recipe" >"$build/.guestmem-w1"
+	echo "$builtin_recipe" >"$out_builtin/.guestmem-w1"
 	say "W=1: ${#built[@]} of ${#w1_objs[@]} object(s) built, $w1_warn warning(s) (log: $log)"
 	[ ${#unbuilt[@]} -eq 0 ] || say "W=1: not built (configured out?): ${unbuilt[*]}"
 	[ "$w1_warn" -eq 0 ] || grep -E '(^|: )warning:' "$log" | head -n 20 | sed 's/^/  /'
 fi
 
 # --------------------------------------------------------------- kernel
-step "build bzImage (make -j$jobs)"
-log=$logs/kernel.log
-if ! "${kmake[@]}" -C "$build" -j"$jobs" bzImage >"$log" 2>&1; then
-	show_log_tail "$log" 60
-	die "kernel build failed (log: $log)"
-fi
-kwarn=$(grep -cE '(^|: )warning:' "$log" || true)
-bzimage=$build/arch/x86/boot/bzImage
-say "$(grep -E 'Kernel: arch/x86/boot/bzImage is ready' "$log" || echo "bzImage up to date") ($(stat -c %s "$bzimage") bytes, $kwarn compiler warning(s); log: $log)"
-if [ "$kwarn" -ne 0 ]; then
-	grep -E '(^|: )warning:' "$log" | head -n 20 | sed 's/^/  /'
-fi
+# build NAME OUT TARGET...: make TARGETs in OUT; prints the warning count.
+build() {
+	local name=$1 out=$2 log=$logs/kernel-$1.log n
+	shift 2
+	if ! "${kmake[@]}" -C "$src" O="$out" -j"$jobs" "$@" >"$log" 2>&1; then
+		show_log_tail "$log" 60 >&2
+		die "$name kernel build failed (log: $log)"
+	fi
+	n=$(grep -cE '(^|: )warning:' "$log" || true)
+	[ "$n" -eq 0 ] || grep -E '(^|: )warning:' "$log" | head -n 20 | sed 's/^/  /' >&2
+	echo "$n"
+}
+step "build the builtin kernel: bzImage (make -j$jobs)"
+kwarn=$(build builtin "$out_builtin" bzImage) || exit 1
+bzimage=$out_builtin/arch/x86/boot/bzImage
+say "builtin: bzImage $(stat -c %s "$bzimage") bytes, $kwarn compiler warning(s) (log: $logs/kernel-builtin.log)"
+
+step "build the modules kernel: vmlinux, modules, modpost (make -j$jobs)"
+mwarn=$(build modules "$out_modules" all) || exit 1
+kwarn=$((kwarn + mwarn))
+mods=$(cd "$out_modules" && find . -name '*.ko' | sed 's|^\./||' | sort | tr '\n' ' ')
+say "modules: modpost passed, $mwarn compiler warning(s), modules: $mods(log: $logs/kernel-modules.log)"
+case " $mods " in *" arch/x86/kvm/kvm.ko "*) ;; *) die "modules: arch/x86/kvm/kvm.ko was not built" ;; esac
+# Every symbol the series exports is exported to kvm alone: the new files'
+# exports, and what the series adds to existing files' exports.
+exports_bad=()
+mapfile -t series_exports < <(
+	for i in "${!series_names[@]}"; do
+		sed -nE 's/^\+EXPORT_SYMBOL[A-Z_]*\(([A-Za-z0-9_]+).*/\1/p' "$kp/patches/${series_names[$i]}"
+	done | sort -u)
+for sym in "${series_exports[@]}"; do
+	line=$(awk -v s="$sym" '$2 == s' "$out_modules/Module.symvers")
+	if [ -z "$line" ]; then
+		exports_bad+=("$sym (not in Module.symvers)")
+	elif [ "$(echo "$line" | cut -f5)" != "module:kvm" ]; then
+		exports_bad+=("$sym ($(echo "$line" | cut -f4) to '$(echo "$line" | cut -f5)')")
+	fi
+done
+[ ${#exports_bad[@]} -eq 0 ] || die "exports not limited to kvm: ${exports_bad[*]}"
+say "exports of the series: ${#series_exports[@]}, each to module:kvm only (${series_exports[*]})"
 
 # ------------------------------------------------------------ userspace
 step "headers_install + selftests"
 hdr=$cache/hdr
 log=$logs/headers.log
-"${kmake[@]}" -C "$build" headers_install INSTALL_HDR_PATH="$hdr" >"$log" 2>&1 ||
+"${kmake[@]}" -C "$src" O="$out_builtin" headers_install INSTALL_HDR_PATH="$hdr" >"$log" 2>&1 ||
 	{ show_log_tail "$log"; die "headers_install failed (log: $log)"; }
 
 kvm_st=tools/testing/selftests/kvm
+st_out=$cache/selftests/kvm	# where the KVM selftests are built
 # Tests to run: guest_memfd_test, then rig/tests.list (paths relative to the
-# build tree or to the cache, optionally followed by arguments).
+# source tree or to the cache, optionally followed by arguments; the KVM
+# selftests are found in $st_out).
 test_paths=("$kvm_st/guest_memfd_test")
 test_args=("")
 if [ -f "$rig/tests.list" ]; then
@@ -421,19 +439,20 @@ kvm_targets=()
 for p in "${test_paths[@]}"; do
 	case $p in
 	"$kvm_st"/*)
-		t=$build/$p
+		t=$st_out/${p#"$kvm_st"/}
 		case " ${kvm_targets[*]} " in *" $t "*) ;; *) kvm_targets+=("$t") ;; esac
 		;;
 	esac
 done
 log=$logs/selftests.log
 # LDFLAGS from the environment is appended to by the selftests' Makefile.
-if ! LDFLAGS=-static make -C "$build/$kvm_st" -j"$jobs" \
-		OUTPUT="$build/$kvm_st" KHDR_INCLUDES="-isystem $hdr/include" "${kvm_targets[@]}" >"$log" 2>&1; then
+mkdir -p "$st_out"
+if ! LDFLAGS=-static make -C "$src/$kvm_st" -j"$jobs" \
+		OUTPUT="$st_out" KHDR_INCLUDES="-isystem $hdr/include" "${kvm_targets[@]}" >"$log" 2>&1; then
 	show_log_tail "$log" 60
 	die "building the KVM selftests failed (log: $log)"
 fi
-say "built: ${kvm_targets[*]#"$build/"}"
+say "built: ${kvm_targets[*]#"$cache/"}"
 
 # ------------------------------------------------------------ initramfs
 step "initramfs"
@@ -451,20 +470,18 @@ echo "$test_timeout" >"$initramfs/tests/timeout"
 : >"$initramfs/tests/list"
 for i in "${!test_paths[@]}"; do
 	p=${test_paths[$i]}
-	if [ -f "$build/$p" ]; then
-		src=$build/$p
-	elif [ -f "$cache/$p" ]; then
-		src=$cache/$p
-	else
-		die "test $p not found in $build or $cache"
-	fi
-	[ -x "$src" ] || die "test $src is not executable"
-	if head -c 4 "$src" | grep -q 'ELF' && ! is_static "$src"; then
-		die "test $src is dynamically linked; the initramfs has no libc (link it -static)"
+	case $p in
+	"$kvm_st"/*) bin=$st_out/${p#"$kvm_st"/} ;;
+	*) bin=$src/$p; [ -f "$bin" ] || bin=$cache/$p ;;
+	esac
+	[ -f "$bin" ] || die "test $p not found (in $st_out, $src or $cache)"
+	[ -x "$bin" ] || die "test $bin is not executable"
+	if head -c 4 "$bin" | grep -q 'ELF' && ! is_static "$bin"; then
+		die "test $bin is dynamically linked; the initramfs has no libc (link it -static)"
 	fi
 	name=$(basename "$p")
 	[ -e "$initramfs/tests/$name" ] && name="$i-$name"
-	cp "$src" "$initramfs/tests/$name"
+	cp "$bin" "$initramfs/tests/$name"
 	echo "$name ${test_args[$i]}" >>"$initramfs/tests/list"
 done
 cpio_img=$cache/initramfs.cpio
@@ -501,7 +518,7 @@ if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 	fail+=("QEMU timed out after ${qemu_timeout}s")
 fi
 # The summary line may have kernel console output in front of it.
-summary=$(grep -oE 'RIG: kunit_pass=[0-9]+ .*selftest_skip=[0-9]+( kernel_warn=[0-9]+)?' "$bootlog" |
+summary=$(grep -oE 'RIG: kunit_pass=[0-9]+ .*selftest_skip=[0-9]+ kernel_warn=[0-9]+ debug_locks=[0-9]+' "$bootlog" |
 	tail -n 1 || true)
 kv() { echo "$summary" | grep -oE "(^| )$1=[0-9]+" | cut -d= -f2 | grep . || echo 0; }
 ks=$(kv kunit_suites) ksf=$(kv kunit_suite_fail) kp_=$(kv kunit_pass)
@@ -514,6 +531,7 @@ else
 	[ "$ksf" -eq 0 ] && [ "$kf" -eq 0 ] || fail+=("KUnit failures: $kf case(s), $ksf suite(s)")
 	[ "$sf" -eq 0 ] || fail+=("$sf selftest(s) failed")
 	[ "$kw" -eq 0 ] || fail+=("$kw kernel BUG/WARNING/Oops line(s) in the kernel log")
+	[ "$(kv debug_locks)" -eq 1 ] || fail+=("lockdep turned itself off (debug_locks=0): see the kernel log")
 fi
 if grep -q 'Kernel panic' "$bootlog"; then
 	fail+=("kernel panic")

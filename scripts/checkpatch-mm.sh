@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # mm/ is kernel code: every file in it must be clean under the kernel's
 #   scripts/checkpatch.pl --strict --no-tree -f FILE
-# from the Linux 7.2 base (kernel-patch/scripts/fetch-base.sh).
+# from the Linux 7.2 base (kernel-patch/scripts/base.sh, verified).
 #
 # --no-tree: the files are checked where they are, outside the kernel tree.
 # It only turns off the checks that need a git kernel tree around the file
@@ -17,12 +17,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 rc=0
-tree=$(sh kernel-patch/scripts/fetch-base.sh) || rc=$?
+tree=$(bash kernel-patch/scripts/base.sh path) || rc=$?
 if [ "$rc" -eq 77 ]; then
 	echo "checkpatch-mm: SKIP: the Linux 7.2 base is unavailable"
 	exit 77
 elif [ "$rc" -ne 0 ] || [ ! -x "$tree/scripts/checkpatch.pl" ]; then
-	echo "checkpatch-mm: error: fetch-base.sh failed (rc=$rc, tree='$tree')" >&2
+	echo "checkpatch-mm: error: base.sh failed (rc=$rc, tree='$tree')" >&2
 	exit 1
 fi
 

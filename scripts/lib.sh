@@ -9,7 +9,7 @@ GM_JOBS=${GM_JOBS:-2}
 
 # Debian packages: the userspace build, its tests and benchmarks, and the
 # kernel-side checks (compiling mm/ inside the Linux tree needs flex, bison,
-# bc and libelf for objtool; fetch-base.sh needs dpkg-deb and xz).
+# bc and libelf for objtool; base.sh needs dpkg-deb and xz).
 GM_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	check libnuma-dev libhugetlbfs-dev libjemalloc-dev libbenchmark-dev gnuplot-nox
@@ -184,7 +184,7 @@ gm_kernel_check() {
 	case $rc in
 	0) GM_KCHECK_RESULT=PASS ;;
 	77) GM_KCHECK_RESULT=SKIP
-	    gm_note "$name: SKIP (Linux 7.2 base unavailable: kernel-patch/scripts/fetch-base.sh exited 77)" ;;
+	    gm_note "$name: SKIP (Linux 7.2 base unavailable: kernel-patch/scripts/base.sh exited 77)" ;;
 	*) GM_KCHECK_RESULT=FAIL ;;
 	esac
 	[ "$GM_KCHECK_RESULT" != FAIL ]

@@ -10,9 +10,11 @@
 #      series, W=1 and checkpatch on the series, booted in QEMU, KUnit and
 #      the KVM selftests run inside.
 # 3 and 4 need the Linux 7.2 base; when it cannot be fetched they are
-# reported as SKIP, not as failures.  Exit status: 0 only if nothing failed.
+# reported as SKIP, not as failures (unless GUESTMEM_REQUIRE_KERNEL=1, as in
+# CI).  Exit status: 0 only if nothing failed.
 #
 # Env: GUESTMEM_SKIP_KERNEL=1  do not run 3 and 4 (reported as SKIP)
+#      GUESTMEM_REQUIRE_KERNEL=1  a kernel check that cannot run is a FAIL
 #      GM_JOBS                 parallel make jobs (default 2)
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
@@ -73,6 +75,10 @@ for k in checkpatch kernel-check; do
 	kernel-check) gm_kernel_check "$k" kernel-patch/kernel-check.sh ;;
 	esac
 	result[$k]=$GM_KCHECK_RESULT
+	if [ "${GUESTMEM_REQUIRE_KERNEL:-0}" = 1 ] && [ "${result[$k]}" = SKIP ]; then
+		gm_note "$k: FAIL (GUESTMEM_REQUIRE_KERNEL=1: the kernel half must be checked)"
+		result[$k]=FAIL
+	fi
 done
 
 gm_section "summary"
