@@ -47,7 +47,7 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	unsigned int order = huge_page_order(h);
 	enum hgmem_state init;
 	struct hgmem_file *f;
-	int err = -ENOMEM;
+	int err;
 
 	if (!size || !IS_ALIGNED(size, huge_page_size(h)) ||
 	    (flags & ~HGMEM_FILE_FLAGS))
@@ -69,16 +69,24 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	mt_set_external_lock(&f->state, &f->lock);
 
 	init = flags & HGMEM_FILE_INIT_SHARED ? HGMEM_SHARED : HGMEM_PRIVATE;
-	if (mtree_store_range(&f->state, 0, f->nr_pages - 1, xa_mk_value(init),
-			      GFP_KERNEL))
+	/* Nobody else can see @f yet, but the state tree's accesses need its lock. */
+	mutex_lock(&f->lock);
+	err = hgmem_state_init(f, init);
+	mutex_unlock(&f->lock);
+	if (err)
 		goto free;
 	f->spool = hugepage_new_subpool(h, -1, f->nr_pages >> order);
-	if (!f->spool)
-		goto free;
+	if (!f->spool) {
+		err = -ENOMEM;
+		goto destroy;
+	}
 	*filep = f;
 	return 0;
+destroy:
+	mutex_lock(&f->lock);
+	hgmem_state_destroy(f);
+	mutex_unlock(&f->lock);
 free:
-	mtree_destroy(&f->state);
 	mutex_destroy(&f->lock);
 	kfree(f);
 	return err;
@@ -95,9 +103,9 @@ void hgmem_file_release(struct hgmem_file *f)
 		xa_erase(&f->huge, hidx);
 		hgmem_detach(f, hp);
 	}
+	hgmem_state_destroy(f);
 	mutex_unlock(&f->lock);
 	xa_destroy(&f->huge);
-	mtree_destroy(&f->state);
 	mutex_destroy(&f->lock);
 	hugepage_put_subpool(f->spool);
 	kfree(f);
@@ -279,7 +287,6 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 	struct hgmem_huge *hp;
 	unsigned long hidx;
 	pgoff_t i;
-	void *entry;
 
 	memset(st, 0, sizeof(*st));
 	mutex_lock(&f->lock);
@@ -287,13 +294,7 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 	st->allocated = f->nr_huge * huge;
 	st->splits = f->nr_splits;
 	st->merges = f->nr_merges;
-	{
-		MA_STATE(mas, &f->state, 0, 0);
-
-		mas_for_each(&mas, entry, f->nr_pages - 1)
-			if (xa_to_value(entry) == HGMEM_SHARED)
-				st->shared += (u64)(mas.last - mas.index + 1) << PAGE_SHIFT;
-	}
+	st->shared = (u64)hgmem_state_pages(f, HGMEM_SHARED) << PAGE_SHIFT;
 	st->private = st->size - st->shared;
 	xa_for_each(&f->huge, hidx, hp) {
 		if (!hgmem_huge_is_split(hp)) {

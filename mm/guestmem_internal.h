@@ -23,7 +23,7 @@ struct hgmem_file {
 	int nid;
 	u64 flags;
 	pgoff_t nr_pages;		/* size in 4K pages */
-	struct mutex lock;		/* serialises every operation on the file */
+	struct mutex lock;		/* serialises all operations; @state's lock */
 	struct xarray huge;		/* huge index -> struct hgmem_huge */
 	struct maple_tree state;	/* 4K index ranges -> xa_mk_value(state) */
 	unsigned long nr_huge;		/* allocated huge pages */
@@ -100,7 +100,10 @@ int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
 void hgmem_zero(struct hgmem_huge *hp, pgoff_t from, pgoff_t to);
 
 /* guestmem_state.c */
+int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init);
+void hgmem_state_destroy(struct hgmem_file *f);
 enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last);
+pgoff_t hgmem_state_pages(struct hgmem_file *f, enum hgmem_state state);
 int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 			const struct hgmem_conv *c);
 int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,

@@ -7,8 +7,34 @@
  * tree holds one range per run of equal state.  Queries can take a pending
  * conversion into account, which lets a conversion plan its splits against
  * the state it is about to create before changing anything.
+ *
+ * The tree's lock is the file's lock (MT_FLAGS_LOCK_EXTERN): it is only
+ * used with f->lock held, as lockdep checks, and only written through the
+ * advanced API.  The normal API's writers (mtree_store_range(),
+ * mtree_destroy(), ...) must not be used on it: they take the tree's
+ * internal spinlock, whose storage an external-lock tree uses for its
+ * lock's lockdep map.  Every function here requires f->lock.
  */
 #include "guestmem_internal.h"
+
+/*
+ * Fill the empty state tree of @f with @init for the whole file.
+ * Returns 0 or -ENOMEM.  Caller holds f->lock; may sleep.
+ */
+int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init)
+{
+	MA_STATE(mas, &f->state, 0, f->nr_pages - 1);
+
+	lockdep_assert_held(&f->lock);
+	return mas_store_gfp(&mas, xa_mk_value(init), GFP_KERNEL);
+}
+
+/* Free the state tree of @f.  Caller holds f->lock. */
+void hgmem_state_destroy(struct hgmem_file *f)
+{
+	lockdep_assert_held(&f->lock);
+	__mt_destroy(&f->state);
+}
 
 /* State of page @index; *last is set to the last page of its run. */
 enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last)
@@ -18,6 +44,20 @@ enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *la
 
 	*last = mas.last;
 	return xa_to_value(entry);
+}
+
+/* Number of pages of @f in state @state.  Caller holds f->lock. */
+pgoff_t hgmem_state_pages(struct hgmem_file *f, enum hgmem_state state)
+{
+	MA_STATE(mas, &f->state, 0, 0);
+	pgoff_t n = 0;
+	void *entry;
+
+	lockdep_assert_held(&f->lock);
+	mas_for_each(&mas, entry, f->nr_pages - 1)
+		if (xa_to_value(entry) == state)
+			n += mas.last - mas.index + 1;
+	return n;
 }
 
 /*

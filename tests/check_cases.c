@@ -78,8 +78,8 @@ static Suite *cases_suite(void)
 	TCase *tc2m = tcase_create("2m");
 	TCase *tc1g = tcase_create("1g");
 
-	tcase_add_checked_fixture(tc2m, tu_reset_warnings, NULL);
-	tcase_add_checked_fixture(tc1g, tu_reset_warnings, NULL);
+	tcase_add_checked_fixture(tc2m, tu_reset_warnings, tu_assert_no_warnings);
+	tcase_add_checked_fixture(tc1g, tu_reset_warnings, tu_assert_no_warnings);
 	tcase_set_timeout(tc2m, 120);
 	tcase_set_timeout(tc1g, 120);
 	tcase_add_loop_test(tc2m, test_case_2m, 0, hgmem_test_nr_cases);

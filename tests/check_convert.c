@@ -143,7 +143,7 @@ static Suite *convert_suite(void)
 	Suite *s = suite_create("convert");
 	TCase *tc = tcase_create("refcount");
 
-	tcase_add_checked_fixture(tc, tu_reset_warnings, NULL);
+	tcase_add_checked_fixture(tc, tu_reset_warnings, tu_assert_no_warnings);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_pinned_4k_page_blocks_private);
 	tcase_add_test(tc, test_pinned_huge_folio_reports_range_start);

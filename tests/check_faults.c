@@ -229,6 +229,7 @@ static Suite *faults_suite(void)
 	Suite *s = suite_create("faults");
 	TCase *tc = tcase_create("injection");
 
+	tcase_add_checked_fixture(tc, tu_reset_warnings, tu_assert_no_warnings);
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_fail_each_allocation, 0, ARRAY_SIZE(scenarios));
 	tcase_add_test(tc, test_fail_vmemmap_restore_site);

@@ -27,6 +27,7 @@ static void teardown(void)
 	tu_check(f);
 	hgmem_file_release(f);
 	tu_pool_destroy(h);
+	tu_assert_no_warnings();
 }
 
 /* Every ranged operation rejects the same bad ranges the same way. */

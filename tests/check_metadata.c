@@ -73,6 +73,7 @@ static Suite *metadata_suite(void)
 	Suite *s = suite_create("metadata");
 	TCase *tc = tcase_create("size");
 
+	tcase_add_checked_fixture(tc, tu_reset_warnings, tu_assert_no_warnings);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_1t_on_1g_unsplit_within_4m);
 	tcase_add_test(tc, test_metadata_table);

@@ -410,7 +410,7 @@ static Suite *mm_suite(void)
 	Suite *s = suite_create("mm");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, tu_reset_warnings, NULL);
+	tcase_add_checked_fixture(tc, tu_reset_warnings, tu_assert_no_warnings);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_reservation_at_create);
 	tcase_add_test(tc, test_fault_zeroes_and_maps_huge);

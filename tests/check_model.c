@@ -314,6 +314,7 @@ static Suite *model_suite(void)
 	Suite *s = suite_create("model");
 	TCase *tc = tcase_create("random");
 
+	tcase_add_checked_fixture(tc, tu_reset_warnings, tu_assert_no_warnings);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_model_2m);
 	tcase_add_test(tc, test_model_2m_zeroing);

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -552,8 +553,7 @@ START_TEST(test_mt_store)
 	size_t bytes = shim_kmalloc_bytes();
 	struct maple_tree mt;
 
-	mt_init_flags(&mt, MT_FLAGS_LOCK_EXTERN);
-	mt_set_external_lock(&mt, &mt);
+	mt_init(&mt);		/* the normal API takes the tree's own lock */
 	ck_assert(mtree_empty(&mt));
 	ck_assert_int_eq(mtree_store_range(&mt, 10, 19, P(1), GFP_KERNEL), 0);
 	ck_assert(!mtree_empty(&mt));
@@ -720,6 +720,7 @@ START_TEST(test_mt_prealloc)
 		int ret;
 
 		/* Failed preallocation changes nothing. */
+		mtree_lock(&mt);
 		shim_fail_nth(1);
 		ret = mas_preallocate(&mas, P(2), GFP_KERNEL);
 		if (shim_failed_count()) {
@@ -741,12 +742,15 @@ START_TEST(test_mt_prealloc)
 		ck_assert_uint_eq(shim_failed_count(), 0);
 		shim_fail_nth(0);
 		mas_destroy(&mas);
+		mtree_unlock(&mt);
 		ck_assert_uint_eq(shim_mt_nr_ranges(&mt), n + (i ? 2 : 1));
 		ck_assert_ptr_eq(mtree_load(&mt, mas.index), P(2 + i % 2));
 	}
 	ck_assert_int_gt(enomem, 1);
+	mtree_lock(&mt);
 	ck_assert_int_eq(mas_preallocate(&(struct ma_state){ .tree = &mt, .index = 2, .last = 1 },
 					 NULL, GFP_KERNEL), -EINVAL);
+	mtree_unlock(&mt);
 	ck_assert_uint_eq(shim_warn_count(), warns);
 	mtree_destroy(&mt);
 }
@@ -818,16 +822,29 @@ static unsigned long model_runs(void **m, unsigned long base, struct range *r)
 	return n;
 }
 
-static void mt_random_run(unsigned long base)
+/*
+ * @ext: the tree has an external lock, held for the whole run, and is
+ * written with the advanced API (mas_store_gfp) only; otherwise it uses its
+ * own lock, which the mtree_* calls take and the mas_* writers hold.
+ */
+static void mt_random_run(unsigned long base, bool ext)
 {
 	struct range want[MT_N], got[MT_N];
 	void *model[MT_N] = { NULL };
 	size_t bytes = shim_kmalloc_bytes();
 	unsigned long tok = 0, i, n;
 	struct maple_tree mt;
+	struct mutex lock;
 	int step;
 
-	mt_init_flags(&mt, MT_FLAGS_LOCK_EXTERN);
+	if (ext) {
+		mutex_init(&lock);
+		mt_init_flags(&mt, MT_FLAGS_LOCK_EXTERN);
+		mt_set_external_lock(&mt, &lock);
+		mutex_lock(&lock);
+	} else {
+		mt_init(&mt);
+	}
 	for (step = 0; step < 4000; step++) {
 		unsigned long a = rnd(MT_N), b = a + rnd(rnd(4) ? 8 : MT_N), k;
 		void *e = rnd(4) ? (void *)(uintptr_t)(++tok << 4) : NULL;
@@ -840,7 +857,9 @@ static void mt_random_run(unsigned long base)
 		if (op < 6) {
 			if (inject)
 				shim_fail_nth(1);
-			if (a == b && rnd(2))
+			if (ext)
+				ret = mas_store_gfp(&mas, e, GFP_KERNEL);
+			else if (a == b && rnd(2))
 				ret = mtree_store(&mt, base + a, e, GFP_KERNEL);
 			else
 				ret = mtree_store_range(&mt, base + a, base + b, e, GFP_KERNEL);
@@ -849,6 +868,8 @@ static void mt_random_run(unsigned long base)
 			ck_assert_msg(ret == (inject && failed ? -ENOMEM : 0),
 				      "seed %" PRIu64 " base %lx step %d", seed, base, step);
 		} else if (op < 9) {
+			if (!ext)
+				mtree_lock(&mt);
 			if (inject)
 				shim_fail_nth(1);
 			ret = mas_preallocate(&mas, e, GFP_KERNEL);
@@ -864,11 +885,23 @@ static void mt_random_run(unsigned long base)
 				shim_fail_nth(0);
 			}
 			mas_destroy(&mas);
+			if (!ext)
+				mtree_unlock(&mt);
 		} else {
-			/* mtree_erase removes the whole range containing a. */
-			void *old = model[a];
+			/*
+			 * mtree_erase removes the whole range containing a; so
+			 * does storing NULL over the range mas_walk finds.
+			 */
+			void *old = model[a], *got_entry;
 
-			ck_assert_msg(mtree_erase(&mt, base + a) == old,
+			if (ext) {
+				got_entry = mas_walk(&mas);
+				if (got_entry)
+					ck_assert_int_eq(mas_store_gfp(&mas, NULL, GFP_KERNEL), 0);
+			} else {
+				got_entry = mtree_erase(&mt, base + a);
+			}
+			ck_assert_msg(got_entry == old,
 				      "seed %" PRIu64 " base %lx step %d", seed, base, step);
 			for (k = a; old && k < MT_N && model[k] == old; k++)
 				model[k] = NULL;
@@ -919,7 +952,13 @@ static void mt_random_run(unsigned long base)
 					      seed, base, step, k);
 		}
 	}
-	mtree_destroy(&mt);
+	if (ext) {
+		__mt_destroy(&mt);
+		mutex_unlock(&lock);
+		mutex_destroy(&lock);
+	} else {
+		mtree_destroy(&mt);
+	}
 	ck_assert_uint_eq(shim_kmalloc_bytes(), bytes);
 }
 
@@ -928,10 +967,363 @@ START_TEST(test_mt_random)
 	unsigned long warns = shim_warn_count();
 
 	seed_rng();
-	mt_random_run(0);
-	mt_random_run(ULONG_MAX - (MT_N - 1));
-	mt_random_run(1UL << 40);
+	mt_random_run(0, false);
+	mt_random_run(ULONG_MAX - (MT_N - 1), false);
+	mt_random_run(1UL << 40, false);
+	mt_random_run(0, true);
+	mt_random_run(ULONG_MAX - (MT_N - 1), true);
+	mt_random_run(1UL << 40, true);
 	ck_assert_uint_eq(shim_warn_count(), warns);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- Locks */
+
+/*
+ * The shim's lock checks follow lockdep: a lock counts as held only by the
+ * thread that took it.  Each check WARNs once; the tests count WARNs and
+ * read the last report to see which check fired.
+ */
+#define assert_warns(what, expr) do {						\
+	unsigned long __w = shim_warn_count();					\
+										\
+	expr;									\
+	ck_assert_msg(shim_warn_count() == __w + 1, "%s: %lu WARNs, not 1",	\
+		      #expr, shim_warn_count() - __w);				\
+	ck_assert_msg(strstr(shim_last_warning(), (what)),			\
+		      "%s: last WARN \"%s\" does not mention \"%s\"", #expr,	\
+		      shim_last_warning(), (what));				\
+} while (0)
+
+#define assert_no_warns(expr) do {						\
+	unsigned long __w = shim_warn_count();					\
+										\
+	expr;									\
+	ck_assert_msg(shim_warn_count() == __w, "%s: unexpected WARN: %s",	\
+		      #expr, shim_last_warning());				\
+} while (0)
+
+/* A thread that takes a lock and keeps it until told to let go. */
+struct holder {
+	pthread_t thread;
+	pthread_barrier_t taken, release;
+	void (*lock)(void *l);
+	void (*unlock)(void *l);
+	void *l;
+};
+
+static void *holder_main(void *arg)
+{
+	struct holder *hd = arg;
+
+	hd->lock(hd->l);
+	pthread_barrier_wait(&hd->taken);
+	pthread_barrier_wait(&hd->release);
+	hd->unlock(hd->l);
+	return NULL;
+}
+
+static void hold_start(struct holder *hd, void (*lock)(void *), void (*unlock)(void *),
+		       void *l)
+{
+	hd->lock = lock;
+	hd->unlock = unlock;
+	hd->l = l;
+	ck_assert_int_eq(pthread_barrier_init(&hd->taken, NULL, 2), 0);
+	ck_assert_int_eq(pthread_barrier_init(&hd->release, NULL, 2), 0);
+	ck_assert_int_eq(pthread_create(&hd->thread, NULL, holder_main, hd), 0);
+	pthread_barrier_wait(&hd->taken);
+}
+
+static void hold_stop(struct holder *hd)
+{
+	pthread_barrier_wait(&hd->release);
+	ck_assert_int_eq(pthread_join(hd->thread, NULL), 0);
+	pthread_barrier_destroy(&hd->taken);
+	pthread_barrier_destroy(&hd->release);
+}
+
+static void do_mutex_lock(void *l) { mutex_lock(l); }
+static void do_mutex_unlock(void *l) { mutex_unlock(l); }
+static void do_spin_lock(void *l) { spin_lock(l); }
+static void do_spin_unlock(void *l) { spin_unlock(l); }
+
+START_TEST(test_lockdep_mutex)
+{
+	struct holder hd;
+	struct mutex m;
+
+	mutex_init(&m);
+	ck_assert(!lockdep_is_held(&m));
+	assert_warns("is_held", lockdep_assert_held(&m));
+	assert_no_warns(lockdep_assert_not_held(&m));
+
+	mutex_lock(&m);
+	ck_assert(lockdep_is_held(&m));
+	assert_no_warns(lockdep_assert_held(&m));
+	assert_warns("is_held", lockdep_assert_not_held(&m));
+	assert_no_warns(might_sleep());		/* a mutex is no atomic context */
+	mutex_unlock(&m);
+	ck_assert(!lockdep_is_held(&m));
+
+	/* Held by another thread is not held by this one. */
+	hold_start(&hd, do_mutex_lock, do_mutex_unlock, &m);
+	ck_assert(!lockdep_is_held(&m));
+	assert_warns("is_held", lockdep_assert_held(&m));
+	assert_no_warns(lockdep_assert_not_held(&m));
+	/* Unlocking another thread's mutex is caught and changes nothing. */
+	assert_warns("is_held", mutex_unlock(&m));
+	hold_stop(&hd);
+	ck_assert(!lockdep_is_held(&m));
+
+	/* The lock still works after all that. */
+	mutex_lock(&m);
+	ck_assert(lockdep_is_held(&m));
+	mutex_unlock(&m);
+	assert_no_warns(mutex_destroy(&m));
+}
+END_TEST
+
+START_TEST(test_lockdep_spinlock)
+{
+	struct holder hd;
+	spinlock_t sl;
+
+	spin_lock_init(&sl);
+	ck_assert(!lockdep_is_held(&sl));
+	assert_warns("is_held", lockdep_assert_held(&sl));
+
+	spin_lock(&sl);
+	ck_assert(lockdep_is_held(&sl));
+	ck_assert_uint_eq(shim_atomic_depth(), 1);
+	assert_no_warns(lockdep_assert_held(&sl));
+	assert_warns("is_held", lockdep_assert_not_held(&sl));
+	/* Sleeping under a spinlock is a bug. */
+	assert_warns("might_sleep", might_sleep());
+	spin_unlock(&sl);
+	ck_assert_uint_eq(shim_atomic_depth(), 0);
+	assert_no_warns(might_sleep());
+
+	/* Another thread's spinlock: not held here, and no atomic context here. */
+	hold_start(&hd, do_spin_lock, do_spin_unlock, &sl);
+	ck_assert(!lockdep_is_held(&sl));
+	assert_warns("is_held", lockdep_assert_held(&sl));
+	assert_no_warns(might_sleep());
+	assert_warns("is_held", spin_unlock(&sl));
+	ck_assert_uint_eq(shim_atomic_depth(), 0);
+	hold_stop(&hd);
+
+	spin_lock_irq(&sl);
+	ck_assert(lockdep_is_held(&sl));
+	spin_unlock_irq(&sl);
+	ck_assert(!lockdep_is_held(&sl));
+}
+END_TEST
+
+/* Taking a lock twice deadlocks in the kernel; the shim aborts instead of hanging. */
+START_TEST(test_lockdep_recursion_aborts)
+{
+	struct mutex m;
+
+	mutex_init(&m);
+	mutex_lock(&m);
+	mutex_lock(&m);
+}
+END_TEST
+
+/* ------------------------------------------------- Maple tree and locks */
+
+/* A tree with an external mutex, holding [10, 19] -> P(1). */
+static void ext_tree(struct maple_tree *mt, struct mutex *lock)
+{
+	MA_STATE(mas, mt, 10, 19);
+
+	mutex_init(lock);
+	mt_init_flags(mt, MT_FLAGS_LOCK_EXTERN);
+	mt_set_external_lock(mt, lock);
+	ck_assert_ptr_eq(mt->ma_external_lock, &lock->dep_map);
+	mutex_lock(lock);
+	ck_assert_int_eq(mas_store_gfp(&mas, P(1), GFP_KERNEL), 0);
+	mutex_unlock(lock);
+}
+
+/* Every tree access of the advanced API, each expected to WARN (or not) about @what. */
+static void mt_accesses(struct maple_tree *mt, const char *what, bool warn)
+{
+	MA_STATE(mas, mt, 15, 15);
+
+#define mt_check(call, expr) do {						\
+	if (warn)								\
+		assert_warns(call, expr);					\
+	else									\
+		assert_no_warns(expr);						\
+	if (warn)								\
+		ck_assert_msg(strstr(shim_last_warning(), what), "%s",		\
+			      shim_last_warning());				\
+} while (0)
+	/* The calls still do their job. */
+	mt_check("mas_walk", ck_assert_ptr_eq(mas_walk(&mas), P(1)));
+	mas_set(&mas, 0);
+	mt_check("mas_find", ck_assert_ptr_eq(mas_find(&mas, ULONG_MAX), P(1)));
+	mt_check("mtree_load", ck_assert_ptr_eq(mtree_load(mt, 12), P(1)));
+	mas_set_range(&mas, 30, 39);
+	mt_check("mas_store_gfp", ck_assert_int_eq(mas_store_gfp(&mas, P(2), GFP_KERNEL), 0));
+	mas_set_range(&mas, 40, 49);
+	mt_check("mas_preallocate", ck_assert_int_eq(mas_preallocate(&mas, P(3), GFP_KERNEL), 0));
+	mt_check("mas_store_prealloc", mas_store_prealloc(&mas, P(3)));
+	/* mas_destroy() frees only the ma_state's own memory: no lock needed. */
+	assert_no_warns(mas_destroy(&mas));
+	mt_check("mtree_load", ck_assert_ptr_eq(mtree_load(mt, 45), P(3)));
+	mt_check("__mt_destroy", __mt_destroy(mt));
+	ck_assert(mtree_empty(mt));
+#undef mt_check
+}
+
+START_TEST(test_mt_ext_lock_held)
+{
+	struct maple_tree mt;
+	struct mutex lock;
+
+	ext_tree(&mt, &lock);
+	mutex_lock(&lock);
+	mt_accesses(&mt, "", false);
+	mutex_unlock(&lock);
+	mutex_destroy(&lock);
+}
+END_TEST
+
+START_TEST(test_mt_ext_lock_not_held)
+{
+	struct maple_tree mt;
+	struct mutex lock;
+
+	ext_tree(&mt, &lock);
+	mt_accesses(&mt, "external lock is not held", true);
+	mutex_destroy(&lock);
+}
+END_TEST
+
+/* The external lock held by another thread does not protect this one. */
+START_TEST(test_mt_ext_lock_other_thread)
+{
+	struct maple_tree mt;
+	struct mutex lock;
+	struct holder hd;
+
+	ext_tree(&mt, &lock);
+	hold_start(&hd, do_mutex_lock, do_mutex_unlock, &lock);
+	mt_accesses(&mt, "external lock is not held", true);
+	hold_stop(&hd);
+	mutex_destroy(&lock);
+}
+END_TEST
+
+/* Any lock with a dep_map can be the external lock: a spinlock here. */
+START_TEST(test_mt_ext_spinlock)
+{
+	MA_STATE(mas, NULL, 0, 9);
+	struct maple_tree mt;
+	struct holder hd;
+	spinlock_t sl;
+
+	spin_lock_init(&sl);
+	mt_init_flags(&mt, MT_FLAGS_LOCK_EXTERN);
+	mt_set_external_lock(&mt, &sl);
+	mas.tree = &mt;
+	spin_lock(&sl);
+	assert_no_warns(ck_assert_int_eq(mas_store_gfp(&mas, P(4), GFP_NOWAIT), 0));
+	spin_unlock(&sl);
+	assert_warns("mas_walk", ck_assert_ptr_eq(mas_walk(&mas), P(4)));
+	hold_start(&hd, do_spin_lock, do_spin_unlock, &sl);
+	assert_warns("mtree_load", ck_assert_ptr_eq(mtree_load(&mt, 3), P(4)));
+	hold_stop(&hd);
+	spin_lock(&sl);
+	assert_no_warns(__mt_destroy(&mt));
+	spin_unlock(&sl);
+}
+END_TEST
+
+/*
+ * The normal API's writers take the tree's internal lock, which an
+ * external-lock tree does not have: reported even with the external lock
+ * held.  The shim then does the operation anyway.
+ */
+START_TEST(test_mt_normal_api_on_ext_tree)
+{
+	struct maple_tree mt;
+	struct mutex lock;
+
+	ext_tree(&mt, &lock);
+	mutex_lock(&lock);
+	assert_warns("mtree_store_range: takes the internal lock of an MT_FLAGS_LOCK_EXTERN",
+		     ck_assert_int_eq(mtree_store_range(&mt, 30, 39, P(2), GFP_KERNEL), 0));
+	assert_warns("mtree_store: takes the internal lock of an MT_FLAGS_LOCK_EXTERN",
+		     ck_assert_int_eq(mtree_store(&mt, 50, P(3), GFP_KERNEL), 0));
+	assert_warns("mtree_erase: takes the internal lock of an MT_FLAGS_LOCK_EXTERN",
+		     ck_assert_ptr_eq(mtree_erase(&mt, 35), P(2)));
+	assert_no_warns(ck_assert_ptr_eq(mtree_load(&mt, 50), P(3)));
+	assert_warns("mtree_destroy: takes the internal lock of an MT_FLAGS_LOCK_EXTERN",
+		     mtree_destroy(&mt));
+	ck_assert(mtree_empty(&mt));
+	mutex_unlock(&lock);
+
+	/* Without the external lock it is the same single report. */
+	assert_warns("mtree_store_range: takes the internal lock",
+		     ck_assert_int_eq(mtree_store_range(&mt, 0, 9, P(1), GFP_KERNEL), 0));
+	assert_warns("mtree_destroy: takes the internal lock", mtree_destroy(&mt));
+	mutex_destroy(&lock);
+}
+END_TEST
+
+/*
+ * A tree with its own lock: the mtree_* calls take it, the advanced API's
+ * writers need it held by the caller.
+ */
+START_TEST(test_mt_internal_lock)
+{
+	MA_STATE(mas, NULL, 0, 9);
+	struct maple_tree mt;
+	struct holder hd;
+
+	mt_init(&mt);
+	mas.tree = &mt;
+	assert_no_warns(ck_assert_int_eq(mtree_store_range(&mt, 100, 109, P(1), GFP_KERNEL), 0));
+	ck_assert(!lockdep_is_held(&mt.ma_lock));
+
+	assert_warns("mas_store_gfp: the tree's lock (mtree_lock)",
+		     ck_assert_int_eq(mas_store_gfp(&mas, P(2), GFP_KERNEL), 0));
+	mas_set_range(&mas, 20, 29);
+	assert_warns("mas_preallocate: the tree's lock",
+		     ck_assert_int_eq(mas_preallocate(&mas, P(3), GFP_KERNEL), 0));
+	assert_warns("mas_store_prealloc: the tree's lock", mas_store_prealloc(&mas, P(3)));
+	mas_destroy(&mas);
+
+	/* Held by another thread: still not held by this one. */
+	hold_start(&hd, do_spin_lock, do_spin_unlock, &mt.ma_lock);
+	mas_set_range(&mas, 30, 39);
+	assert_warns("mas_store_gfp: the tree's lock",
+		     ck_assert_int_eq(mas_store_gfp(&mas, P(4), GFP_KERNEL), 0));
+	hold_stop(&hd);
+
+	mtree_lock(&mt);
+	mas_set_range(&mas, 40, 49);
+	assert_no_warns(ck_assert_int_eq(mas_store_gfp(&mas, P(5), GFP_KERNEL), 0));
+	mas_set_range(&mas, 50, 59);
+	assert_no_warns(ck_assert_int_eq(mas_preallocate(&mas, P(6), GFP_KERNEL), 0));
+	assert_no_warns(mas_store_prealloc(&mas, P(6)));
+	mas_destroy(&mas);
+	/* mtree_load under mtree_lock does not take it again. */
+	assert_no_warns(ck_assert_ptr_eq(mtree_load(&mt, 55), P(6)));
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 6);
+	mtree_unlock(&mt);
+
+	assert_warns("__mt_destroy: the tree's lock", __mt_destroy(&mt));
+	ck_assert(mtree_empty(&mt));
+	assert_no_warns(ck_assert_int_eq(mtree_store(&mt, 7, P(7), GFP_KERNEL), 0));
+	mtree_lock(&mt);
+	assert_no_warns(__mt_destroy(&mt));
+	mtree_unlock(&mt);
+	ck_assert(mtree_empty(&mt));
 }
 END_TEST
 
@@ -940,6 +1332,7 @@ int main(void)
 	Suite *s = suite_create("shim_ds");
 	TCase *xa = tcase_create("xarray");
 	TCase *mt = tcase_create("maple_tree");
+	TCase *lk = tcase_create("locking");
 	SRunner *sr;
 	int failed;
 
@@ -961,8 +1354,20 @@ int main(void)
 	tcase_add_test(mt, test_mt_prealloc);
 	tcase_add_test(mt, test_mt_enomem);
 	tcase_add_test(mt, test_mt_random);
+	tcase_add_test(lk, test_lockdep_mutex);
+	tcase_add_test(lk, test_lockdep_spinlock);
+	/* The abort would end the whole run without fork(). */
+	if (!getenv("CK_FORK") || strcmp(getenv("CK_FORK"), "no"))
+		tcase_add_test_raise_signal(lk, test_lockdep_recursion_aborts, SIGABRT);
+	tcase_add_test(lk, test_mt_ext_lock_held);
+	tcase_add_test(lk, test_mt_ext_lock_not_held);
+	tcase_add_test(lk, test_mt_ext_lock_other_thread);
+	tcase_add_test(lk, test_mt_ext_spinlock);
+	tcase_add_test(lk, test_mt_normal_api_on_ext_tree);
+	tcase_add_test(lk, test_mt_internal_lock);
 	suite_add_tcase(s, xa);
 	suite_add_tcase(s, mt);
+	suite_add_tcase(s, lk);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

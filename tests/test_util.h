@@ -33,7 +33,14 @@ void tu_check_at(struct hgmem_file *f, const char *file, int line);
 /* After everything is released: the pool is whole again. */
 #define tu_assert_pool_whole(h) tu_assert_pool_whole_at((h), __FILE__, __LINE__)
 void tu_assert_pool_whole_at(struct hstate *h, const char *file, int line);
-/* No WARN fired since the test started. */
+/*
+ * No WARN fired since tu_reset_warnings().  The shim's WARN_ON only counts
+ * (lib/shim/kernel.c), and so do its lock checks (lockdep_assert_held(),
+ * might_sleep(), the maple tree's lock rules): a WARN fails a test only
+ * through this.  Every suite that drives mm/ runs the pair as the checked
+ * fixture of its test cases, so an unexpected WARN fails the test it fired
+ * in; a test that provokes WARNs on purpose resets the count afterwards.
+ */
 void tu_assert_no_warnings(void);
 void tu_reset_warnings(void);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Userspace shim: WARN reporting and mutexes with owner tracking. */
+/* Userspace shim: WARN reporting, and locks that know the thread holding them. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "kernel.h"
 
@@ -27,34 +28,99 @@ const char *shim_last_warning(void)
 	return last_warning;
 }
 
+/* Spinlocks held by this thread: might_sleep() in atomic context is a bug. */
+static _Thread_local unsigned int atomic_depth;
+
+bool lock_is_held(const struct lockdep_map *map)
+{
+	return atomic_load(&map->held) &&
+	       pthread_equal(atomic_load(&map->owner), pthread_self());
+}
+
+/*
+ * Taking a lock this thread holds deadlocks.  The kernel's lockdep reports
+ * it before hanging; the shim reports it and aborts, so that a test fails
+ * at once instead of when its timeout expires.
+ */
+static void lock_acquire(struct lockdep_map *map, const char *what)
+{
+	if (lock_is_held(map)) {
+		fprintf(stderr, "shim: deadlock: %s %p taken again by the thread holding it\n",
+			what, (void *)map);
+		abort();
+	}
+}
+
+static void lock_acquired(struct lockdep_map *map)
+{
+	atomic_store(&map->owner, pthread_self());
+	atomic_store(&map->held, true);
+}
+
+/* Returns whether the calling thread held the lock, which it no longer does. */
+static bool lock_release(struct lockdep_map *map)
+{
+	if (WARN_ON(!lock_is_held(map)))
+		return false;
+	atomic_store(&map->held, false);
+	return true;
+}
+
+void spin_lock_init(spinlock_t *lock)
+{
+	pthread_mutex_init(&lock->m, NULL);
+	atomic_store(&lock->dep_map.held, false);
+}
+
+void spin_lock(spinlock_t *lock)
+{
+	lock_acquire(&lock->dep_map, "spinlock");
+	pthread_mutex_lock(&lock->m);
+	lock_acquired(&lock->dep_map);
+	atomic_depth++;
+}
+
+void spin_unlock(spinlock_t *lock)
+{
+	if (!lock_release(&lock->dep_map))
+		return;
+	atomic_depth--;
+	pthread_mutex_unlock(&lock->m);
+}
+
+unsigned int shim_atomic_depth(void)
+{
+	return atomic_depth;
+}
+
+void shim_might_sleep(const char *file, int line)
+{
+	if (unlikely(atomic_depth))
+		shim_warn(file, line, "might_sleep() with a spinlock held");
+}
+
 void mutex_init(struct mutex *lock)
 {
 	pthread_mutex_init(&lock->m, NULL);
-	atomic_store(&lock->locked, false);
+	atomic_store(&lock->dep_map.held, false);
 }
 
 void mutex_destroy(struct mutex *lock)
 {
-	WARN_ON(atomic_load(&lock->locked));
+	WARN_ON(atomic_load(&lock->dep_map.held));
 	pthread_mutex_destroy(&lock->m);
 }
 
 void mutex_lock(struct mutex *lock)
 {
+	might_sleep();
+	lock_acquire(&lock->dep_map, "mutex");
 	pthread_mutex_lock(&lock->m);
-	atomic_store(&lock->owner, pthread_self());
-	atomic_store(&lock->locked, true);
+	lock_acquired(&lock->dep_map);
 }
 
 void mutex_unlock(struct mutex *lock)
 {
-	WARN_ON(!shim_mutex_held(lock));
-	atomic_store(&lock->locked, false);
-	pthread_mutex_unlock(&lock->m);
-}
-
-bool shim_mutex_held(struct mutex *lock)
-{
-	return atomic_load(&lock->locked) &&
-	       pthread_equal(atomic_load(&lock->owner), pthread_self());
+	if (lock_release(&lock->dep_map))
+		pthread_mutex_unlock(&lock->m);
 }

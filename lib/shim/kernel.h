@@ -48,7 +48,6 @@ typedef unsigned int gfp_t;
 #define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
 #define EXPORT_SYMBOL_GPL(sym)
 #define MODULE_LICENSE(x)
-#define might_sleep()		do { } while (0)
 #define cond_resched()		do { } while (0)
 #define BUILD_BUG_ON(c)		_Static_assert(!(c), #c)
 
@@ -114,37 +113,61 @@ typedef struct { _Atomic long counter; } atomic_long_t;
 #define atomic_long_sub(i, v)		((void)atomic_fetch_sub(&(v)->counter, (i)))
 
 /*
- * Locks on pthreads.  A mutex remembers its owner so lockdep_assert_held()
- * can really check.
+ * Locks on pthreads, with the part of lockdep mm/ relies on.  Every lock has
+ * a struct lockdep_map, as in the kernel, that records the thread holding
+ * it, so lockdep_is_held() and lockdep_assert_held() answer for the
+ * *calling* thread: a lock held by another thread counts as not held.
+ * Taking a lock this thread already holds would deadlock (the kernel
+ * reports it and hangs); the shim reports it and aborts, so a test fails at
+ * once instead of timing out.  Releasing a lock this thread does not hold
+ * WARNs and does nothing.
+ *
+ * Spinlocks also count as atomic context: might_sleep() WARNs while the
+ * calling thread holds one, as the kernel's does ("sleeping function called
+ * from invalid context").  The _irq variants do not model interrupts.
  */
+struct lockdep_map {
+	_Atomic(pthread_t) owner;	/* valid while held */
+	_Atomic bool held;
+};
+
 typedef struct {
 	pthread_mutex_t m;
+	struct lockdep_map dep_map;
 } spinlock_t;
 
 struct mutex {
 	pthread_mutex_t m;
-	_Atomic(pthread_t) owner;
-	_Atomic bool locked;
+	struct lockdep_map dep_map;
 };
 
-#define __SPIN_LOCK_UNLOCKED(name)	{ PTHREAD_MUTEX_INITIALIZER }
+#define __SPIN_LOCK_UNLOCKED(name)	{ .m = PTHREAD_MUTEX_INITIALIZER }
 #define DEFINE_SPINLOCK(name)		spinlock_t name = __SPIN_LOCK_UNLOCKED(name)
-#define DEFINE_MUTEX(name)		struct mutex name = { PTHREAD_MUTEX_INITIALIZER }
+#define DEFINE_MUTEX(name)		struct mutex name = { .m = PTHREAD_MUTEX_INITIALIZER }
 
-static inline void spin_lock_init(spinlock_t *l) { pthread_mutex_init(&l->m, NULL); }
-static inline void spin_lock(spinlock_t *l) { pthread_mutex_lock(&l->m); }
-static inline void spin_unlock(spinlock_t *l) { pthread_mutex_unlock(&l->m); }
+/* Whether the calling thread holds the lock of @map (the kernel's lock_is_held()). */
+bool lock_is_held(const struct lockdep_map *map);
+#define lockdep_is_held(l)		lock_is_held(&(l)->dep_map)
+#define lockdep_assert_held(l)		((void)WARN_ON(!lockdep_is_held(l)))
+#define lockdep_assert_not_held(l)	((void)WARN_ON(lockdep_is_held(l)))
+
+void spin_lock_init(spinlock_t *lock);
+void spin_lock(spinlock_t *lock);
+void spin_unlock(spinlock_t *lock);
 #define spin_lock_irq(l)		spin_lock(l)
 #define spin_unlock_irq(l)		spin_unlock(l)
-#define spin_lock_irqsave(l, flags)	do { (void)(flags); spin_lock(l); } while (0)
+#define spin_lock_irqsave(l, flags)	do { (flags) = 0; spin_lock(l); } while (0)
 #define spin_unlock_irqrestore(l, flags) do { (void)(flags); spin_unlock(l); } while (0)
 
 void mutex_init(struct mutex *lock);
 void mutex_destroy(struct mutex *lock);
 void mutex_lock(struct mutex *lock);
 void mutex_unlock(struct mutex *lock);
-bool shim_mutex_held(struct mutex *lock);
-#define lockdep_assert_held(l)		((void)WARN_ON(!shim_mutex_held(l)))
+
+/* Spinlocks the calling thread holds: nonzero is atomic context. */
+unsigned int shim_atomic_depth(void);
+void shim_might_sleep(const char *file, int line);
+#define might_sleep()			shim_might_sleep(__FILE__, __LINE__)
 
 /* Doubly linked lists with the kernel's interface. */
 struct list_head {

@@ -15,8 +15,11 @@
  * two more ranges; mas_store_prealloc() then cannot need memory.  The spare
  * room lives in the tree, so mas_destroy() has nothing to free.
  *
- * No locking: callers serialise with their own lock (MT_FLAGS_LOCK_EXTERN).
+ * Locking: see maple_tree.h.  The checks report the name of the call that
+ * broke the rule; they WARN and go on, as lockdep does.
  */
+#include <stdio.h>
+
 #include "maple_tree.h"
 
 struct mt_range {
@@ -26,15 +29,78 @@ struct mt_range {
 
 void mt_init_flags(struct maple_tree *mt, unsigned int flags)
 {
+	spin_lock_init(&mt->ma_lock);
+	mt->ma_external_lock = NULL;
 	mt->ma_flags = flags;
 	mt->mt_nr = mt->mt_cap = 0;
 	mt->mt_ranges = NULL;
 }
 
-void mtree_destroy(struct maple_tree *mt)
+static void mt_warn(const char *fn, const char *what)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%s: %s", fn, what);
+	shim_warn(__FILE__, __LINE__, msg);
+}
+
+/* A reader (mas_walk, mas_find, mtree_load on an external-lock tree). */
+static void mt_check_read(const struct maple_tree *mt, const char *fn)
+{
+	if (mt_external_lock(mt) && !mt_lock_is_held(mt))
+		mt_warn(fn, "the tree's external lock is not held by this thread");
+}
+
+/* A writer of the advanced API: the kernel's mt_write_locked(). */
+static void mt_check_write(const struct maple_tree *mt, const char *fn)
+{
+	if (mt_external_lock(mt)) {
+		if (!mt_write_lock_is_held(mt))
+			mt_warn(fn, "the tree's external lock is not held by this thread");
+	} else if (!lockdep_is_held(&mt->ma_lock)) {
+		mt_warn(fn, "the tree's lock (mtree_lock) is not held by this thread");
+	}
+}
+
+/*
+ * The normal API's writers take ma_lock themselves.  On an external-lock
+ * tree that is a bug: WARN and go on unlocked.  Returns whether it locked.
+ */
+static bool mt_lock_internal(struct maple_tree *mt, const char *fn)
+{
+	if (mt_external_lock(mt)) {
+		mt_warn(fn, "takes the internal lock of an MT_FLAGS_LOCK_EXTERN tree");
+		return false;
+	}
+	mtree_lock(mt);
+	return true;
+}
+
+static void mt_unlock_internal(struct maple_tree *mt, bool locked)
+{
+	if (locked)
+		mtree_unlock(mt);
+}
+
+static void mt_free_ranges(struct maple_tree *mt)
 {
 	kfree(mt->mt_ranges);
-	mt_init_flags(mt, mt->ma_flags);
+	mt->mt_nr = mt->mt_cap = 0;
+	mt->mt_ranges = NULL;
+}
+
+void __mt_destroy(struct maple_tree *mt)
+{
+	mt_check_write(mt, "__mt_destroy");
+	mt_free_ranges(mt);
+}
+
+void mtree_destroy(struct maple_tree *mt)
+{
+	bool locked = mt_lock_internal(mt, "mtree_destroy");
+
+	mt_free_ranges(mt);
+	mt_unlock_internal(mt, locked);
 }
 
 unsigned long shim_mt_nr_ranges(struct maple_tree *mt)
@@ -131,41 +197,68 @@ static int store(struct maple_tree *mt, unsigned long first, unsigned long last,
 		memcpy(&r[i], add, n * sizeof(*r));
 	mt->mt_nr = nr;
 	if (!nr)
-		mtree_destroy(mt);
+		mt_free_ranges(mt);
 	return 0;
 }
 
 int mtree_store_range(struct maple_tree *mt, unsigned long first,
 		      unsigned long last, void *entry, gfp_t gfp)
 {
+	bool locked;
+	int ret;
+
 	if (first > last)
 		return -EINVAL;
-	return store(mt, first, last, entry, gfp, false);
+	locked = mt_lock_internal(mt, "mtree_store_range");
+	ret = store(mt, first, last, entry, gfp, false);
+	mt_unlock_internal(mt, locked);
+	return ret;
 }
 
 int mtree_store(struct maple_tree *mt, unsigned long index, void *entry, gfp_t gfp)
 {
-	return mtree_store_range(mt, index, index, entry, gfp);
+	bool locked = mt_lock_internal(mt, "mtree_store");
+	int ret = store(mt, index, index, entry, gfp, false);
+
+	mt_unlock_internal(mt, locked);
+	return ret;
 }
 
+/*
+ * The kernel's mtree_load() is an RCU reader.  The shim's readers need the
+ * tree's lock instead: the caller's, on an external-lock tree, else
+ * ma_lock, taken here unless this thread holds it already.
+ */
 void *mtree_load(struct maple_tree *mt, unsigned long index)
 {
-	unsigned long i = first_ending_from(mt, index);
+	bool locked = false;
+	unsigned long i;
+	void *entry = NULL;
 
+	if (mt_external_lock(mt)) {
+		mt_check_read(mt, "mtree_load");
+	} else if (!lockdep_is_held(&mt->ma_lock)) {
+		mtree_lock(mt);
+		locked = true;
+	}
+	i = first_ending_from(mt, index);
 	if (i < mt->mt_nr && mt->mt_ranges[i].first <= index)
-		return mt->mt_ranges[i].entry;
-	return NULL;
+		entry = mt->mt_ranges[i].entry;
+	mt_unlock_internal(mt, locked);
+	return entry;
 }
 
 void *mtree_erase(struct maple_tree *mt, unsigned long index)
 {
+	bool locked = mt_lock_internal(mt, "mtree_erase");
 	unsigned long i = first_ending_from(mt, index);
-	struct mt_range r;
+	struct mt_range r = { 0 };
 
-	if (i >= mt->mt_nr || mt->mt_ranges[i].first > index)
-		return NULL;
-	r = mt->mt_ranges[i];
-	store(mt, r.first, r.last, NULL, GFP_KERNEL, true);	/* cannot allocate */
+	if (i < mt->mt_nr && mt->mt_ranges[i].first <= index) {
+		r = mt->mt_ranges[i];
+		store(mt, r.first, r.last, NULL, GFP_KERNEL, true);	/* cannot allocate */
+	}
+	mt_unlock_internal(mt, locked);
 	return r.entry;
 }
 
@@ -188,6 +281,7 @@ void *mas_walk(struct ma_state *mas)
 {
 	unsigned long index = mas->index;
 
+	mt_check_read(mas->tree, "mas_walk");
 	mas->status = ma_active;
 	return describe(mas, first_ending_from(mas->tree, index), index);
 }
@@ -196,6 +290,7 @@ void *mas_find(struct ma_state *mas, unsigned long max)
 {
 	unsigned long start, i;
 
+	mt_check_read(mas->tree, "mas_find");
 	switch (mas->status) {
 	case ma_start:
 		if (mas->index > max)
@@ -223,11 +318,24 @@ void *mas_find(struct ma_state *mas, unsigned long max)
 	return describe(mas, i, start);
 }
 
+int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
+{
+	int ret;
+
+	mt_check_write(mas->tree, "mas_store_gfp");
+	if (WARN_ON(mas->index > mas->last))
+		return -EINVAL;
+	ret = store(mas->tree, mas->index, mas->last, entry, gfp, false);
+	mas->status = ret ? ma_start : ma_active;
+	return ret;
+}
+
 int mas_preallocate(struct ma_state *mas, void *entry, gfp_t gfp)
 {
 	struct maple_tree *mt = mas->tree;
 
 	(void)entry;
+	mt_check_write(mt, "mas_preallocate");
 	if (mas->index > mas->last)
 		return -EINVAL;
 	return mt_grow(mt, mt->mt_nr + 2, gfp);
@@ -235,6 +343,7 @@ int mas_preallocate(struct ma_state *mas, void *entry, gfp_t gfp)
 
 void mas_store_prealloc(struct ma_state *mas, void *entry)
 {
+	mt_check_write(mas->tree, "mas_store_prealloc");
 	if (WARN_ON(mas->index > mas->last))
 		return;
 	WARN_ON(store(mas->tree, mas->index, mas->last, entry, GFP_NOWAIT, true));
@@ -243,6 +352,10 @@ void mas_store_prealloc(struct ma_state *mas, void *entry)
 
 void mas_destroy(struct ma_state *mas)
 {
-	/* The preallocated room belongs to the tree; nothing to free here. */
+	/*
+	 * The preallocated room belongs to the tree; nothing to free here.
+	 * The kernel's frees only the ma_state's own nodes, so no lock is
+	 * needed, and none is checked.
+	 */
 	(void)mas;
 }

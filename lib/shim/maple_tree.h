@@ -4,11 +4,35 @@
  * Documentation/core-api/maple_tree.rst) — a map from non-overlapping
  * ranges [first, last] of unsigned long to non-NULL entries, with NULL
  * meaning "gap".  Provided: mt_init*, mtree_load/store/store_range/erase,
- * mtree_destroy/empty and the ma_state calls mas_walk, mas_find,
- * mas_for_each, mas_preallocate, mas_store_prealloc, mas_destroy.
+ * mtree_destroy/empty, __mt_destroy, mtree_lock/unlock, and the ma_state
+ * calls mas_walk, mas_find, mas_for_each, mas_store_gfp, mas_preallocate,
+ * mas_store_prealloc, mas_destroy.
  *
- * No locking at all: the caller serialises every call on a tree with its
- * own lock (the kernel's MT_FLAGS_LOCK_EXTERN mode), also for readers.
+ * Locking follows the kernel's rules, and the shim checks them the way
+ * lockdep does in the kernel (mt_locked(), mt_write_locked() in
+ * lib/maple_tree.c), with a WARN naming the call:
+ *
+ *  - A tree initialised with MT_FLAGS_LOCK_EXTERN is protected by the
+ *    caller's lock, recorded by mt_set_external_lock() (or
+ *    MTREE_INIT_EXT()).  Every mas_* call that reads or writes the tree,
+ *    mtree_load() and __mt_destroy() require the calling thread to hold
+ *    it.  Readers too: the shim, like a kernel tree not in RCU mode, has no
+ *    lockless readers.  Without a recorded lock nothing is checked, as in
+ *    the kernel.
+ *  - The normal API that takes the internal lock itself (mtree_store,
+ *    mtree_store_range, mtree_erase, mtree_destroy) must not be used on
+ *    such a tree: in the kernel it spins on ma_lock, which shares storage
+ *    with the external lock's lockdep map.  The shim WARNs and goes on
+ *    without the internal lock.
+ *  - Any other tree uses its internal lock, ma_lock: the mtree_* calls take
+ *    it, and the mas_* writers (mas_store_gfp, mas_preallocate,
+ *    mas_store_prealloc) and __mt_destroy() require the caller to hold it
+ *    (mtree_lock()).  The kernel lets mas_* readers run under RCU instead;
+ *    the shim has no RCU and does not check them.
+ *
+ * mas_destroy() and the ma_state helpers (mas_set, mas_pause, ...) touch
+ * only the ma_state and need no lock.
+ *
  * Adjacent ranges holding the same entry are not merged (nor are they by
  * the kernel).  Stores that do not add ranges (overwriting exactly one
  * existing range, storing NULL) never allocate and so never fail.
@@ -19,20 +43,54 @@
 #include "kernel.h"
 #include "slab.h"
 
+#define MT_FLAGS_LOCK_MASK	0x300
+#define MT_FLAGS_LOCK_IRQ	0x100
+#define MT_FLAGS_LOCK_BH	0x200
 #define MT_FLAGS_LOCK_EXTERN	0x300
 
 struct mt_range;
 
 struct maple_tree {
-	unsigned int ma_flags;		/* stored, otherwise ignored */
+	/*
+	 * The kernel keeps these two in a union; apart, the shim can report
+	 * the internal lock's use on an external-lock tree instead of
+	 * corrupting the record of the external one.
+	 */
+	spinlock_t ma_lock;			/* unless MT_FLAGS_LOCK_EXTERN */
+	struct lockdep_map *ma_external_lock;	/* with MT_FLAGS_LOCK_EXTERN */
+	unsigned int ma_flags;
 	/* private: sorted array of the non-NULL ranges */
 	unsigned long mt_nr, mt_cap;
 	struct mt_range *mt_ranges;
 };
 
-#define MTREE_INIT(name, flags)	{ .ma_flags = (flags) }
+#define MTREE_INIT(name, flags)	{					\
+	.ma_lock = __SPIN_LOCK_UNLOCKED((name).ma_lock),		\
+	.ma_flags = (flags),						\
+}
+#define MTREE_INIT_EXT(name, flags, lock) {				\
+	.ma_lock = __SPIN_LOCK_UNLOCKED((name).ma_lock),		\
+	.ma_external_lock = &(lock).dep_map,				\
+	.ma_flags = (flags),						\
+}
 #define DEFINE_MTREE(name)	struct maple_tree name = MTREE_INIT(name, 0)
-#define mt_set_external_lock(mt, lock)	do { (void)(mt); (void)(lock); } while (0)
+
+/* Any lock with a dep_map: struct mutex, spinlock_t. */
+#define mt_set_external_lock(mt, lock)	((mt)->ma_external_lock = &(lock)->dep_map)
+#define mt_on_stack(mt)			((mt).ma_external_lock = NULL)
+#define mt_lock_is_held(mt)						\
+	(!(mt)->ma_external_lock || lock_is_held((mt)->ma_external_lock))
+#define mt_write_lock_is_held(mt)	mt_lock_is_held(mt)
+
+#define mtree_lock(mt)		spin_lock(&(mt)->ma_lock)
+#define mtree_unlock(mt)	spin_unlock(&(mt)->ma_lock)
+#define mas_lock(mas)		spin_lock(&(mas)->tree->ma_lock)
+#define mas_unlock(mas)		spin_unlock(&(mas)->tree->ma_lock)
+
+static inline bool mt_external_lock(const struct maple_tree *mt)
+{
+	return (mt->ma_flags & MT_FLAGS_LOCK_MASK) == MT_FLAGS_LOCK_EXTERN;
+}
 
 void mt_init_flags(struct maple_tree *mt, unsigned int flags);
 
@@ -53,7 +111,9 @@ int mtree_store(struct maple_tree *mt, unsigned long index, void *entry, gfp_t g
 /* Remove the whole range containing @index; returns its entry. */
 void *mtree_erase(struct maple_tree *mt, unsigned long index);
 void mtree_destroy(struct maple_tree *mt);
-/* Number of stored (non-NULL) ranges; not a kernel API. */
+/* mtree_destroy() for a caller that holds the tree's lock. */
+void __mt_destroy(struct maple_tree *mt);
+/* Number of stored (non-NULL) ranges; not a kernel API, and takes no lock. */
 unsigned long shim_mt_nr_ranges(struct maple_tree *mt);
 
 enum maple_status {
@@ -104,6 +164,8 @@ static inline void mas_pause(struct ma_state *mas)
 
 void *mas_walk(struct ma_state *mas);
 void *mas_find(struct ma_state *mas, unsigned long max);
+/* Store @entry over [mas->index, mas->last]: 0, -EINVAL or -ENOMEM (nothing changed). */
+int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp);
 int mas_preallocate(struct ma_state *mas, void *entry, gfp_t gfp);
 void mas_store_prealloc(struct ma_state *mas, void *entry);
 void mas_destroy(struct ma_state *mas);

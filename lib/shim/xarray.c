@@ -59,21 +59,16 @@ static unsigned int slot_of(const struct xa_node *node, unsigned long index)
 /* Locking: re-entrant for the thread that holds xa_lock (readers only). */
 static bool held_by_me(struct xarray *xa)
 {
-	return atomic_load(&xa->xa_locked) &&
-	       pthread_equal(atomic_load(&xa->xa_owner), pthread_self());
+	return lockdep_is_held(&xa->xa_lock);
 }
 
 void shim_xa_lock(struct xarray *xa)
 {
 	spin_lock(&xa->xa_lock);
-	atomic_store(&xa->xa_owner, pthread_self());
-	atomic_store(&xa->xa_locked, true);
 }
 
 void shim_xa_unlock(struct xarray *xa)
 {
-	WARN_ON(!held_by_me(xa));
-	atomic_store(&xa->xa_locked, false);
 	spin_unlock(&xa->xa_lock);
 }
 
@@ -102,7 +97,6 @@ void xa_init_flags(struct xarray *xa, gfp_t flags)
 {
 	spin_lock_init(&xa->xa_lock);
 	xa->xa_flags = flags;
-	atomic_store(&xa->xa_locked, false);
 	xa->xa_head = NULL;
 }
 

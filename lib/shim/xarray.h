@@ -24,8 +24,6 @@ struct xarray {
 	spinlock_t xa_lock;
 	gfp_t xa_flags;				/* stored, otherwise ignored */
 	/* private: */
-	_Atomic(pthread_t) xa_owner;		/* valid while xa_locked */
-	_Atomic bool xa_locked;
 	struct xa_node *xa_head;		/* root node, NULL when empty */
 };
 
