@@ -19,6 +19,11 @@
  *   -EAGAIN  a page to be made private (or a folio to be split) is still
  *            referenced elsewhere; *error_offset names the first one
  * A failed call changes nothing.
+ *
+ * Each function's kernel-doc, at its definition in mm/guestmem_*.c, gives
+ * its context and errors.  The file functions take the file's lock
+ * themselves and may sleep; hgmem_nr_pending() and hgmem_folio_free() do
+ * not sleep.
  */
 #ifndef _LINUX_GUESTMEM_H
 #define _LINUX_GUESTMEM_H

@@ -11,7 +11,7 @@
  */
 #include "guestmem_internal.h"
 
-/* Check the state ranges touching pages [start, end). */
+/* Check the state ranges touching pages [start, end).  Caller holds f->lock. */
 static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
 				     pgoff_t end)
 {
@@ -20,6 +20,7 @@ static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
 	unsigned long prev = ULONG_MAX;
 	void *entry;
 
+	lockdep_assert_held(&f->lock);
 	mas_for_each(&mas, entry, min(end, f->nr_pages - 1)) {
 		if (next != ULONG_MAX && mas.index != next)
 			return "state has a gap";
@@ -39,11 +40,13 @@ static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
 	return NULL;
 }
 
+/* Check the folios of @hp, a huge page of @f.  Caller holds f->lock. */
 static const char *hgmem_check_huge(struct hgmem_file *f, struct hgmem_huge *hp)
 {
 	unsigned long end = hp->pfn + (1UL << hp->order), pfn;
 	struct folio *folio;
 
+	lockdep_assert_held(&f->lock);
 	if (hp->order != f->order || !IS_ALIGNED(hp->pfn, 1UL << hp->order))
 		return "huge page record is malformed";
 	for (pfn = hp->pfn; pfn < end; pfn += folio_nr_pages(folio)) {
@@ -72,7 +75,7 @@ static const char *hgmem_check_huge(struct hgmem_file *f, struct hgmem_huge *hp)
 /*
  * Check the part of @f around pages [start, end): a debug build's check
  * after each operation costs what the operation touched.  Over the whole
- * file it also checks the allocated page count.
+ * file it also checks the allocated page count.  Caller holds f->lock.
  */
 static const char *__gmem_check_file(struct hgmem_file *f, pgoff_t start,
 				     pgoff_t end)
@@ -103,11 +106,26 @@ static const char *__gmem_check_file(struct hgmem_file *f, pgoff_t start,
 	return NULL;
 }
 
-/* Return 0 if @f is consistent, else -EUCLEAN with the reason in *why. */
+/**
+ * hgmem_check_file() - Check the invariants of a file.
+ * @f: The file.
+ * @why: If not NULL, where to store the first violation found, or NULL.
+ *
+ * Checks the whole file: the state covers every page with adjacent ranges
+ * differing, the folios of every allocated huge page tile it, point back to
+ * it and never span mixed state, and the subpool accounts for every page.
+ *
+ * Context: Process context.  Takes and releases the file's lock, so the caller
+ * must not hold it.  May sleep.
+ * Return:
+ * * %0 - The file is consistent.
+ * * %-EUCLEAN - It is not; the reason is stored through @why.
+ */
 int hgmem_check_file(struct hgmem_file *f, const char **why)
 {
 	const char *reason;
 
+	might_sleep();
 	mutex_lock(&f->lock);
 	reason = __gmem_check_file(f, 0, f->nr_pages);
 	mutex_unlock(&f->lock);
@@ -117,9 +135,13 @@ int hgmem_check_file(struct hgmem_file *f, const char **why)
 }
 EXPORT_SYMBOL_GPL(hgmem_check_file);
 
-/* Debug builds: check @f after an operation on pages [start, end). */
+/*
+ * Debug builds: check @f after an operation on pages [start, end).  Caller
+ * holds f->lock, in every build.
+ */
 void hgmem_debug_check(struct hgmem_file *f, pgoff_t start, pgoff_t end)
 {
+	lockdep_assert_held(&f->lock);
 	if (IS_ENABLED(CONFIG_GUESTMEM_DEBUG))
 		WARN_ON(__gmem_check_file(f, start, end));
 }

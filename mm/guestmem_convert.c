@@ -15,7 +15,7 @@
 /*
  * Pages about to become private must not be referenced beyond the file's
  * own reference.  Reference counts are per folio, so for a huge folio the
- * first page of it inside the range is reported.
+ * first page of it inside the range is reported.  Caller holds f->lock.
  */
 static int hgmem_check_unreferenced(struct hgmem_file *f, const struct hgmem_conv *c,
 				    pgoff_t *error_index)
@@ -24,6 +24,7 @@ static int hgmem_check_unreferenced(struct hgmem_file *f, const struct hgmem_con
 	struct hgmem_huge *hp;
 	struct folio *folio;
 
+	lockdep_assert_held(&f->lock);
 	while (i < c->end) {
 		if (hgmem_state_at(f, i, &last) != HGMEM_SHARED) {
 			i = last + 1;
@@ -44,12 +45,16 @@ static int hgmem_check_unreferenced(struct hgmem_file *f, const struct hgmem_con
 	return 0;
 }
 
-/* Zero the allocated pages of [c->start, c->end) whose state is changing. */
+/*
+ * Zero the allocated pages of [c->start, c->end) whose state is changing.
+ * Caller holds f->lock.
+ */
 static void hgmem_zero_changing(struct hgmem_file *f, const struct hgmem_conv *c)
 {
 	pgoff_t i = c->start, last, next;
 	struct hgmem_huge *hp;
 
+	lockdep_assert_held(&f->lock);
 	while (i < c->end) {
 		next = hgmem_huge_base(f, i) + hgmem_huge_pages(f);
 		if (hgmem_state_at(f, i, &last) == c->to) {
@@ -59,21 +64,55 @@ static void hgmem_zero_changing(struct hgmem_file *f, const struct hgmem_conv *c
 		last = min3(last + 1, next, c->end);
 		hp = xa_load(&f->huge, i >> f->order);
 		if (hp)
-			hgmem_zero(hp, i, last);
+			hgmem_zero(f, hp, i, last);
 		i = last;
 	}
 }
 
-/* Split the huge page holding @index, if allocated, as @c requires. */
+/*
+ * Split the huge page holding @index, if allocated, as @c requires.
+ * Caller holds f->lock.
+ */
 static int hgmem_split_end(struct hgmem_file *f, pgoff_t index,
 			   const struct hgmem_conv *c, struct hgmem_txn *t,
 			  pgoff_t *error_index)
 {
-	struct hgmem_huge *hp = xa_load(&f->huge, index >> f->order);
+	struct hgmem_huge *hp;
 
+	lockdep_assert_held(&f->lock);
+	hp = xa_load(&f->huge, index >> f->order);
 	return hp ? hgmem_split_for_state(f, hp, c, t, error_index) : 0;
 }
 
+/**
+ * hgmem_convert() - Convert a range of a file between shared and private.
+ * @f: The file.
+ * @offset: Start of the range in bytes, 4K aligned.
+ * @len: Length of the range in bytes, 4K aligned and not zero.
+ * @to: The new state, %HGMEM_SHARED or %HGMEM_PRIVATE.
+ * @error_offset: If not NULL, where to store the byte offset of the first
+ *	page still referenced elsewhere when the conversion fails with -EAGAIN.
+ *
+ * A transaction: the huge pages the range leaves with mixed state are split
+ * (only those at the ends of the range can be), the state is stored, and
+ * the huge pages that become uniform are merged back.  The data stays in
+ * place unless the file was created with %HGMEM_FILE_ZERO_ON_CONVERT, in
+ * which case the allocated pages that change state are zeroed.  A failed
+ * conversion changes nothing.
+ *
+ * Context: Process context.  Takes and releases the file's lock, so the caller
+ * must not hold it.  May sleep.
+ * Return:
+ * * %0 - The range is in state @to (which it may have been already).
+ * * %-EINVAL - @offset or @len is not 4K aligned, @len is zero, or @to is not
+ *   a state.
+ * * %-ERANGE - The range ends past the end of the file, or @offset + @len
+ *   overflows.
+ * * %-ENOMEM - No memory for the state or for a split.
+ * * %-EAGAIN - A page to be made private, or a folio to be split, is
+ *   referenced elsewhere; the first such page is stored through
+ *   @error_offset.
+ */
 int hgmem_convert(struct hgmem_file *f, u64 offset, u64 len, unsigned int to,
 		  u64 *error_offset)
 {
@@ -85,6 +124,7 @@ int hgmem_convert(struct hgmem_file *f, u64 offset, u64 len, unsigned int to,
 	unsigned long hidx;
 	int err;
 
+	might_sleep();
 	if (to != HGMEM_PRIVATE && to != HGMEM_SHARED)
 		return -EINVAL;
 	err = hgmem_range(f, offset, len, &start, &end);
@@ -109,14 +149,14 @@ int hgmem_convert(struct hgmem_file *f, u64 offset, u64 len, unsigned int to,
 	if (!err && (start >> f->order) != ((end - 1) >> f->order))
 		err = hgmem_split_end(f, end - 1, &c, &t, &bad);
 	if (err) {
-		hgmem_txn_abort(&t);
+		hgmem_txn_abort(f, &t);
 		mas_destroy(&mas);
 		goto out;
 	}
 
 	if (f->flags & HGMEM_FILE_ZERO_ON_CONVERT)
 		hgmem_zero_changing(f, &c);
-	hgmem_state_commit(&mas, &c);
+	hgmem_state_commit(f, &mas, &c);
 	hgmem_txn_commit(f, &t);
 	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
 			  (end - 1) >> f->order)

@@ -11,7 +11,7 @@
  */
 #include "guestmem_internal.h"
 
-/* Check a byte range and convert it to the page range [*start, *end). */
+/* Check a byte range and convert it to the page range [*start, *end).  No lock needed. */
 int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
 		pgoff_t *end)
 {
@@ -27,9 +27,10 @@ int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
 	return 0;
 }
 
-/* Zero file pages [from, to) of @hp. */
-void hgmem_zero(struct hgmem_huge *hp, pgoff_t from, pgoff_t to)
+/* Zero file pages [from, to) of @hp, a huge page of @f.  Caller holds f->lock. */
+void hgmem_zero(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from, pgoff_t to)
 {
+	lockdep_assert_held(&f->lock);
 	while (from < to) {
 		struct folio *folio = hgmem_folio_at(hp, from);
 		pgoff_t first = hgmem_folio_index(hp, folio);
@@ -41,6 +42,29 @@ void hgmem_zero(struct hgmem_huge *hp, pgoff_t from, pgoff_t to)
 	}
 }
 
+/**
+ * hgmem_file_create() - Create a guest memory file.
+ * @h: The hugetlb pool (hstate) the file takes its huge pages from.
+ * @size: Size of the file in bytes, a multiple of the huge page size of @h.
+ * @flags: %HGMEM_FILE_INIT_SHARED, %HGMEM_FILE_ZERO_ON_CONVERT, or 0.
+ * @nid: Preferred NUMA node of the file's huge pages, or %NUMA_NO_NODE.
+ * @filep: Where to store the new file.
+ *
+ * Reserves every huge page of the file in the pool at once, through a
+ * subpool whose minimum is @size, so that a fault never finds the pool
+ * empty; the pages themselves are allocated on first use.  Every page
+ * starts private, or shared with %HGMEM_FILE_INIT_SHARED.
+ *
+ * Context: Process context.  May sleep.
+ * Return:
+ * * %0 - Success; the file, stored through @filep, is to be released with
+ *   hgmem_file_release().
+ * * %-EINVAL - @size is zero or not a multiple of the huge page size, or
+ *   @flags has unknown bits.
+ * * %-ERANGE - @size is too large to be indexed in 4K pages.
+ * * %-ENOMEM - No memory for the file's records, or the pool cannot reserve
+ *   @size.
+ */
 int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 		      struct hgmem_file **filep)
 {
@@ -49,6 +73,7 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	struct hgmem_file *f;
 	int err;
 
+	might_sleep();
 	if (!size || !IS_ALIGNED(size, huge_page_size(h)) ||
 	    (flags & ~HGMEM_FILE_FLAGS))
 		return -EINVAL;
@@ -93,11 +118,23 @@ free:
 }
 EXPORT_SYMBOL_GPL(hgmem_file_create);
 
+/**
+ * hgmem_file_release() - Release a guest memory file.
+ * @f: The file; nobody may use it any more.
+ *
+ * Gives the file's huge pages and what is left of its reservation back to
+ * the pool.  A page whose folios are still referenced elsewhere goes back
+ * when its last reference is put (see hgmem_flush_deferred()).
+ *
+ * Context: Process context.  Takes and releases the file's lock, so the caller
+ * must not hold it.  May sleep.
+ */
 void hgmem_file_release(struct hgmem_file *f)
 {
 	struct hgmem_huge *hp;
 	unsigned long hidx;
 
+	might_sleep();
 	mutex_lock(&f->lock);
 	xa_for_each(&f->huge, hidx, hp) {
 		xa_erase(&f->huge, hidx);
@@ -112,7 +149,10 @@ void hgmem_file_release(struct hgmem_file *f)
 }
 EXPORT_SYMBOL_GPL(hgmem_file_release);
 
-/* Allocate, zero and insert the huge page at @hidx; its folios follow the state. */
+/*
+ * Allocate, zero and insert the huge page at @hidx; its folios follow the
+ * state.  Caller holds f->lock; may sleep.
+ */
 static int hgmem_alloc_huge(struct hgmem_file *f, pgoff_t hidx,
 			    struct hgmem_huge **hpp)
 {
@@ -122,6 +162,7 @@ static int hgmem_alloc_huge(struct hgmem_file *f, pgoff_t hidx,
 	pgoff_t unused;
 	int err;
 
+	lockdep_assert_held(&f->lock);
 	hp = kzalloc_obj(*hp, GFP_KERNEL);
 	if (!hp)
 		return -ENOMEM;
@@ -149,7 +190,7 @@ static int hgmem_alloc_huge(struct hgmem_file *f, pgoff_t hidx,
 	hp->h = f->h;
 	err = hgmem_split_for_state(f, hp, NULL, &t, &unused);
 	if (err) {
-		hgmem_txn_abort(&t);
+		hgmem_txn_abort(f, &t);
 		folio_put(folio);
 		goto release;
 	}
@@ -165,6 +206,25 @@ free:
 	return err;
 }
 
+/**
+ * hgmem_allocate() - Allocate the huge pages backing a range of a file.
+ * @f: The file.
+ * @offset: Start of the range in bytes, 4K aligned.
+ * @len: Length of the range in bytes, 4K aligned and not zero.
+ *
+ * Allocates and zeroes every huge page overlapping the range that is not
+ * allocated yet, split as the state of its range requires.  All or
+ * nothing: on failure the pages this call allocated are given back.
+ *
+ * Context: Process context.  Takes and releases the file's lock, so the caller
+ * must not hold it.  May sleep.
+ * Return:
+ * * %0 - The range is allocated.
+ * * %-EINVAL - @offset or @len is not 4K aligned, or @len is zero.
+ * * %-ERANGE - The range ends past the end of the file, or @offset + @len
+ *   overflows.
+ * * %-ENOMEM - No memory for metadata or for a split, or no huge page left.
+ */
 int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 {
 	pgoff_t start, end, hidx;
@@ -173,6 +233,7 @@ int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 	LIST_HEAD(added);
 	int err;
 
+	might_sleep();
 	err = hgmem_range(f, offset, len, &start, &end);
 	if (err)
 		return err;
@@ -203,6 +264,24 @@ int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 }
 EXPORT_SYMBOL_GPL(hgmem_allocate);
 
+/**
+ * hgmem_get_folio() - Get the folio holding a page of a file.
+ * @f: The file.
+ * @index: The page, as an index in 4K pages.
+ * @foliop: Where to store the folio, with a reference for the caller to put.
+ * @max_order: Where to store the largest order the page may be mapped at:
+ *	the folio's own, since a folio never spans mixed state.
+ *
+ * Allocates and zeroes the huge page holding @index if it is not allocated
+ * yet, as hgmem_allocate() does.
+ *
+ * Context: Process context.  Takes and releases the file's lock, so the caller
+ * must not hold it.  May sleep.
+ * Return:
+ * * %0 - The folio and its order are stored through @foliop and @max_order.
+ * * %-ERANGE - @index is past the end of the file.
+ * * %-ENOMEM - No memory for metadata or for a split, or no huge page left.
+ */
 int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
 		    int *max_order)
 {
@@ -211,6 +290,7 @@ int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
 	struct folio *folio;
 	int err = 0;
 
+	might_sleep();
 	if (index >= f->nr_pages)
 		return -ERANGE;
 
@@ -231,6 +311,24 @@ int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
 }
 EXPORT_SYMBOL_GPL(hgmem_get_folio);
 
+/**
+ * hgmem_punch_hole() - Free the memory of a range of a file.
+ * @f: The file.
+ * @offset: Start of the range in bytes, 4K aligned.
+ * @len: Length of the range in bytes, 4K aligned and not zero.
+ *
+ * Huge pages the range covers whole go back to the pool (the file keeps
+ * their reservation); the covered part of the others is zeroed.  The state
+ * of the range does not change.
+ *
+ * Context: Process context.  Takes and releases the file's lock, so the caller
+ * must not hold it.  May sleep.
+ * Return:
+ * * %0 - The range is free (or zeroed).
+ * * %-EINVAL - @offset or @len is not 4K aligned, or @len is zero.
+ * * %-ERANGE - The range ends past the end of the file, or @offset + @len
+ *   overflows.
+ */
 int hgmem_punch_hole(struct hgmem_file *f, u64 offset, u64 len)
 {
 	const pgoff_t nr = hgmem_huge_pages(f);
@@ -239,6 +337,7 @@ int hgmem_punch_hole(struct hgmem_file *f, u64 offset, u64 len)
 	unsigned long hidx;
 	int err;
 
+	might_sleep();
 	err = hgmem_range(f, offset, len, &start, &end);
 	if (err)
 		return err;
@@ -252,7 +351,7 @@ int hgmem_punch_hole(struct hgmem_file *f, u64 offset, u64 len)
 			xa_erase(&f->huge, hidx);
 			hgmem_detach(f, hp);
 		} else {
-			hgmem_zero(hp, from, to);
+			hgmem_zero(f, hp, from, to);
 		}
 	}
 	hgmem_debug_check(f, start, end);
@@ -261,11 +360,27 @@ int hgmem_punch_hole(struct hgmem_file *f, u64 offset, u64 len)
 }
 EXPORT_SYMBOL_GPL(hgmem_punch_hole);
 
+/**
+ * hgmem_get_state() - Get the shared/private state of a page of a file.
+ * @f: The file.
+ * @offset: Byte offset of the page, 4K aligned.
+ * @state: Where to store the state of the page.
+ * @run_len: If not NULL, where to store the length in bytes of the run of
+ *	pages with that state from @offset on.
+ *
+ * Context: Process context.  Takes and releases the file's lock, so the caller
+ * must not hold it.  May sleep.
+ * Return:
+ * * %0 - The state (and the run length) are stored.
+ * * %-EINVAL - @offset is not 4K aligned.
+ * * %-ERANGE - @offset is at or past the end of the file.
+ */
 int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
 		    u64 *run_len)
 {
 	pgoff_t index = offset >> PAGE_SHIFT, last;
 
+	might_sleep();
 	if (!IS_ALIGNED(offset, PAGE_SIZE))
 		return -EINVAL;
 	if (offset >= (u64)f->nr_pages << PAGE_SHIFT)
@@ -280,6 +395,14 @@ int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
 }
 EXPORT_SYMBOL_GPL(hgmem_get_state);
 
+/**
+ * hgmem_file_stats() - Get the statistics of a file.
+ * @f: The file.
+ * @st: Where to store them, a consistent snapshot.
+ *
+ * Context: Process context.  Takes and releases the file's lock, so the caller
+ * must not hold it.  May sleep.
+ */
 void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 {
 	const u64 huge = (u64)PAGE_SIZE << f->order;
@@ -288,6 +411,7 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 	unsigned long hidx;
 	pgoff_t i;
 
+	might_sleep();
 	memset(st, 0, sizeof(*st));
 	mutex_lock(&f->lock);
 	st->size = (u64)f->nr_pages << PAGE_SHIFT;

@@ -9,6 +9,14 @@
  * each of which points back to the record through folio->private.  The
  * shared/private state of every 4K page lives in a maple tree of ranges in
  * which adjacent ranges always differ.
+ *
+ * Locking: the file's mutex, f->lock, serialises every operation on the
+ * file and protects all of it: its counters, the huge xarray's contents and
+ * the records and folios they lead to, and the state tree, whose external
+ * lock it is.  The functions below that take a file require it to be held
+ * (they say so and assert it), except hgmem_range().  Detached huge pages
+ * belong to no file; guestmem_split.c keeps them on lists under its own
+ * spinlock.
  */
 #ifndef _MM_GUESTMEM_INTERNAL_H
 #define _MM_GUESTMEM_INTERNAL_H
@@ -97,7 +105,7 @@ static inline bool hgmem_huge_is_split(struct hgmem_huge *hp)
 /* guestmem_file.c */
 int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
 		pgoff_t *end);
-void hgmem_zero(struct hgmem_huge *hp, pgoff_t from, pgoff_t to);
+void hgmem_zero(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from, pgoff_t to);
 
 /* guestmem_state.c */
 int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init);
@@ -108,14 +116,15 @@ int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 			const struct hgmem_conv *c);
 int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
 			const struct hgmem_conv *c);
-void hgmem_state_commit(struct ma_state *mas, const struct hgmem_conv *c);
+void hgmem_state_commit(struct hgmem_file *f, struct ma_state *mas,
+			const struct hgmem_conv *c);
 
 /* guestmem_split.c */
 int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
 			  const struct hgmem_conv *c, struct hgmem_txn *t,
 			 pgoff_t *error_index);
 void hgmem_txn_commit(struct hgmem_file *f, struct hgmem_txn *t);
-void hgmem_txn_abort(struct hgmem_txn *t);
+void hgmem_txn_abort(struct hgmem_file *f, struct hgmem_txn *t);
 void hgmem_merge_uniform(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from,
 			 pgoff_t to);
 void hgmem_detach(struct hgmem_file *f, struct hgmem_huge *hp);

@@ -4,9 +4,10 @@
  * library a shim header with the same include guard is included first, so
  * this file only takes effect inside the kernel.
  *
- * Besides the usual ones, guestmem needs what the hugetlb restructuring
- * patch adds: hugetlb_subpool_alloc_folio(), hugetlb_folio_split() (vmemmap
- * restore, may fail with -ENOMEM changing nothing), the infallible
+ * Besides the usual ones (lockdep_assert_held() and might_sleep() state its
+ * locking rules), guestmem needs what the hugetlb restructuring patch adds:
+ * hugetlb_subpool_alloc_folio(), hugetlb_folio_split() (vmemmap restore,
+ * may fail with -ENOMEM changing nothing), the infallible
  * hugetlb_folio_merge() (<linux/hugetlb.h>), and the guestmem page type,
  * whose final folio_put() calls hgmem_folio_free() (<linux/page-flags.h>).
  */
@@ -15,6 +16,8 @@
 
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
+#include <linux/kernel.h>
+#include <linux/lockdep.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>

@@ -22,6 +22,13 @@
  * piece that happens at once; otherwise the final folio_put() of the last
  * piece queues the page for a worker, and hgmem_flush_deferred() waits for
  * it.  hgmem_nr_pending() counts the pages still waiting.
+ *
+ * Locking: everything on a file's pages runs under the file's lock, f->lock,
+ * which every function taking a file here requires.  Detached pages belong
+ * to no file: hgmem_detached_lock protects the two lists they wait on, and
+ * is taken with interrupts disabled because the final folio_put() of a
+ * piece may come from any context.  It is innermost: nothing is taken, and
+ * nothing sleeps, under it.
  */
 #include "guestmem_internal.h"
 
@@ -42,21 +49,30 @@ static pgoff_t hgmem_clamp(pgoff_t index, const struct hgmem_conv *c)
 	return c ? max(index, c->start) : index;
 }
 
-/* Mark @folio, of order below that of @hp, as a piece of @hp. */
-static void hgmem_set_piece(struct folio *folio, struct hgmem_huge *hp)
+/*
+ * Mark @folio, of order below that of @hp, as a piece of @hp, a huge page
+ * of @f.  Caller holds f->lock.
+ */
+static void hgmem_set_piece(struct hgmem_file *f, struct folio *folio,
+			    struct hgmem_huge *hp)
 {
+	lockdep_assert_held(&f->lock);
 	if (folio_order(folio) < hp->order) {
 		__folio_set_guestmem(folio);
 		folio->private = hp;
 	}
 }
 
-/* Split @folio, one level down, for @t; @freeze it first unless @t already did. */
-static int hgmem_txn_split(struct hgmem_txn *t, struct hgmem_huge *hp,
-			   struct folio *folio, bool freeze)
+/*
+ * Split @folio, one level down, for @t; @freeze it first unless @t already
+ * did.  Caller holds f->lock; may sleep.
+ */
+static int hgmem_txn_split(struct hgmem_file *f, struct hgmem_txn *t,
+			   struct hgmem_huge *hp, struct folio *folio, bool freeze)
 {
 	int err;
 
+	lockdep_assert_held(&f->lock);
 	if (freeze && !folio_ref_freeze(folio, 1))
 		return -EAGAIN;
 	/* A split folio is no longer one of ours; its pieces will be. */
@@ -66,7 +82,7 @@ static int hgmem_txn_split(struct hgmem_txn *t, struct hgmem_huge *hp,
 	}
 	err = hugetlb_folio_split(folio, hgmem_child_order(folio_order(folio)));
 	if (err) {
-		hgmem_set_piece(folio, hp);
+		hgmem_set_piece(f, folio, hp);
 		if (freeze)
 			folio_ref_unfreeze(folio, 1);
 		return err;
@@ -75,7 +91,7 @@ static int hgmem_txn_split(struct hgmem_txn *t, struct hgmem_huge *hp,
 	return 0;
 }
 
-/* The transaction's record of @hp, made on its first split. */
+/* The transaction's record of @hp, made on its first split.  No lock of its own. */
 static struct hgmem_txn_huge *hgmem_txn_slot(struct hgmem_txn *t, struct hgmem_huge *hp)
 {
 	struct hgmem_txn_huge *th;
@@ -93,7 +109,7 @@ static struct hgmem_txn_huge *hgmem_txn_slot(struct hgmem_txn *t, struct hgmem_h
 
 /*
  * Split the 2M piece at @pfn, if it will hold mixed state once @c (NULL on
- * a fault) is applied and is not split yet.
+ * a fault) is applied and is not split yet.  Caller holds f->lock; may sleep.
  */
 static int hgmem_split_piece(struct hgmem_file *f, struct hgmem_huge *hp,
 			     unsigned long pfn, const struct hgmem_conv *c,
@@ -103,13 +119,14 @@ static int hgmem_split_piece(struct hgmem_file *f, struct hgmem_huge *hp,
 	struct hgmem_txn_huge *th;
 	int err;
 
+	lockdep_assert_held(&f->lock);
 	if (folio_order(folio) != PMD_ORDER ||
 	    hgmem_uniform_state(f, hgmem_folio_index(hp, folio), 1UL << PMD_ORDER, c) >= 0)
 		return 0;
 	th = hgmem_txn_slot(t, hp);
 	if (!th || (!th->top && th->nr_pieces == ARRAY_SIZE(th->piece_pfn)))
 		return -EINVAL;
-	err = hgmem_txn_split(t, hp, folio, !th->top);
+	err = hgmem_txn_split(f, t, hp, folio, !th->top);
 	if (err == -EAGAIN)
 		*error_index = hgmem_clamp(hgmem_folio_index(hp, folio), c);
 	else if (!err && !th->top)
@@ -122,7 +139,9 @@ static int hgmem_split_piece(struct hgmem_file *f, struct hgmem_huge *hp,
  * (@c is NULL when @hp was just allocated).  Only the 2M pieces holding the
  * ends of a conversion can become mixed; a new page may be mixed anywhere.
  * On -EAGAIN, *error_index is the first page of the folio that is still
- * referenced (within the conversion, if any).
+ * referenced (within the conversion, if any).  Returns 0, -EAGAIN or
+ * -ENOMEM; whatever was split stays recorded in @t for the caller to
+ * commit or abort.  Caller holds f->lock; may sleep.
  */
 int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
 			  const struct hgmem_conv *c, struct hgmem_txn *t,
@@ -134,13 +153,14 @@ int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
 	pgoff_t i, last;
 	int err;
 
+	lockdep_assert_held(&f->lock);
 	if (hgmem_uniform_state(f, hp->base, hgmem_huge_pages(f), c) >= 0)
 		return 0;
 	if (folio_order(folio) == f->order) {
 		th = hgmem_txn_slot(t, hp);
 		if (!th)
 			return -EINVAL;
-		err = hgmem_txn_split(t, hp, folio, true);
+		err = hgmem_txn_split(f, t, hp, folio, true);
 		if (err) {
 			if (err == -EAGAIN)
 				*error_index = hgmem_clamp(hp->base, c);
@@ -168,34 +188,40 @@ int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
 	return err;
 }
 
-/* Unfreeze the new folios in [pfn, pfn + nr) of @hp: each gets the file's reference. */
-static void hgmem_publish(struct hgmem_huge *hp, unsigned long pfn, unsigned long nr)
+/*
+ * Unfreeze the new folios in [pfn, pfn + nr) of @hp: each gets the file's
+ * reference.  Caller holds f->lock.
+ */
+static void hgmem_publish(struct hgmem_file *f, struct hgmem_huge *hp,
+			  unsigned long pfn, unsigned long nr)
 {
 	unsigned long end = pfn + nr;
 
+	lockdep_assert_held(&f->lock);
 	while (pfn < end) {
 		struct folio *folio = pfn_folio(pfn);
 
 		if (!folio_ref_count(folio)) {
-			hgmem_set_piece(folio, hp);
+			hgmem_set_piece(f, folio, hp);
 			folio_ref_unfreeze(folio, 1);
 		}
 		pfn += folio_nr_pages(folio);
 	}
 }
 
-/* Make the folios split by @t visible. */
+/* Make the folios split by @t visible.  Caller holds f->lock. */
 void hgmem_txn_commit(struct hgmem_file *f, struct hgmem_txn *t)
 {
 	unsigned int i, j;
 
+	lockdep_assert_held(&f->lock);
 	for (i = 0; i < t->nr; i++) {
 		struct hgmem_txn_huge *th = &t->huge[i];
 
 		if (th->top)
-			hgmem_publish(th->hp, th->hp->pfn, 1UL << th->hp->order);
+			hgmem_publish(f, th->hp, th->hp->pfn, 1UL << th->hp->order);
 		for (j = 0; !th->top && j < th->nr_pieces; j++)
-			hgmem_publish(th->hp, th->piece_pfn[j], 1UL << PMD_ORDER);
+			hgmem_publish(f, th->hp, th->piece_pfn[j], 1UL << PMD_ORDER);
 	}
 	f->nr_splits += t->nr_splits;
 	t->nr = 0;
@@ -205,12 +231,13 @@ void hgmem_txn_commit(struct hgmem_file *f, struct hgmem_txn *t)
 /*
  * Undo @t: merge back the 2M pieces it split (their 4K folios are still
  * frozen, unlike any that existed before), then the huge folio if it split
- * that.  Merging cannot fail.
+ * that.  Merging cannot fail.  Caller holds f->lock; may sleep.
  */
-void hgmem_txn_abort(struct hgmem_txn *t)
+void hgmem_txn_abort(struct hgmem_file *f, struct hgmem_txn *t)
 {
 	const unsigned long piece = 1UL << PMD_ORDER;
 
+	lockdep_assert_held(&f->lock);
 	while (t->nr) {
 		struct hgmem_txn_huge *th = &t->huge[--t->nr];
 		struct hgmem_huge *hp = th->hp;
@@ -222,7 +249,7 @@ void hgmem_txn_abort(struct hgmem_txn *t)
 			folio = hugetlb_folio_merge(pfn_folio(pfn), PMD_ORDER);
 			if (WARN_ON(!folio))
 				continue;
-			hgmem_set_piece(folio, hp);
+			hgmem_set_piece(f, folio, hp);
 			folio_ref_unfreeze(folio, 1);
 		}
 		if (!th->top)
@@ -242,6 +269,7 @@ void hgmem_txn_abort(struct hgmem_txn *t)
 /*
  * Merge the 2^(order - piece order) pieces starting at @pfn into one folio
  * of @order, if none of them is referenced beyond the file's own reference.
+ * Caller holds f->lock; may sleep.
  */
 static bool hgmem_try_merge(struct hgmem_file *f, struct hgmem_huge *hp,
 			    unsigned long pfn, unsigned int order)
@@ -249,6 +277,7 @@ static bool hgmem_try_merge(struct hgmem_file *f, struct hgmem_huge *hp,
 	unsigned long end = pfn + (1UL << order), p;
 	struct folio *folio;
 
+	lockdep_assert_held(&f->lock);
 	for (p = pfn; p < end; p += folio_nr_pages(folio)) {
 		folio = pfn_folio(p);
 		if (!folio_ref_freeze(folio, 1))
@@ -262,7 +291,7 @@ static bool hgmem_try_merge(struct hgmem_file *f, struct hgmem_huge *hp,
 	folio = hugetlb_folio_merge(pfn_folio(pfn), order);
 	if (WARN_ON(!folio))
 		return false;
-	hgmem_set_piece(folio, hp);
+	hgmem_set_piece(f, folio, hp);
 	folio_ref_unfreeze(folio, 1);
 	f->nr_merges++;
 	return true;
@@ -277,7 +306,7 @@ busy:
 /*
  * Merge the parts of @hp that became uniform, bottom up: the 2M pieces
  * overlapping pages [from, to), whose state just changed, and then the huge
- * folio if its whole range is uniform.
+ * folio if its whole range is uniform.  Caller holds f->lock; may sleep.
  */
 void hgmem_merge_uniform(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from,
 			 pgoff_t to)
@@ -285,6 +314,7 @@ void hgmem_merge_uniform(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t fr
 	const pgoff_t piece = 1UL << PMD_ORDER;
 	pgoff_t i;
 
+	lockdep_assert_held(&f->lock);
 	if (!hgmem_huge_is_split(hp))
 		return;
 	for (i = max(from, hp->base) & ~(piece - 1);
@@ -303,7 +333,9 @@ void hgmem_merge_uniform(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t fr
 
 /*
  * Merge the pieces of a detached huge page, all freed, back into its
- * hugetlb folio and give that back to the pool.
+ * hugetlb folio and give that back to the pool.  The page belongs to the
+ * caller alone, so no lock is needed; the merge optimises the vmemmap
+ * again, which may sleep, so hgmem_detached_lock must not be held.
  */
 static void hgmem_reassemble(struct hgmem_huge *hp)
 {
@@ -311,6 +343,7 @@ static void hgmem_reassemble(struct hgmem_huge *hp)
 	unsigned long end = hp->pfn + (1UL << hp->order), p;
 	struct folio *folio;
 
+	might_sleep();
 	for (p = hp->pfn; p < end; p += folio_nr_pages(folio)) {
 		folio = pfn_folio(p);
 		__folio_clear_guestmem(folio);
@@ -334,13 +367,15 @@ static void hgmem_reassemble(struct hgmem_huge *hp)
 /*
  * Drop the file's references on the folios of @hp, removed from its file.
  * An unsplit huge folio goes back to the pool with its last reference, as
- * any hugetlb folio does; a split one is reassembled first.
+ * any hugetlb folio does; a split one is reassembled first.  Caller holds
+ * f->lock; takes hgmem_detached_lock; may sleep.
  */
 void hgmem_detach(struct hgmem_file *f, struct hgmem_huge *hp)
 {
 	unsigned long end = hp->pfn + (1UL << hp->order), p, n = 0;
 	struct folio *folio;
 
+	lockdep_assert_held(&f->lock);
 	f->nr_huge--;
 	if (!hgmem_huge_is_split(hp)) {
 		folio_put(pfn_folio(hp->pfn));
@@ -369,7 +404,20 @@ void hgmem_detach(struct hgmem_file *f, struct hgmem_huge *hp)
 	}
 }
 
-/* The final put of a piece of a detached page: any context, even IRQ. */
+/**
+ * hgmem_folio_free() - Free a piece of a split guestmem huge page.
+ * @folio: The piece, whose last reference was just put.
+ *
+ * The mm core calls this from the final folio_put() of a folio of the
+ * guestmem page type.  While the file holds the page, the file's own
+ * reference keeps this from happening; once the page is detached, the free
+ * of its last piece queues the page for reassembly (hgmem_flush_deferred()
+ * waits for it).
+ *
+ * Context: Any context, including interrupt context.  Takes
+ * hgmem_detached_lock with interrupts disabled, so the caller must not hold
+ * it.  Does not sleep.
+ */
 void hgmem_folio_free(struct folio *folio)
 {
 	struct hgmem_huge *hp = folio->private;
@@ -383,6 +431,7 @@ void hgmem_folio_free(struct folio *folio)
 	schedule_work(&hgmem_reassembly);
 }
 
+/* The reassembly worker.  Process context: takes hgmem_detached_lock; may sleep. */
 static void hgmem_reassemble_work(struct work_struct *work)
 {
 	struct hgmem_huge *hp;
@@ -400,24 +449,53 @@ static void hgmem_reassemble_work(struct work_struct *work)
 	}
 }
 
-/* Wait for queued reassembly; true if there was any to wait for. */
+/**
+ * hgmem_flush_deferred() - Wait for the reassembly of freed huge pages.
+ *
+ * Waits until every detached huge page whose last piece has been freed so
+ * far is reassembled and back in its pool.  Pages with pieces still
+ * referenced elsewhere are not waited for (see hgmem_nr_pending()).
+ *
+ * Context: Process context, not the reassembly worker itself.  Takes no
+ * guestmem lock.  May sleep.
+ * Return: true if there was reassembly to wait for, false otherwise.
+ */
 bool hgmem_flush_deferred(void)
 {
+	might_sleep();
 	return flush_work(&hgmem_reassembly);
 }
 EXPORT_SYMBOL_GPL(hgmem_flush_deferred);
 
-/* Detached huge pages of @h not yet back in the pool. */
-unsigned long hgmem_nr_pending(struct hstate *h)
+/* Detached pages of @h on @list.  Caller holds hgmem_detached_lock. */
+static unsigned long hgmem_count_detached(struct list_head *list, struct hstate *h)
 {
 	unsigned long n = 0;
 	struct hgmem_huge *hp;
 
+	lockdep_assert_held(&hgmem_detached_lock);
+	list_for_each_entry(hp, list, node)
+		n += hp->h == h;
+	return n;
+}
+
+/**
+ * hgmem_nr_pending() - Count the freed huge pages not yet back in a pool.
+ * @h: The pool (hstate).
+ *
+ * Context: Any context with interrupts enabled.  Takes and releases
+ * hgmem_detached_lock, so the caller must not hold it.  Does not sleep.
+ * Return: The number of huge pages of @h detached from their files and not
+ * yet back in the pool: some of their pieces are still referenced, or their
+ * reassembly is queued.
+ */
+unsigned long hgmem_nr_pending(struct hstate *h)
+{
+	unsigned long n;
+
 	spin_lock_irq(&hgmem_detached_lock);
-	list_for_each_entry(hp, &hgmem_detached, node)
-		n += hp->h == h;
-	list_for_each_entry(hp, &hgmem_ready, node)
-		n += hp->h == h;
+	n = hgmem_count_detached(&hgmem_detached, h) +
+	    hgmem_count_detached(&hgmem_ready, h);
 	spin_unlock_irq(&hgmem_detached_lock);
 	return n;
 }

@@ -36,12 +36,14 @@ void hgmem_state_destroy(struct hgmem_file *f)
 	__mt_destroy(&f->state);
 }
 
-/* State of page @index; *last is set to the last page of its run. */
+/* State of page @index; *last is set to the last page of its run.  Caller holds f->lock. */
 enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last)
 {
 	MA_STATE(mas, &f->state, index, index);
-	void *entry = mas_walk(&mas);
+	void *entry;
 
+	lockdep_assert_held(&f->lock);
+	entry = mas_walk(&mas);
 	*last = mas.last;
 	return xa_to_value(entry);
 }
@@ -62,7 +64,7 @@ pgoff_t hgmem_state_pages(struct hgmem_file *f, enum hgmem_state state)
 
 /*
  * If pages [first, first + nr) all have the same state once @c (may be
- * NULL) is applied, return that state, else -1.
+ * NULL) is applied, return that state, else -1.  Caller holds f->lock.
  */
 int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 			const struct hgmem_conv *c)
@@ -70,6 +72,7 @@ int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 	pgoff_t i = first, last = first + nr - 1, run_end;
 	int state = -1, s;
 
+	lockdep_assert_held(&f->lock);
 	while (i <= last) {
 		if (c && i >= c->start && i < c->end) {
 			s = c->to;
@@ -92,12 +95,15 @@ int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 /*
  * Preallocate the store of @c, widened over neighbours already in state
  * c->to.  The store itself (hgmem_state_commit()) then cannot fail.
+ * Returns 0 or -ENOMEM.  Caller holds f->lock, and keeps holding it until
+ * it commits the store or gives up with mas_destroy(); may sleep.
  */
 int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
 			const struct hgmem_conv *c)
 {
 	pgoff_t first = c->start, last = c->end - 1, run_last;
 
+	lockdep_assert_held(&f->lock);
 	if (first > 0) {
 		MA_STATE(left, &f->state, first - 1, first - 1);
 
@@ -112,8 +118,11 @@ int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
 	return mas_preallocate(mas, xa_mk_value(c->to), GFP_KERNEL);
 }
 
-void hgmem_state_commit(struct ma_state *mas, const struct hgmem_conv *c)
+/* Store @c as prepared in @mas by hgmem_state_prepare().  Caller holds f->lock. */
+void hgmem_state_commit(struct hgmem_file *f, struct ma_state *mas,
+			const struct hgmem_conv *c)
 {
+	lockdep_assert_held(&f->lock);
 	mas_store_prealloc(mas, xa_mk_value(c->to));
 	mas_destroy(mas);
 }

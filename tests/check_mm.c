@@ -405,6 +405,98 @@ START_TEST(test_state_runs_merge)
 }
 END_TEST
 
+/* A thread that holds a mutex until told to let go. */
+struct holder {
+	pthread_t thread;
+	pthread_barrier_t taken, release;
+	struct mutex *lock;
+};
+
+static void *holder_main(void *arg)
+{
+	struct holder *hd = arg;
+
+	mutex_lock(hd->lock);
+	pthread_barrier_wait(&hd->taken);
+	pthread_barrier_wait(&hd->release);
+	mutex_unlock(hd->lock);
+	return NULL;
+}
+
+static void hold_start(struct holder *hd, struct mutex *lock)
+{
+	hd->lock = lock;
+	ck_assert_int_eq(pthread_barrier_init(&hd->taken, NULL, 2), 0);
+	ck_assert_int_eq(pthread_barrier_init(&hd->release, NULL, 2), 0);
+	ck_assert_int_eq(pthread_create(&hd->thread, NULL, holder_main, hd), 0);
+	pthread_barrier_wait(&hd->taken);
+}
+
+static void hold_stop(struct holder *hd)
+{
+	pthread_barrier_wait(&hd->release);
+	ck_assert_int_eq(pthread_join(hd->thread, NULL), 0);
+	pthread_barrier_destroy(&hd->taken);
+	pthread_barrier_destroy(&hd->release);
+}
+
+/*
+ * mm/ states its locking rules with lockdep_assert_held() and might_sleep(),
+ * and the file's lock is its state tree's external lock: breaking a rule is
+ * reported (and fails any test that asserts no WARN), whether the lock is
+ * not held at all or held by another thread.
+ */
+START_TEST(test_file_lock_rules_are_checked)
+{
+	struct hstate *h = tu_pool(PMD_ORDER, 2);
+	struct hgmem_file *f = tu_file(h, 2 * SZ_2M, HGMEM_FILE_INIT_SHARED);
+	unsigned long warns;
+	struct holder hd;
+	enum hgmem_state s;
+	spinlock_t sl;
+	pgoff_t last;
+
+	ck_assert(mt_external_lock(&f->state));
+	ck_assert_ptr_eq(f->state.ma_external_lock, &f->lock.dep_map);
+
+	/* Held: nothing to report. */
+	mutex_lock(&f->lock);
+	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	ck_assert_uint_eq(last, 2 * 512 - 1);
+	mutex_unlock(&f->lock);
+	tu_assert_no_warnings();
+
+	/* Not held: mm/'s assertion and the tree's own check both report. */
+	warns = shim_warn_count();
+	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	ck_assert_uint_eq(shim_warn_count(), warns + 2);
+	ck_assert_msg(strstr(shim_last_warning(), "mas_walk"), "%s", shim_last_warning());
+
+	/* Held by another thread: the same. */
+	hold_start(&hd, &f->lock);
+	warns = shim_warn_count();
+	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	ck_assert_uint_eq(shim_warn_count(), warns + 2);
+	hold_stop(&hd);
+
+	/* An entry point that may sleep, called in atomic context. */
+	spin_lock_init(&sl);
+	warns = shim_warn_count();
+	spin_lock(&sl);
+	ck_assert_int_eq(hgmem_get_state(f, 0, &s, NULL), 0);
+	spin_unlock(&sl);
+	ck_assert_int_eq(s, HGMEM_SHARED);
+	/* hgmem_get_state()'s might_sleep(), then mutex_lock()'s. */
+	ck_assert_uint_eq(shim_warn_count(), warns + 2);
+	ck_assert_msg(strstr(shim_last_warning(), "might_sleep"), "%s", shim_last_warning());
+	tu_reset_warnings();
+
+	hgmem_file_release(f);
+	tu_pool_destroy(h);
+	tu_assert_no_warnings();
+}
+END_TEST
+
 static Suite *mm_suite(void)
 {
 	Suite *s = suite_create("mm");
@@ -427,6 +519,7 @@ static Suite *mm_suite(void)
 	tcase_add_test(tc, test_merge_skipped_while_piece_held);
 	tcase_add_test(tc, test_zero_on_convert);
 	tcase_add_test(tc, test_state_runs_merge);
+	tcase_add_test(tc, test_file_lock_rules_are_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }
