@@ -23,7 +23,8 @@
  * Each function's kernel-doc, at its definition in mm/guestmem_*.c, gives
  * its context and errors.  The file functions take the file's lock
  * themselves and may sleep; hgmem_nr_pending() and hgmem_folio_free() do
- * not sleep.
+ * not sleep.  KVM (kvm.ko) may use what guest_memfd needs; the rest is for
+ * built-in callers.
  */
 #ifndef _LINUX_GUESTMEM_H
 #define _LINUX_GUESTMEM_H

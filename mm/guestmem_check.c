@@ -133,7 +133,6 @@ int hgmem_check_file(struct hgmem_file *f, const char **why)
 		*why = reason;
 	return reason ? -EUCLEAN : 0;
 }
-EXPORT_SYMBOL_GPL(hgmem_check_file);
 
 /*
  * Debug builds: check @f after an operation on pages [start, end).  Caller

@@ -168,4 +168,3 @@ out:
 	mutex_unlock(&f->lock);
 	return err;
 }
-EXPORT_SYMBOL_GPL(hgmem_convert);

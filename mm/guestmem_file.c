@@ -116,7 +116,7 @@ free:
 	kfree(f);
 	return err;
 }
-EXPORT_SYMBOL_GPL(hgmem_file_create);
+EXPORT_SYMBOL_FOR_MODULES(hgmem_file_create, "kvm");
 
 /**
  * hgmem_file_release() - Release a guest memory file.
@@ -147,7 +147,7 @@ void hgmem_file_release(struct hgmem_file *f)
 	hugepage_put_subpool(f->spool);
 	kfree(f);
 }
-EXPORT_SYMBOL_GPL(hgmem_file_release);
+EXPORT_SYMBOL_FOR_MODULES(hgmem_file_release, "kvm");
 
 /*
  * Allocate, zero and insert the huge page at @hidx; its folios follow the
@@ -262,7 +262,7 @@ int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 	mutex_unlock(&f->lock);
 	return err;
 }
-EXPORT_SYMBOL_GPL(hgmem_allocate);
+EXPORT_SYMBOL_FOR_MODULES(hgmem_allocate, "kvm");
 
 /**
  * hgmem_get_folio() - Get the folio holding a page of a file.
@@ -309,7 +309,7 @@ int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
 	mutex_unlock(&f->lock);
 	return err;
 }
-EXPORT_SYMBOL_GPL(hgmem_get_folio);
+EXPORT_SYMBOL_FOR_MODULES(hgmem_get_folio, "kvm");
 
 /**
  * hgmem_punch_hole() - Free the memory of a range of a file.
@@ -358,7 +358,7 @@ int hgmem_punch_hole(struct hgmem_file *f, u64 offset, u64 len)
 	mutex_unlock(&f->lock);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(hgmem_punch_hole);
+EXPORT_SYMBOL_FOR_MODULES(hgmem_punch_hole, "kvm");
 
 /**
  * hgmem_get_state() - Get the shared/private state of a page of a file.
@@ -393,7 +393,7 @@ int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
 		*run_len = (u64)(last + 1 - index) << PAGE_SHIFT;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(hgmem_get_state);
+EXPORT_SYMBOL_FOR_MODULES(hgmem_get_state, "kvm");
 
 /**
  * hgmem_file_stats() - Get the statistics of a file.
@@ -432,4 +432,3 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 	}
 	mutex_unlock(&f->lock);
 }
-EXPORT_SYMBOL_GPL(hgmem_file_stats);

@@ -14,6 +14,7 @@
 #ifndef _MM_GUESTMEM_KERNEL_H
 #define _MM_GUESTMEM_KERNEL_H
 
+#include <linux/export.h>
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
 #include <linux/kernel.h>

@@ -465,7 +465,6 @@ bool hgmem_flush_deferred(void)
 	might_sleep();
 	return flush_work(&hgmem_reassembly);
 }
-EXPORT_SYMBOL_GPL(hgmem_flush_deferred);
 
 /* Detached pages of @h on @list.  Caller holds hgmem_detached_lock. */
 static unsigned long hgmem_count_detached(struct list_head *list, struct hstate *h)
@@ -499,4 +498,3 @@ unsigned long hgmem_nr_pending(struct hstate *h)
 	spin_unlock_irq(&hgmem_detached_lock);
 	return n;
 }
-EXPORT_SYMBOL_GPL(hgmem_nr_pending);

@@ -47,6 +47,7 @@ typedef unsigned int gfp_t;
 #define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
 #define EXPORT_SYMBOL_GPL(sym)
+#define EXPORT_SYMBOL_FOR_MODULES(sym, mods)
 #define MODULE_LICENSE(x)
 #define cond_resched()		do { } while (0)
 #define BUILD_BUG_ON(c)		_Static_assert(!(c), #c)
