@@ -77,8 +77,8 @@ static const char *hgmem_check_huge(struct hgmem_file *f, struct hgmem_huge *hp)
  * after each operation costs what the operation touched.  Over the whole
  * file it also checks the allocated page count.  Caller holds f->lock.
  */
-static const char *__gmem_check_file(struct hgmem_file *f, pgoff_t start,
-				     pgoff_t end)
+static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
+				      pgoff_t end)
 {
 	bool whole = start == 0 && end == f->nr_pages;
 	unsigned long hidx, n = 0;
@@ -127,7 +127,7 @@ int hgmem_check_file(struct hgmem_file *f, const char **why)
 
 	might_sleep();
 	mutex_lock(&f->lock);
-	reason = __gmem_check_file(f, 0, f->nr_pages);
+	reason = __hgmem_check_file(f, 0, f->nr_pages);
 	mutex_unlock(&f->lock);
 	if (why)
 		*why = reason;
@@ -142,5 +142,5 @@ void hgmem_debug_check(struct hgmem_file *f, pgoff_t start, pgoff_t end)
 {
 	lockdep_assert_held(&f->lock);
 	if (IS_ENABLED(CONFIG_GUESTMEM_DEBUG))
-		WARN_ON(__gmem_check_file(f, start, end));
+		WARN_ON(__hgmem_check_file(f, start, end));
 }
