@@ -546,7 +546,7 @@ for hp in 2048kB:64 1048576kB:2; do
 		say "WARNING: the guest reserved ${n:-0} of ${hp#*:} ${hp%:*} huge page(s)"
 done
 
-grep -E '^RIG: (hugepages|test |KUnit|/dev/kvm|dmesg)' "$bootlog" | sed 's/^/  /' || true
+grep -E '^RIG: (hugepages|test |KUnit|/dev/kvm|dmesg|lockdep)' "$bootlog" | sed 's/^/  /' || true
 # Failed KUnit cases/suites, with the expectation that failed.
 grep -E -B3 '^(not ok|    not ok) ' "$bootlog" |
 	grep -E '(not ok|FAILED at|Expected|^    # )' | grep -vE '^ *# (Subtest|module):' |
@@ -555,7 +555,7 @@ echo
 printf 'kernel-check: KUnit:      %s suite(s), %s passed, %s failed, %s skipped\n' "$ks" "$kp_" "$kf" "$kskip"
 printf 'kernel-check: selftests:  %s passed, %s failed, %s skipped\n' "$sp" "$sf" "$ss"
 printf 'kernel-check: checkpatch: %s patch(es), %s errors, %s warnings, %s checks\n' \
-	"${#series[@]}" "$cp_err" "$cp_warn" "$cp_chk"
+	"${#series_names[@]}" "$cp_err" "$cp_warn" "$cp_chk"
 printf 'kernel-check: build:      %s warning(s); W=1 on the series files: %s warning(s)\n' \
 	"$kwarn" "$w1_warn"
 printf 'kernel-check: boot: %ss in QEMU; run: %ss in all\n' "$boot_secs" "$((SECONDS - t_start))"
