@@ -24,6 +24,7 @@
 #                                  the cached tree; FILEs the base does not
 #                                  have are skipped
 #        base.sh deb               print the path of the verified .deb
+#        base.sh inventory DIR     print DIR's manifest lines (for tests)
 # Env:   GUESTMEM_CACHE (default /var/cache/guestmem), GUESTMEM_KSUITE (unstable)
 # Exit:  0 ok, 1 error or mismatch, 77 base not available (Debian no longer
 #        ships the package, or there is no Debian apt source): a SKIP.
@@ -182,6 +183,10 @@ deb)
 	fi
 	echo "$deb"
 	;;
+inventory)
+	[ $# -eq 2 ] || { echo "usage: $0 inventory DIR" >&2; exit 2; }
+	inventory "$2"
+	;;
 extract)
 	[ $# -ge 2 ] || { echo "usage: $0 extract DIR [FILE...]" >&2; exit 2; }
 	dir=$2
@@ -201,7 +206,7 @@ extract)
 	tarball "$deb" | tar -xJf - -C "$dir" --strip-components=1 "${members[@]}"
 	;;
 *)
-	echo "usage: $0 [path|verify|reextract|deb|extract DIR [FILE...]]" >&2
+	echo "usage: $0 [path|verify|reextract|deb|inventory DIR|extract DIR [FILE...]]" >&2
 	exit 2
 	;;
 esac
