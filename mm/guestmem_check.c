@@ -35,7 +35,8 @@ static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
 	}
 	if (next == ULONG_MAX || next < min(end + 1, f->nr_pages))
 		return "state does not cover the file";
-	if (mtree_load(&f->state, f->nr_pages))
+	mas_set(&mas, f->nr_pages);
+	if (mas_walk(&mas))
 		return "state extends past the end of the file";
 	return NULL;
 }

@@ -224,6 +224,8 @@ free:
  * * %-ERANGE - The range ends past the end of the file, or @offset + @len
  *   overflows.
  * * %-ENOMEM - No memory for metadata or for a split, or no huge page left.
+ * * %-EAGAIN - A huge page allocated into a range of mixed state had to be
+ *   split and something else held a reference to it for a moment; retry.
  */
 int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 {
@@ -281,6 +283,8 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_allocate, "kvm");
  * * %0 - The folio and its order are stored through @foliop and @max_order.
  * * %-ERANGE - @index is past the end of the file.
  * * %-ENOMEM - No memory for metadata or for a split, or no huge page left.
+ * * %-EAGAIN - The huge page allocated for @index had to be split and
+ *   something else held a reference to it for a moment; retry.
  */
 int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
 		    int *max_order)

@@ -118,11 +118,13 @@ int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
 	return mas_preallocate(mas, xa_mk_value(c->to), GFP_KERNEL);
 }
 
-/* Store @c as prepared in @mas by hgmem_state_prepare().  Caller holds f->lock. */
+/*
+ * Store @c as prepared in @mas by hgmem_state_prepare(); the store frees
+ * what it did not use of the preallocation.  Caller holds f->lock.
+ */
 void hgmem_state_commit(struct hgmem_file *f, struct ma_state *mas,
 			const struct hgmem_conv *c)
 {
 	lockdep_assert_held(&f->lock);
 	mas_store_prealloc(mas, xa_mk_value(c->to));
-	mas_destroy(mas);
 }

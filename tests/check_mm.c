@@ -405,41 +405,6 @@ START_TEST(test_state_runs_merge)
 }
 END_TEST
 
-/* A thread that holds a mutex until told to let go. */
-struct holder {
-	pthread_t thread;
-	pthread_barrier_t taken, release;
-	struct mutex *lock;
-};
-
-static void *holder_main(void *arg)
-{
-	struct holder *hd = arg;
-
-	mutex_lock(hd->lock);
-	pthread_barrier_wait(&hd->taken);
-	pthread_barrier_wait(&hd->release);
-	mutex_unlock(hd->lock);
-	return NULL;
-}
-
-static void hold_start(struct holder *hd, struct mutex *lock)
-{
-	hd->lock = lock;
-	ck_assert_int_eq(pthread_barrier_init(&hd->taken, NULL, 2), 0);
-	ck_assert_int_eq(pthread_barrier_init(&hd->release, NULL, 2), 0);
-	ck_assert_int_eq(pthread_create(&hd->thread, NULL, holder_main, hd), 0);
-	pthread_barrier_wait(&hd->taken);
-}
-
-static void hold_stop(struct holder *hd)
-{
-	pthread_barrier_wait(&hd->release);
-	ck_assert_int_eq(pthread_join(hd->thread, NULL), 0);
-	pthread_barrier_destroy(&hd->taken);
-	pthread_barrier_destroy(&hd->release);
-}
-
 /*
  * mm/ states its locking rules with lockdep_assert_held() and might_sleep(),
  * and the file's lock is its state tree's external lock: breaking a rule is
@@ -451,7 +416,7 @@ START_TEST(test_file_lock_rules_are_checked)
 	struct hstate *h = tu_pool(PMD_ORDER, 2);
 	struct hgmem_file *f = tu_file(h, 2 * SZ_2M, HGMEM_FILE_INIT_SHARED);
 	unsigned long warns;
-	struct holder hd;
+	struct tu_holder hd;
 	enum hgmem_state s;
 	spinlock_t sl;
 	pgoff_t last;
@@ -473,11 +438,11 @@ START_TEST(test_file_lock_rules_are_checked)
 	ck_assert_msg(strstr(shim_last_warning(), "mas_walk"), "%s", shim_last_warning());
 
 	/* Held by another thread: the same. */
-	hold_start(&hd, &f->lock);
+	tu_hold_start(&hd, tu_mutex_lock, tu_mutex_unlock, &f->lock);
 	warns = shim_warn_count();
 	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
 	ck_assert_uint_eq(shim_warn_count(), warns + 2);
-	hold_stop(&hd);
+	tu_hold_stop(&hd);
 
 	/* An entry point that may sleep, called in atomic context. */
 	spin_lock_init(&sl);

@@ -13,6 +13,7 @@
 
 #include "maple_tree.h"
 #include "xarray.h"
+#include "test_util.h"
 
 static int objs[64];
 #define P(n)	((void *)&objs[n])
@@ -1003,54 +1004,9 @@ END_TEST
 		      #expr, shim_last_warning());				\
 } while (0)
 
-/* A thread that takes a lock and keeps it until told to let go. */
-struct holder {
-	pthread_t thread;
-	pthread_barrier_t taken, release;
-	void (*lock)(void *l);
-	void (*unlock)(void *l);
-	void *l;
-};
-
-static void *holder_main(void *arg)
-{
-	struct holder *hd = arg;
-
-	hd->lock(hd->l);
-	pthread_barrier_wait(&hd->taken);
-	pthread_barrier_wait(&hd->release);
-	hd->unlock(hd->l);
-	return NULL;
-}
-
-static void hold_start(struct holder *hd, void (*lock)(void *), void (*unlock)(void *),
-		       void *l)
-{
-	hd->lock = lock;
-	hd->unlock = unlock;
-	hd->l = l;
-	ck_assert_int_eq(pthread_barrier_init(&hd->taken, NULL, 2), 0);
-	ck_assert_int_eq(pthread_barrier_init(&hd->release, NULL, 2), 0);
-	ck_assert_int_eq(pthread_create(&hd->thread, NULL, holder_main, hd), 0);
-	pthread_barrier_wait(&hd->taken);
-}
-
-static void hold_stop(struct holder *hd)
-{
-	pthread_barrier_wait(&hd->release);
-	ck_assert_int_eq(pthread_join(hd->thread, NULL), 0);
-	pthread_barrier_destroy(&hd->taken);
-	pthread_barrier_destroy(&hd->release);
-}
-
-static void do_mutex_lock(void *l) { mutex_lock(l); }
-static void do_mutex_unlock(void *l) { mutex_unlock(l); }
-static void do_spin_lock(void *l) { spin_lock(l); }
-static void do_spin_unlock(void *l) { spin_unlock(l); }
-
 START_TEST(test_lockdep_mutex)
 {
-	struct holder hd;
+	struct tu_holder hd;
 	struct mutex m;
 
 	mutex_init(&m);
@@ -1067,13 +1023,13 @@ START_TEST(test_lockdep_mutex)
 	ck_assert(!lockdep_is_held(&m));
 
 	/* Held by another thread is not held by this one. */
-	hold_start(&hd, do_mutex_lock, do_mutex_unlock, &m);
+	tu_hold_start(&hd, tu_mutex_lock, tu_mutex_unlock, &m);
 	ck_assert(!lockdep_is_held(&m));
 	assert_warns("is_held", lockdep_assert_held(&m));
 	assert_no_warns(lockdep_assert_not_held(&m));
 	/* Unlocking another thread's mutex is caught and changes nothing. */
 	assert_warns("is_held", mutex_unlock(&m));
-	hold_stop(&hd);
+	tu_hold_stop(&hd);
 	ck_assert(!lockdep_is_held(&m));
 
 	/* The lock still works after all that. */
@@ -1086,7 +1042,7 @@ END_TEST
 
 START_TEST(test_lockdep_spinlock)
 {
-	struct holder hd;
+	struct tu_holder hd;
 	spinlock_t sl;
 
 	spin_lock_init(&sl);
@@ -1105,13 +1061,13 @@ START_TEST(test_lockdep_spinlock)
 	assert_no_warns(might_sleep());
 
 	/* Another thread's spinlock: not held here, and no atomic context here. */
-	hold_start(&hd, do_spin_lock, do_spin_unlock, &sl);
+	tu_hold_start(&hd, tu_spin_lock, tu_spin_unlock, &sl);
 	ck_assert(!lockdep_is_held(&sl));
 	assert_warns("is_held", lockdep_assert_held(&sl));
 	assert_no_warns(might_sleep());
 	assert_warns("is_held", spin_unlock(&sl));
 	ck_assert_uint_eq(shim_atomic_depth(), 0);
-	hold_stop(&hd);
+	tu_hold_stop(&hd);
 
 	spin_lock_irq(&sl);
 	ck_assert(lockdep_is_held(&sl));
@@ -1208,12 +1164,12 @@ START_TEST(test_mt_ext_lock_other_thread)
 {
 	struct maple_tree mt;
 	struct mutex lock;
-	struct holder hd;
+	struct tu_holder hd;
 
 	ext_tree(&mt, &lock);
-	hold_start(&hd, do_mutex_lock, do_mutex_unlock, &lock);
+	tu_hold_start(&hd, tu_mutex_lock, tu_mutex_unlock, &lock);
 	mt_accesses(&mt, "external lock is not held", true);
-	hold_stop(&hd);
+	tu_hold_stop(&hd);
 	mutex_destroy(&lock);
 }
 END_TEST
@@ -1223,7 +1179,7 @@ START_TEST(test_mt_ext_spinlock)
 {
 	MA_STATE(mas, NULL, 0, 9);
 	struct maple_tree mt;
-	struct holder hd;
+	struct tu_holder hd;
 	spinlock_t sl;
 
 	spin_lock_init(&sl);
@@ -1234,9 +1190,9 @@ START_TEST(test_mt_ext_spinlock)
 	assert_no_warns(ck_assert_int_eq(mas_store_gfp(&mas, P(4), GFP_NOWAIT), 0));
 	spin_unlock(&sl);
 	assert_warns("mas_walk", ck_assert_ptr_eq(mas_walk(&mas), P(4)));
-	hold_start(&hd, do_spin_lock, do_spin_unlock, &sl);
+	tu_hold_start(&hd, tu_spin_lock, tu_spin_unlock, &sl);
 	assert_warns("mtree_load", ck_assert_ptr_eq(mtree_load(&mt, 3), P(4)));
-	hold_stop(&hd);
+	tu_hold_stop(&hd);
 	spin_lock(&sl);
 	assert_no_warns(__mt_destroy(&mt));
 	spin_unlock(&sl);
@@ -1283,7 +1239,7 @@ START_TEST(test_mt_internal_lock)
 {
 	MA_STATE(mas, NULL, 0, 9);
 	struct maple_tree mt;
-	struct holder hd;
+	struct tu_holder hd;
 
 	mt_init(&mt);
 	mas.tree = &mt;
@@ -1299,11 +1255,11 @@ START_TEST(test_mt_internal_lock)
 	mas_destroy(&mas);
 
 	/* Held by another thread: still not held by this one. */
-	hold_start(&hd, do_spin_lock, do_spin_unlock, &mt.ma_lock);
+	tu_hold_start(&hd, tu_spin_lock, tu_spin_unlock, &mt.ma_lock);
 	mas_set_range(&mas, 30, 39);
 	assert_warns("mas_store_gfp: the tree's lock",
 		     ck_assert_int_eq(mas_store_gfp(&mas, P(4), GFP_KERNEL), 0));
-	hold_stop(&hd);
+	tu_hold_stop(&hd);
 
 	mtree_lock(&mt);
 	mas_set_range(&mas, 40, 49);

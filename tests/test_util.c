@@ -181,3 +181,39 @@ int tu_run(Suite *s)
 	srunner_free(sr);
 	return failed;
 }
+
+static void *tu_holder_main(void *arg)
+{
+	struct tu_holder *hd = arg;
+
+	hd->lock(hd->l);
+	pthread_barrier_wait(&hd->taken);
+	pthread_barrier_wait(&hd->release);
+	hd->unlock(hd->l);
+	return NULL;
+}
+
+void tu_hold_start(struct tu_holder *hd, void (*lock)(void *), void (*unlock)(void *),
+		   void *l)
+{
+	hd->lock = lock;
+	hd->unlock = unlock;
+	hd->l = l;
+	ck_assert_int_eq(pthread_barrier_init(&hd->taken, NULL, 2), 0);
+	ck_assert_int_eq(pthread_barrier_init(&hd->release, NULL, 2), 0);
+	ck_assert_int_eq(pthread_create(&hd->thread, NULL, tu_holder_main, hd), 0);
+	pthread_barrier_wait(&hd->taken);
+}
+
+void tu_hold_stop(struct tu_holder *hd)
+{
+	pthread_barrier_wait(&hd->release);
+	ck_assert_int_eq(pthread_join(hd->thread, NULL), 0);
+	pthread_barrier_destroy(&hd->taken);
+	pthread_barrier_destroy(&hd->release);
+}
+
+void tu_mutex_lock(void *l) { mutex_lock(l); }
+void tu_mutex_unlock(void *l) { mutex_unlock(l); }
+void tu_spin_lock(void *l) { spin_lock(l); }
+void tu_spin_unlock(void *l) { spin_unlock(l); }

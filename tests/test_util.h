@@ -8,6 +8,7 @@
 #define GUESTMEM_TEST_UTIL_H
 
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -65,5 +66,28 @@ void tu_snapshot_free(struct tu_snapshot *s);
 unsigned long tu_seed(unsigned long def);
 /* Run one suite; returns the number of failures. */
 int tu_run(Suite *s);
+
+/*
+ * A thread that takes a lock and keeps it until told to let go, to check
+ * that a lock held by another thread does not count as held.
+ */
+struct tu_holder {
+	pthread_t thread;
+	pthread_barrier_t taken, release;
+	void (*lock)(void *l);
+	void (*unlock)(void *l);
+	void *l;
+};
+
+/* Start @hd's thread; returns once it holds @l (taken with @lock). */
+void tu_hold_start(struct tu_holder *hd, void (*lock)(void *), void (*unlock)(void *),
+		   void *l);
+/* Let go of the lock and join the thread. */
+void tu_hold_stop(struct tu_holder *hd);
+/* Lock and unlock callbacks for tu_hold_start(). */
+void tu_mutex_lock(void *l);
+void tu_mutex_unlock(void *l);
+void tu_spin_lock(void *l);
+void tu_spin_unlock(void *l);
 
 #endif /* GUESTMEM_TEST_UTIL_H */
