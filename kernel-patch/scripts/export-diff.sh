@@ -6,11 +6,13 @@
 #     patch changes: those its changes.diff already names, plus FILEs.  The
 #     "before" side is never a tree on disk: it is unpacked fresh from the
 #     downloaded package, with patches 1..NNNN-1 applied (--fuzz=0);
-#   - the new files listed in its "files": a copy edited in DIR is copied
-#     back to the repository path it comes from (mm/, kvm/, ...).
+#   - the new files listed in its "files" live in the repository (mm/,
+#     kvm/, ...): where DIR's copy differs, export-diff says so, and with
+#     --copy-new copies DIR's copy over the repository's (without it the
+#     repository's stays: it may be the newer one).
 # Then the series is regenerated (gen-series.sh).
 #
-# Usage: export-diff.sh NNNN DIR [FILE...]
+# Usage: export-diff.sh [--copy-new] NNNN DIR [FILE...]
 #        NNNN: the patch number (e.g. 0004); FILE: a tree path to add
 set -euo pipefail
 kp=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +20,9 @@ root=$(cd "$kp/.." && pwd)
 # shellcheck source=kernel-patch/scripts/series-lib.sh
 . "$kp/scripts/series-lib.sh"
 
-[ $# -ge 2 ] || { echo "usage: $0 NNNN DIR [FILE...]" >&2; exit 2; }
+copy_new=0
+[ "${1:-}" = --copy-new ] && { copy_new=1; shift; }
+[ $# -ge 2 ] || { echo "usage: $0 [--copy-new] NNNN DIR [FILE...]" >&2; exit 2; }
 num=$1 dev=$2
 shift 2
 shopt -s nullglob
@@ -66,8 +70,13 @@ if [ -f "$src/files" ]; then
 	while read -r rpath tpath _; do
 		case $rpath in '' | \#*) continue ;; esac
 		if [ -f "$dev/$tpath" ] && ! cmp -s "$dev/$tpath" "$root/$rpath"; then
-			cp "$dev/$tpath" "$root/$rpath"
-			echo "export-diff: copied $tpath back to $rpath"
+			if [ "$copy_new" = 1 ]; then
+				cp "$dev/$tpath" "$root/$rpath"
+				echo "export-diff: copied $tpath back to $rpath"
+			else
+				echo "export-diff: note: $dev/$tpath differs from $rpath;" \
+					"kept $rpath (--copy-new takes $dev's)"
+			fi
 		fi
 	done <"$src/files"
 fi

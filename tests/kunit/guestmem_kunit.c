@@ -98,6 +98,3 @@ static struct kunit_suite guestmem_1g_suite = {
 };
 
 kunit_test_suites(&guestmem_2m_suite, &guestmem_1g_suite);
-
-MODULE_DESCRIPTION("KUnit tests for the guestmem hugetlb guest memory allocator");
-MODULE_LICENSE("GPL");
