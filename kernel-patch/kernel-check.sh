@@ -61,7 +61,7 @@ show_log_tail() { # log [lines]
 
 # ------------------------------------------------------------- packages
 packages=(build-essential flex bison bc libelf-dev libssl-dev cpio perl
-	xz-utils patch gzip rsync qemu-system-x86 busybox-static)
+	xz-utils patch gzip rsync qemu-system-x86 busybox-static git)
 step "packages"
 missing=()
 for p in "${packages[@]}"; do

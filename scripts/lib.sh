@@ -9,11 +9,12 @@ GM_JOBS=${GM_JOBS:-2}
 
 # Debian packages: the userspace build, its tests and benchmarks, and the
 # kernel-side checks (compiling mm/ inside the Linux tree needs flex, bison,
-# bc and libelf for objtool; base.sh needs dpkg-deb and xz).
+# bc and libelf for objtool; base.sh needs dpkg-deb and xz; gen-series.sh
+# needs git for the patches' index lines and diffstat).
 GM_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	check libnuma-dev libhugetlbfs-dev libjemalloc-dev libbenchmark-dev gnuplot-nox
-	flex bison bc libelf-dev perl python3 xz-utils groff-base
+	flex bison bc libelf-dev perl python3 xz-utils groff-base git
 )
 
 gm_section() {
