@@ -325,7 +325,6 @@ for w in "${want[@]}"; do
 done
 fatal_opts+=(MODULES)
 configure "$out_modules" modules "${want_mod[@]}" MODULES=y -- "${config_args[@]}" "${mod_args[@]}"
-modules_recipe=$config_recipe
 
 # ------------------------------------------------------------------ W=1
 # Every C file the series adds or changes is compiled once with W=1 (per

@@ -3,6 +3,7 @@
 # Shared by kernel-check.sh, dev-tree.sh and export-diff.sh: reading the
 # series and applying it to a base unpacked fresh from the package.
 # Source it from bash after setting kp (the kernel-patch/ directory).
+: "${kp:?series-lib.sh: set kp to the kernel-patch/ directory first}"
 
 # series_read: fill series_names[] and series_strips[] from $kp/series
 # (quilt format: a patch name per line, optionally followed by -pN; '#'
