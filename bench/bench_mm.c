@@ -20,6 +20,16 @@
  *	kernel_memmap (64-byte struct page per 4K, what a split hugetlb page
  *	costs in the kernel) and kernel_hvo_<page> (one 4K vmemmap page per
  *	huge page kept by the HugeTLB vmemmap optimisation).
+ * state_tree/convert_4K/<ranges>: hgmem_convert() of one 4K page of a file
+ *	whose state tree holds about <ranges> ranges: a fully allocated file
+ *	of 2M pages in which every other page was made private, in random
+ *	order (that build is timed too: build_us_per_conv).  Each iteration
+ *	makes a random one of those pages shared (three ranges become one)
+ *	and private again (back to three): two conversions, no split or merge
+ *	of folios, so the figure is the conversion's own cost at that number
+ *	of ranges (us_per_conv).  tree_bytes_per_range: kmalloc'd bytes per
+ *	range of a maple tree (the shim's) holding <ranges> ranges;
+ *	tree_height: the state tree's height.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +232,89 @@ static void bm_ref_hvo_1g(struct gb_state *st)
 	reference(st, (double)PAGE_SIZE / (1 << PUD_ORDER));
 }
 
+/* ------------------------------------------------------------ state tree */
+static double tree_bytes_per_range(unsigned long ranges)
+{
+	size_t k0 = shim_kmalloc_bytes();
+	struct maple_tree mt;
+	double per = 0;
+	unsigned long i;
+
+	mt_init(&mt);
+	for (i = 0; i < ranges; i++)
+		if (mtree_store_range(&mt, 2 * i, 2 * i, xa_mk_value(i & 1), GFP_KERNEL))
+			break;
+	if (i == ranges)
+		per = (double)(shim_kmalloc_bytes() - k0) / (double)ranges;
+	mtree_destroy(&mt);
+	return per;
+}
+
+static void bm_state_convert(struct gb_state *st)
+{
+	unsigned long ranges = (unsigned long)gb_range(st, 0), n = ranges / 2, i, j;
+	unsigned long nr = (ranges + (1UL << PMD_ORDER) - 1) >> PMD_ORDER;
+	u64 size = (u64)nr << (PAGE_SHIFT + PMD_ORDER), seed = 42, t0, build_ns, conv_ns;
+	struct hgmem_file *f = NULL;
+	unsigned long *order;
+	struct hstate *h;
+	int err = -ENOMEM;
+
+	order = malloc(n * sizeof(*order));
+	h = order ? pool_reserve(st, PMD_ORDER, nr) : NULL;
+	if (!h) {
+		if (!order)
+			bench_skip(st, "no memory");
+		free(order);
+		return;
+	}
+	/* Pages 1, 3, 5, ... in random order. */
+	for (i = 0; i < n; i++)
+		order[i] = 2 * i + 1;
+	for (i = n; i > 1; i--) {
+		unsigned long t = order[i - 1];
+
+		j = bench_rand(&seed) % i;
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	err = hgmem_file_create(h, size, HGMEM_FILE_INIT_SHARED, NUMA_NO_NODE, &f) ?:
+	      hgmem_allocate(f, 0, size);
+	t0 = bench_now_ns();
+	for (i = 0; !err && i < n; i++)
+		err = hgmem_convert(f, (u64)order[i] << PAGE_SHIFT, PAGE_SIZE,
+				    HGMEM_PRIVATE, NULL);
+	build_ns = bench_now_ns() - t0;
+	if (err) {
+		bench_skip(st, "building the file failed: %d", err);
+		goto out;
+	}
+	conv_ns = 0;
+	while (gb_keep_running(st)) {
+		u64 off = (u64)order[bench_rand(&seed) % n] << PAGE_SHIFT;
+
+		t0 = bench_now_ns();
+		if (hgmem_convert(f, off, PAGE_SIZE, HGMEM_SHARED, NULL) ||
+		    hgmem_convert(f, off, PAGE_SIZE, HGMEM_PRIVATE, NULL)) {
+			bench_skip(st, "hgmem_convert failed");
+			break;
+		}
+		conv_ns += bench_now_ns() - t0;
+	}
+	gb_counter(st, "us_per_conv", (double)conv_ns * 1e-3 /
+		   (2.0 * (double)gb_iterations_done(st)), 0);
+	gb_counter(st, "build_us_per_conv", (double)build_ns * 1e-3 / (double)n, 0);
+	gb_counter(st, "ranges", (double)shim_mt_nr_ranges(&f->state), 0);
+	gb_counter(st, "tree_height", (double)shim_mt_height(&f->state), 0);
+	gb_counter(st, "tree_bytes_per_range", tree_bytes_per_range(ranges), 0);
+	gb_items_processed(st, 2 * gb_iterations_done(st));
+out:
+	if (f)
+		hgmem_file_release(f);
+	pool_release(h);
+	free(order);
+}
+
 /* ------------------------------------------------------------ registration */
 static struct gb_bench *meta(const char *name, gb_fn fn, u64 max)
 {
@@ -242,6 +335,18 @@ void bench_register_mm_split(void)
 	gb_unit(gb_register("split_merge/shim_hier_1G", bm_shim_hier_1g), GB_US);
 	gb_unit(gb_arg(gb_arg(gb_arg(gb_register("split_merge/memset_floor", bm_memset_floor),
 				     512), 1024), 1 << PUD_ORDER), GB_US);
+}
+
+void bench_register_state_tree(void)
+{
+	struct gb_bench *b = gb_register("state_tree/convert_4K", bm_state_convert);
+	long r;
+
+	for (r = 1000; r <= (bench_cfg.smoke ? 1000 : 1000000); r *= 10)
+		gb_arg(b, r);
+	/* Fixed iterations: one run per size, as building 10^6 ranges takes seconds. */
+	gb_iterations(b, bench_cfg.smoke ? 10 : 200000);
+	gb_unit(gb_arg_name(b, "ranges"), GB_US);
 }
 
 void bench_register_metadata(void)

@@ -410,6 +410,7 @@ int main(int argc, char **argv)
 	bench_register_mm_split();
 	bench_register_convert();
 	bench_register_pool();
+	bench_register_state_tree();
 	bench_register_metadata();
 	contexts();
 	return gb_main(argc, argv);

@@ -978,6 +978,386 @@ START_TEST(test_mt_random)
 }
 END_TEST
 
+/*
+ * Edge cases of the stores: the ends of the index space, splitting a range
+ * in the middle (with an entry and with NULL), and stores spanning many
+ * ranges, with a range or a gap.
+ */
+START_TEST(test_mt_edges)
+{
+	size_t bytes = shim_kmalloc_bytes();
+	unsigned long warns = shim_warn_count(), i;
+	struct maple_tree mt;
+	MA_STATE(mas, &mt, 0, 0);
+
+	mt_init(&mt);
+	mtree_lock(&mt);
+	mas_set_range(&mas, 0, 0);
+	ck_assert_int_eq(mas_store_gfp(&mas, P(1), GFP_KERNEL), 0);
+	mas_set_range(&mas, ULONG_MAX, ULONG_MAX);
+	ck_assert_int_eq(mas_preallocate(&mas, P(2), GFP_KERNEL), 0);
+	mas_store_prealloc(&mas, P(2));
+	mas_destroy(&mas);
+	mtree_unlock(&mt);
+	check_ranges(&mt, (struct range[]){ { 0, 0, P(1) }, { ULONG_MAX, ULONG_MAX, P(2) } }, 2);
+	check_walk(&mas, 1, NULL, 1, ULONG_MAX - 1);
+	check_walk(&mas, ULONG_MAX - 1, NULL, 1, ULONG_MAX - 1);
+
+	/* Covers [0, 0], stops just before ULONG_MAX. */
+	ck_assert_int_eq(mtree_store_range(&mt, 0, ULONG_MAX - 1, P(3), GFP_KERNEL), 0);
+	check_ranges(&mt, (struct range[]){ { 0, ULONG_MAX - 1, P(3) },
+					     { ULONG_MAX, ULONG_MAX, P(2) } }, 2);
+	/* Splits in the middle, one index from either end. */
+	ck_assert_int_eq(mtree_store(&mt, 1, P(4), GFP_KERNEL), 0);
+	ck_assert_int_eq(mtree_store(&mt, ULONG_MAX - 2, P(5), GFP_KERNEL), 0);
+	check_ranges(&mt, (struct range[]){ { 0, 0, P(3) }, { 1, 1, P(4) },
+					     { 2, ULONG_MAX - 3, P(3) },
+					     { ULONG_MAX - 2, ULONG_MAX - 2, P(5) },
+					     { ULONG_MAX - 1, ULONG_MAX - 1, P(3) },
+					     { ULONG_MAX, ULONG_MAX, P(2) } }, 6);
+	/* NULL strictly inside a range: a gap, and the range splits in two. */
+	ck_assert_int_eq(mtree_store_range(&mt, 100, 199, NULL, GFP_KERNEL), 0);
+	check_walk(&mas, 150, NULL, 100, 199);
+	check_walk(&mas, 99, P(3), 2, 99);
+	check_walk(&mas, 200, P(3), 200, ULONG_MAX - 3);
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 7);
+	/* NULL at both ends. */
+	ck_assert_int_eq(mtree_store(&mt, 0, NULL, GFP_KERNEL), 0);
+	ck_assert_int_eq(mtree_store(&mt, ULONG_MAX, NULL, GFP_KERNEL), 0);
+	check_walk(&mas, 0, NULL, 0, 0);
+	check_walk(&mas, ULONG_MAX, NULL, ULONG_MAX, ULONG_MAX);
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 5);
+	/* A range over everything, then NULL over everything. */
+	ck_assert_int_eq(mtree_store_range(&mt, 0, ULONG_MAX, P(6), GFP_KERNEL), 0);
+	check_ranges(&mt, (struct range[]){ { 0, ULONG_MAX, P(6) } }, 1);
+	ck_assert_int_eq(mtree_store(&mt, ULONG_MAX, P(7), GFP_KERNEL), 0);
+	ck_assert_int_eq(mtree_store(&mt, 0, P(8), GFP_KERNEL), 0);
+	check_ranges(&mt, (struct range[]){ { 0, 0, P(8) }, { 1, ULONG_MAX - 1, P(6) },
+					     { ULONG_MAX, ULONG_MAX, P(7) } }, 3);
+	ck_assert_int_eq(mtree_store_range(&mt, 0, ULONG_MAX, NULL, GFP_KERNEL), 0);
+	ck_assert(mtree_empty(&mt));
+	ck_assert_uint_eq(shim_kmalloc_bytes(), bytes);
+
+	/* A store spanning many ranges trims the outer two and frees the rest. */
+	for (i = 0; i < 1000; i++)
+		ck_assert_int_eq(mtree_store_range(&mt, 10 * i, 10 * i + 4, P(i % 8),
+						   GFP_KERNEL), 0);
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 1000);
+	ck_assert_int_eq(mtree_store_range(&mt, 102, 9902, P(9), GFP_KERNEL), 0);
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 22);
+	check_walk(&mas, 101, P(10 % 8), 100, 101);
+	check_walk(&mas, 5000, P(9), 102, 9902);
+	check_walk(&mas, 9903, P(990 % 8), 9903, 9904);
+	check_walk(&mas, 9905, NULL, 9905, 9909);
+	/* The same with NULL: one gap from range 5 to inside range 995. */
+	ck_assert_int_eq(mtree_store_range(&mt, 45, 9951, NULL, GFP_KERNEL), 0);
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 10);
+	check_walk(&mas, 5000, NULL, 45, 9951);
+	check_walk(&mas, 44, P(4), 40, 44);
+	check_walk(&mas, 9952, P(995 % 8), 9952, 9954);
+	/* Exactly the ranges [40, 44] .. [9952, 9954]: nothing to allocate. */
+	i = shim_alloc_count();
+	ck_assert_int_eq(mtree_store_range(&mt, 40, 9954, P(10), GFP_KERNEL), 0);
+	ck_assert_uint_eq(shim_alloc_count(), i);
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 9);
+	check_walk(&mas, 40, P(10), 40, 9954);
+	mtree_destroy(&mt);
+	ck_assert(mtree_empty(&mt));
+	ck_assert_uint_eq(shim_kmalloc_bytes(), bytes);
+	ck_assert_uint_eq(shim_warn_count(), warns);
+}
+END_TEST
+
+/*
+ * mas_for_each with mas_pause() after every range while the tree changes
+ * behind the position (not visited again) and ahead of it (a range added
+ * ahead is visited, one removed ahead is not).
+ */
+START_TEST(test_mt_pause_iterate)
+{
+	unsigned long k, next = 0, visited = 0, originals = 0;
+	struct maple_tree mt;
+	MA_STATE(mas, &mt, 0, 0);
+	void *entry;
+
+	mt_init(&mt);
+	for (k = 0; k < 300; k++)
+		ck_assert_int_eq(mtree_store_range(&mt, 10 * k, 10 * k + 4, P(k % 8),
+						   GFP_KERNEL), 0);
+	mas_for_each(&mas, entry, ULONG_MAX) {
+		ck_assert_uint_eq(mas.index, next);
+		k = mas.index / 10;
+		visited++;
+		mas_pause(&mas);
+		if (mas.index % 10 == 6) {	/* the range added ahead */
+			ck_assert_ptr_eq(entry, P(63));
+			ck_assert_uint_eq(mas.last, 10 * k + 7);
+			next = 10 * (k + 1);
+			continue;
+		}
+		originals++;
+		ck_assert_ptr_eq(entry, P(k % 8));
+		ck_assert_uint_eq(mas.last, 10 * k + 4);
+		/* Behind: split the range just returned; not visited again. */
+		ck_assert_int_eq(mtree_store(&mt, 10 * k + 1, P(62), GFP_KERNEL), 0);
+		switch (k % 3) {
+		case 0:		/* ahead, in the gap */
+			ck_assert_int_eq(mtree_store_range(&mt, 10 * k + 6, 10 * k + 7,
+							   P(63), GFP_KERNEL), 0);
+			next = 10 * k + 6;
+			break;
+		case 1:		/* remove the next range */
+			if (k + 1 < 300)
+				ck_assert_ptr_eq(mtree_erase(&mt, 10 * (k + 1) + 2),
+						 P((k + 1) % 8));
+			next = 10 * (k + 2);
+			break;
+		default:
+			next = 10 * (k + 1);
+			break;
+		}
+	}
+	ck_assert_uint_eq(originals, 200);
+	ck_assert_uint_eq(visited, 300);
+	/* mas_find after the end keeps returning NULL; a later store is found. */
+	ck_assert_ptr_null(mas_find(&mas, ULONG_MAX));
+	mas_pause(&mas);
+	ck_assert_ptr_null(mas_find(&mas, ULONG_MAX));
+	mtree_destroy(&mt);
+}
+END_TEST
+
+static unsigned long ilog2_up(unsigned long n)
+{
+	unsigned long l = 0;
+
+	while (l < sizeof(long) * 8 - 1 && (1UL << l) < n)
+		l++;
+	return l;
+}
+
+/* A generous bound on the height of a balanced tree of @n ranges. */
+#define MT_HEIGHT_MAX(n)	(4 * ilog2_up((n) + 1) + 8)
+
+/*
+ * Ascending, then descending stores: the orders that turn an unbalanced
+ * search tree into a list.
+ */
+START_TEST(test_mt_sequential)
+{
+	const unsigned long n = 100000;
+	size_t bytes = shim_kmalloc_bytes();
+	struct maple_tree mt;
+	struct mutex lock;
+	MA_STATE(mas, &mt, 0, 0);
+	unsigned long i;
+	void *entry;
+
+	mutex_init(&lock);
+	mt_init_flags(&mt, MT_FLAGS_LOCK_EXTERN);
+	mt_set_external_lock(&mt, &lock);
+	mutex_lock(&lock);
+	for (i = 0; i < n; i++) {
+		mas_set_range(&mas, 2 * i, 2 * i);
+		ck_assert_int_eq(mas_store_gfp(&mas, P(i % 8), GFP_KERNEL), 0);
+	}
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), n);
+	ck_assert_uint_le(shim_mt_height(&mt), MT_HEIGHT_MAX(n));
+	ck_assert_uint_le(shim_kmalloc_bytes() - bytes, 48 * n);
+	i = 0;
+	mas_set(&mas, 0);
+	mas_for_each(&mas, entry, ULONG_MAX) {
+		ck_assert_uint_eq(mas.index, 2 * i);
+		ck_assert_ptr_eq(entry, P(i % 8));
+		i++;
+	}
+	ck_assert_uint_eq(i, n);
+	/* Fill the gaps from the top down: 2n - 1 ranges. */
+	for (i = n - 1; i-- > 0;) {
+		mas_set_range(&mas, 2 * i + 1, 2 * i + 1);
+		ck_assert_int_eq(mas_preallocate(&mas, P(8), GFP_KERNEL), 0);
+		mas_store_prealloc(&mas, P(8));
+	}
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 2 * n - 1);
+	ck_assert_uint_le(shim_mt_height(&mt), MT_HEIGHT_MAX(2 * n));
+	mas_set(&mas, 2 * n - 2);
+	ck_assert_ptr_eq(mas_walk(&mas), P((n - 1) % 8));
+	mas_set(&mas, 2 * n - 3);
+	ck_assert_ptr_eq(mas_walk(&mas), P(8));
+	/* Erase every other range from the top down. */
+	for (i = 2 * n - 1; i-- > 0;)
+		if (i % 4 == 1) {
+			mas_set(&mas, i);
+			ck_assert_ptr_eq(mas_walk(&mas), P(8));
+			ck_assert_int_eq(mas_store_gfp(&mas, NULL, GFP_KERNEL), 0);
+		}
+	ck_assert_uint_eq(shim_mt_nr_ranges(&mt), 2 * n - 1 - n / 2);
+	ck_assert_uint_le(shim_mt_height(&mt), MT_HEIGHT_MAX(2 * n));
+	__mt_destroy(&mt);
+	mutex_unlock(&lock);
+	mutex_destroy(&lock);
+	ck_assert(mtree_empty(&mt));
+	ck_assert_uint_eq(shim_kmalloc_bytes(), bytes);
+}
+END_TEST
+
+#define MT_BIG	(1UL << 14)
+
+/* Bounds of the run of equal model entries around @k (a gap may reach the ends). */
+static void model_run(void **m, unsigned long base, unsigned long k,
+		      unsigned long *first, unsigned long *last)
+{
+	unsigned long lo = k, hi = k;
+
+	while (lo > 0 && m[lo - 1] == m[k])
+		lo--;
+	while (hi < MT_BIG - 1 && m[hi + 1] == m[k])
+		hi++;
+	*first = lo || m[k] ? base + lo : 0;
+	*last = hi < MT_BIG - 1 || m[k] ? base + hi : ULONG_MAX;
+}
+
+static void mt_big_check_at(struct maple_tree *mt, void **m, unsigned long base,
+			    unsigned long k, int step)
+{
+	unsigned long first, last;
+	MA_STATE(mas, mt, base + k, base + k);
+
+	model_run(m, base, k, &first, &last);
+	ck_assert_msg(mas_walk(&mas) == m[k] && mas.index == first && mas.last == last,
+		      "seed %" PRIu64 " base %lx step %d walk %lu", seed, base, step, k);
+	ck_assert_msg(mtree_load(mt, base + k) == m[k],
+		      "seed %" PRIu64 " base %lx step %d load %lu", seed, base, step, k);
+}
+
+/* Compare the whole tree with the model. */
+static void mt_big_check_all(struct maple_tree *mt, void **m, unsigned long base,
+			     size_t bytes, int step)
+{
+	MA_STATE(mas, mt, base, base);
+	unsigned long k = 0, n = 0, first, last;
+	void *entry;
+
+	mas_for_each(&mas, entry, ULONG_MAX) {
+		while (k < MT_BIG && !m[k])
+			k++;
+		ck_assert_msg(k < MT_BIG, "seed %" PRIu64 " base %lx step %d: extra range",
+			      seed, base, step);
+		model_run(m, base, k, &first, &last);
+		ck_assert_msg(entry == m[k] && mas.index == first && mas.last == last,
+			      "seed %" PRIu64 " base %lx step %d range at %lu", seed, base, step, k);
+		k = last - base + 1;
+		n++;
+		if (last == ULONG_MAX)
+			break;
+	}
+	while (k < MT_BIG && !m[k])
+		k++;
+	ck_assert_msg(k >= MT_BIG, "seed %" PRIu64 " base %lx step %d: missing range at %lu",
+		      seed, base, step, k);
+	ck_assert_msg(shim_mt_nr_ranges(mt) == n && mtree_empty(mt) == !n,
+		      "seed %" PRIu64 " base %lx step %d", seed, base, step);
+	ck_assert_msg(shim_kmalloc_bytes() - bytes <= 48 * n,
+		      "seed %" PRIu64 " base %lx step %d: %zu bytes for %lu ranges",
+		      seed, base, step, shim_kmalloc_bytes() - bytes, n);
+	ck_assert_msg(shim_mt_height(mt) <= MT_HEIGHT_MAX(n),
+		      "seed %" PRIu64 " base %lx step %d: height %lu for %lu ranges",
+		      seed, base, step, shim_mt_height(mt), n);
+}
+
+/*
+ * 50000 random operations against a model over 16384 indices, at the
+ * bottom and at the top of the index space: thousands of ranges, stores
+ * from one index to the whole span, NULL stores, erases, preallocated
+ * stores and allocation failures.
+ */
+static void mt_big_run(unsigned long base)
+{
+	static void *model[MT_BIG];
+	size_t bytes = shim_kmalloc_bytes();
+	unsigned long tok = 0, k;
+	struct maple_tree mt;
+	int step;
+
+	memset(model, 0, sizeof(model));
+	mt_init(&mt);
+	for (step = 0; step < 50000; step++) {
+		unsigned long a = rnd(MT_BIG), c = rnd(100), len, b;
+		void *e = rnd(5) ? (void *)(uintptr_t)(++tok << 4) : NULL;
+		MA_STATE(mas, &mt, 0, 0);
+		bool inject = !rnd(8), failed, done = false;
+		int op = rnd(10), ret = 0;
+
+		len = c < 70 ? 1 + rnd(8) : c < 97 ? 1 + rnd(256) : 1 + rnd(MT_BIG);
+		b = min(a + len - 1, MT_BIG - 1);
+		mas_set_range(&mas, base + a, base + b);
+		if (op < 5) {
+			if (inject)
+				shim_fail_nth(1);
+			ret = mtree_store_range(&mt, base + a, base + b, e, GFP_KERNEL);
+		} else if (op < 8) {
+			mtree_lock(&mt);
+			if (inject)
+				shim_fail_nth(1);
+			ret = mas_preallocate(&mas, e, GFP_KERNEL);
+			if (!ret) {
+				shim_fail_nth(1);
+				mas_store_prealloc(&mas, e);
+				ck_assert_msg(!shim_failed_count(), "seed %" PRIu64 " step %d",
+					      seed, step);
+			}
+			mas_destroy(&mas);
+			mtree_unlock(&mt);
+		} else if (op < 9) {
+			mtree_lock(&mt);
+			if (inject)
+				shim_fail_nth(1);
+			ret = mas_store_gfp(&mas, e, GFP_KERNEL);
+			mtree_unlock(&mt);
+		} else {
+			void *old = model[a];
+			unsigned long first, last;
+
+			model_run(model, base, a, &first, &last);
+			ck_assert_msg(mtree_erase(&mt, base + a) == old,
+				      "seed %" PRIu64 " base %lx step %d", seed, base, step);
+			for (k = first - base; old && k <= last - base; k++)
+				model[k] = NULL;
+			done = true;
+		}
+		failed = shim_failed_count();
+		shim_fail_nth(0);
+		ck_assert_msg(ret == (failed ? -ENOMEM : 0),
+			      "seed %" PRIu64 " base %lx step %d: %d", seed, base, step, ret);
+		if (!ret && !done)
+			for (k = a; k <= b; k++)
+				model[k] = e;
+
+		mt_big_check_at(&mt, model, base, a, step);
+		mt_big_check_at(&mt, model, base, b, step);
+		if (a > 0)
+			mt_big_check_at(&mt, model, base, a - 1, step);
+		if (b < MT_BIG - 1)
+			mt_big_check_at(&mt, model, base, b + 1, step);
+		if (step % 2048 == 0)
+			mt_big_check_all(&mt, model, base, bytes, step);
+	}
+	mt_big_check_all(&mt, model, base, bytes, step);
+	mtree_destroy(&mt);
+	ck_assert_uint_eq(shim_kmalloc_bytes(), bytes);
+}
+
+START_TEST(test_mt_random_big)
+{
+	unsigned long warns = shim_warn_count();
+
+	seed_rng();
+	mt_big_run(0);
+	mt_big_run(ULONG_MAX - (MT_BIG - 1));
+	ck_assert_uint_eq(shim_warn_count(), warns);
+}
+END_TEST
+
 /* ----------------------------------------------------------------- Locks */
 
 /*
@@ -1310,6 +1690,10 @@ int main(void)
 	tcase_add_test(mt, test_mt_prealloc);
 	tcase_add_test(mt, test_mt_enomem);
 	tcase_add_test(mt, test_mt_random);
+	tcase_add_test(mt, test_mt_edges);
+	tcase_add_test(mt, test_mt_pause_iterate);
+	tcase_add_test(mt, test_mt_sequential);
+	tcase_add_test(mt, test_mt_random_big);
 	tcase_add_test(lk, test_lockdep_mutex);
 	tcase_add_test(lk, test_lockdep_spinlock);
 	/* The abort would end the whole run without fork(). */

@@ -1,39 +1,307 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Userspace shim: Maple Tree subset as a sorted array.
+ * Userspace shim: Maple Tree subset as a treap of ranges.
  *
- * Data structure: the tree is an array of {first, last, entry} for the
- * non-NULL ranges only, sorted by first index; ranges never overlap, and
- * gaps are implicit.  Lookups are binary searches (O(log n)); a store finds
- * the ranges it overlaps, keeps the parts of the outer two that stick out
- * and replaces the rest with at most three ranges (left remnant, new range,
- * right remnant) with one memmove (O(n)).  So a store adds at most two
- * ranges, and the array grows geometrically.  If the O(n) stores ever
- * matter, a B-tree of such arrays is the upgrade.
+ * Data structure: one node {first, last, entry} per non-NULL range, in a
+ * binary search tree ordered by first index; ranges never overlap, and gaps
+ * are implicit.  The tree is a treap: every node's priority, a bijective
+ * hash of its address, is at least its children's, which keeps the
+ * expected depth O(log n) whatever order the ranges come in.  Two
+ * primitives do all the writing: split (one tree into the nodes starting
+ * before a key and the rest) and merge (two trees, all keys of the first
+ * below all keys of the second, into one).  A store over [first, last]
+ * splits the tree into A (ranges starting before first), M (starting in
+ * [first, last]) and C (starting after last); trims the last range of A,
+ * moving what sticks out past last into a new node at the front of C; moves
+ * the last range of M, if it sticks out past last, to the front of C with
+ * first = last + 1; frees the rest of M (reusing one of its nodes for the
+ * new range) and merges A, the new range and C back.  Each step is
+ * O(log n) expected, plus O(1) per range removed.  Readers do one descent
+ * that finds the last range starting at or before an index and the first
+ * starting after it.
  *
- * Preallocation: mas_preallocate() grows the array so that it has room for
- * two more ranges; mas_store_prealloc() then cannot need memory.  The spare
- * room lives in the tree, so mas_destroy() has nothing to free.
+ * Memory: one 40-byte node per range (sizeof(struct mt_node)), no
+ * per-tree arrays.
+ *
+ * Preallocation: a store needs at most two new nodes, and which it needs
+ * depends only on the tree and [first, last] (mt_store_need()).
+ * mas_preallocate() allocates exactly those into the ma_state, under the
+ * tree's lock, so the store that follows under the same lock cannot need
+ * more; mas_store_prealloc() uses them and frees the rest.  Plain stores
+ * allocate what they need before changing anything, so a failure changes
+ * nothing.
  *
  * Locking: see maple_tree.h.  The checks report the name of the call that
  * broke the rule; they WARN and go on, as lockdep does.
  */
+#include <stdint.h>
 #include <stdio.h>
 
 #include "maple_tree.h"
 
-struct mt_range {
+struct mt_node {
 	unsigned long first, last;
 	void *entry;
+	struct mt_node *child[2];	/* [0]: ranges before, [1]: after */
 };
+
+/* The node's treap priority: a bijection, so distinct nodes never tie. */
+static inline uint64_t mt_prio(const struct mt_node *n)
+{
+	uint64_t z = (uint64_t)(uintptr_t)n;
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Split @t into the nodes starting before @key (*lo) and the rest (*hi). */
+static void mt_split(struct mt_node *t, unsigned long key,
+		     struct mt_node **lo, struct mt_node **hi)
+{
+	while (t) {
+		if (t->first < key) {
+			*lo = t;
+			lo = &t->child[1];
+			t = t->child[1];
+		} else {
+			*hi = t;
+			hi = &t->child[0];
+			t = t->child[0];
+		}
+	}
+	*lo = *hi = NULL;
+}
+
+/* Merge @a and @b, every key of @a below every key of @b. */
+static struct mt_node *mt_merge(struct mt_node *a, struct mt_node *b)
+{
+	struct mt_node *root, **link = &root;
+
+	while (a && b) {
+		if (mt_prio(a) >= mt_prio(b)) {
+			*link = a;
+			link = &a->child[1];
+			a = a->child[1];
+		} else {
+			*link = b;
+			link = &b->child[0];
+			b = b->child[0];
+		}
+	}
+	*link = a ? a : b;
+	return root;
+}
+
+/* Unlink and return the last node of *@t (NULL if empty). */
+static struct mt_node *mt_pop_last(struct mt_node **t)
+{
+	struct mt_node *n;
+
+	if (!*t)
+		return NULL;
+	while ((*t)->child[1])
+		t = &(*t)->child[1];
+	n = *t;
+	*t = n->child[0];
+	n->child[0] = NULL;
+	return n;
+}
+
+static struct mt_node *mt_last(struct mt_node *t)
+{
+	while (t && t->child[1])
+		t = t->child[1];
+	return t;
+}
+
+/* Free every node of @t; returns how many. */
+static unsigned long mt_free_tree(struct mt_node *t)
+{
+	unsigned long n = 0;
+
+	while (t) {
+		struct mt_node *l = t->child[0];
+
+		if (l) {	/* rotate right: the left child goes up */
+			t->child[0] = l->child[1];
+			l->child[1] = t;
+			t = l;
+		} else {
+			l = t->child[1];
+			kfree(t);
+			n++;
+			t = l;
+		}
+	}
+	return n;
+}
+
+/*
+ * The last range starting at or before @index (*prev) and the first
+ * starting after it (*next); either may be NULL.
+ */
+static void mt_around(const struct maple_tree *mt, unsigned long index,
+		      struct mt_node **prev, struct mt_node **next)
+{
+	struct mt_node *t = mt->mt_root;
+
+	*prev = *next = NULL;
+	while (t) {
+		if (t->first <= index) {
+			*prev = t;
+			t = t->child[1];
+		} else {
+			*next = t;
+			t = t->child[0];
+		}
+	}
+}
+
+/* Nodes the store of @entry over [first, last] must allocate: 0, 1 or 2. */
+static unsigned int mt_store_need(const struct maple_tree *mt, unsigned long first,
+				  unsigned long last, const void *entry)
+{
+	struct mt_node *prev, *next, *c;
+	unsigned int need = 0;
+	bool covers = false;
+
+	mt_around(mt, first, &prev, &next);
+	/* A range strictly around [first, last]: its right remnant is new. */
+	if (prev && prev->first < first && prev->last > last)
+		need++;
+	/* The first range starting in [first, last], if it ends there too, is reused. */
+	c = prev && prev->first == first ? prev : next;
+	if (c && c->first <= last && c->last <= last)
+		covers = true;
+	if (entry && !covers)
+		need++;
+	return need;
+}
+
+/* Free a list of spare nodes (linked through child[0]). */
+static void mt_free_list(struct mt_node *list)
+{
+	while (list) {
+		struct mt_node *n = list;
+
+		list = n->child[0];
+		kfree(n);
+	}
+}
+
+static unsigned int mt_list_len(const struct mt_node *list)
+{
+	unsigned int n = 0;
+
+	for (; list; list = list->child[0])
+		n++;
+	return n;
+}
+
+/* Grow *@list to @need nodes; on failure free the whole list. */
+static int mt_list_fill(struct mt_node **list, unsigned int need, gfp_t gfp)
+{
+	unsigned int have = mt_list_len(*list);
+
+	for (; have < need; have++) {
+		struct mt_node *n = kmalloc(sizeof(*n), gfp);
+
+		if (!n) {
+			mt_free_list(*list);
+			*list = NULL;
+			return -ENOMEM;
+		}
+		n->child[0] = *list;
+		*list = n;
+	}
+	return 0;
+}
+
+static struct mt_node *mt_list_take(struct mt_node **list)
+{
+	struct mt_node *n = *list;
+
+	*list = n->child[0];
+	return n;
+}
+
+static struct mt_node *mt_node_init(struct mt_node *n, unsigned long first,
+				    unsigned long last, void *entry)
+{
+	*n = (struct mt_node){ .first = first, .last = last, .entry = entry };
+	return n;
+}
+
+/*
+ * Overwrite [first, last] with @entry, taking new nodes from *@spare,
+ * which holds at least mt_store_need() of them.  Cannot fail.
+ */
+static void mt_store_nodes(struct maple_tree *mt, unsigned long first,
+			   unsigned long last, void *entry, struct mt_node **spare)
+{
+	struct mt_node *a, *m, *c, *n, *new = NULL;
+	unsigned long orig;
+
+	mt_split(mt->mt_root, first, &a, &m);
+	if (last == ULONG_MAX)
+		c = NULL;
+	else
+		mt_split(m, last + 1, &m, &c);
+
+	/* Trim the range starting before first; keep what sticks out past last. */
+	n = mt_last(a);
+	if (n && n->last >= first) {
+		orig = n->last;
+		n->last = first - 1;
+		if (orig > last) {	/* then m is empty */
+			struct mt_node *rem = mt_list_take(spare);
+
+			c = mt_merge(mt_node_init(rem, last + 1, orig, n->entry), c);
+			mt->mt_nr++;
+		}
+	}
+	/* The last range starting in [first, last] may stick out past last. */
+	n = mt_last(m);
+	if (n && n->last > last) {
+		mt_pop_last(&m);
+		n->first = last + 1;
+		c = mt_merge(n, c);
+	}
+	/* Everything left in m is covered. */
+	if (entry) {
+		new = mt_pop_last(&m);
+		if (new)
+			mt->mt_nr--;
+		else
+			new = mt_list_take(spare);
+		mt_node_init(new, first, last, entry);
+		mt->mt_nr++;
+	}
+	mt->mt_nr -= mt_free_tree(m);
+	mt->mt_root = mt_merge(mt_merge(a, new), c);
+}
+
+/* A store with its own allocation: all or nothing. */
+static int mt_store(struct maple_tree *mt, unsigned long first, unsigned long last,
+		    void *entry, gfp_t gfp)
+{
+	struct mt_node *spare = NULL;
+
+	if (mt_list_fill(&spare, mt_store_need(mt, first, last, entry), gfp))
+		return -ENOMEM;
+	mt_store_nodes(mt, first, last, entry, &spare);
+	mt_free_list(spare);
+	return 0;
+}
 
 void mt_init_flags(struct maple_tree *mt, unsigned int flags)
 {
 	spin_lock_init(&mt->ma_lock);
 	mt->ma_external_lock = NULL;
 	mt->ma_flags = flags;
-	mt->mt_nr = mt->mt_cap = 0;
-	mt->mt_ranges = NULL;
+	mt->mt_root = NULL;
+	mt->mt_nr = 0;
 }
 
 static void mt_warn(const char *fn, const char *what)
@@ -84,9 +352,9 @@ static void mt_unlock_internal(struct maple_tree *mt, bool locked)
 
 static void mt_free_ranges(struct maple_tree *mt)
 {
-	kfree(mt->mt_ranges);
-	mt->mt_nr = mt->mt_cap = 0;
-	mt->mt_ranges = NULL;
+	mt_free_tree(mt->mt_root);
+	mt->mt_root = NULL;
+	mt->mt_nr = 0;
 }
 
 void __mt_destroy(struct maple_tree *mt)
@@ -108,97 +376,20 @@ unsigned long shim_mt_nr_ranges(struct maple_tree *mt)
 	return mt->mt_nr;
 }
 
-/* Position of the first range ending at or after @index (mt_nr if none). */
-static unsigned long first_ending_from(const struct maple_tree *mt,
-				       unsigned long index)
+static unsigned long mt_height(const struct mt_node *t)
 {
-	unsigned long lo = 0, hi = mt->mt_nr;
+	unsigned long l, r;
 
-	while (lo < hi) {
-		unsigned long mid = lo + (hi - lo) / 2;
-
-		if (mt->mt_ranges[mid].last < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Position of the first range starting after @index (mt_nr if none). */
-static unsigned long first_starting_after(const struct maple_tree *mt,
-					  unsigned long index)
-{
-	unsigned long lo = 0, hi = mt->mt_nr;
-
-	while (lo < hi) {
-		unsigned long mid = lo + (hi - lo) / 2;
-
-		if (mt->mt_ranges[mid].first <= index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Make room for @need ranges; the tree is unchanged on failure. */
-static int mt_grow(struct maple_tree *mt, unsigned long need, gfp_t gfp)
-{
-	unsigned long cap = mt->mt_cap ? mt->mt_cap : 4;
-	struct mt_range *ranges;
-
-	if (need <= mt->mt_cap)
+	if (!t)
 		return 0;
-	while (cap < need)
-		cap = cap > ULONG_MAX / 2 ? need : cap * 2;
-	ranges = kcalloc(cap, sizeof(*ranges), gfp);
-	if (!ranges)
-		return -ENOMEM;
-	if (mt->mt_nr)
-		memcpy(ranges, mt->mt_ranges, mt->mt_nr * sizeof(*ranges));
-	kfree(mt->mt_ranges);
-	mt->mt_ranges = ranges;
-	mt->mt_cap = cap;
-	return 0;
+	l = mt_height(t->child[0]);
+	r = mt_height(t->child[1]);
+	return 1 + (l > r ? l : r);
 }
 
-/*
- * Overwrite [first, last] with @entry.  With @prealloc the caller promised
- * room (mas_preallocate), so needing to grow is a bug.
- */
-static int store(struct maple_tree *mt, unsigned long first, unsigned long last,
-		 void *entry, gfp_t gfp, bool prealloc)
+unsigned long shim_mt_height(struct maple_tree *mt)
 {
-	unsigned long i = first_ending_from(mt, first);
-	unsigned long j = first_starting_after(mt, last);
-	struct mt_range add[3], *r;
-	unsigned long n = 0, nr;
-
-	/* Ranges i .. j-1 overlap [first, last]. */
-	r = mt->mt_ranges;
-	if (i < j && r[i].first < first)
-		add[n++] = (struct mt_range){ r[i].first, first - 1, r[i].entry };
-	if (entry)
-		add[n++] = (struct mt_range){ first, last, entry };
-	if (i < j && r[j - 1].last > last)
-		add[n++] = (struct mt_range){ last + 1, r[j - 1].last, r[j - 1].entry };
-
-	nr = mt->mt_nr - (j - i) + n;
-	if (nr > mt->mt_cap) {
-		WARN_ON(prealloc);
-		if (mt_grow(mt, nr, gfp))
-			return -ENOMEM;
-		r = mt->mt_ranges;
-	}
-	if (i + n != j && mt->mt_nr > j)
-		memmove(&r[i + n], &r[j], (mt->mt_nr - j) * sizeof(*r));
-	if (n)
-		memcpy(&r[i], add, n * sizeof(*r));
-	mt->mt_nr = nr;
-	if (!nr)
-		mt_free_ranges(mt);
-	return 0;
+	return mt_height(mt->mt_root);
 }
 
 int mtree_store_range(struct maple_tree *mt, unsigned long first,
@@ -210,7 +401,7 @@ int mtree_store_range(struct maple_tree *mt, unsigned long first,
 	if (first > last)
 		return -EINVAL;
 	locked = mt_lock_internal(mt, "mtree_store_range");
-	ret = store(mt, first, last, entry, gfp, false);
+	ret = mt_store(mt, first, last, entry, gfp);
 	mt_unlock_internal(mt, locked);
 	return ret;
 }
@@ -218,7 +409,7 @@ int mtree_store_range(struct maple_tree *mt, unsigned long first,
 int mtree_store(struct maple_tree *mt, unsigned long index, void *entry, gfp_t gfp)
 {
 	bool locked = mt_lock_internal(mt, "mtree_store");
-	int ret = store(mt, index, index, entry, gfp, false);
+	int ret = mt_store(mt, index, index, entry, gfp);
 
 	mt_unlock_internal(mt, locked);
 	return ret;
@@ -231,8 +422,8 @@ int mtree_store(struct maple_tree *mt, unsigned long index, void *entry, gfp_t g
  */
 void *mtree_load(struct maple_tree *mt, unsigned long index)
 {
+	struct mt_node *prev, *next;
 	bool locked = false;
-	unsigned long i;
 	void *entry = NULL;
 
 	if (mt_external_lock(mt)) {
@@ -241,9 +432,9 @@ void *mtree_load(struct maple_tree *mt, unsigned long index)
 		mtree_lock(mt);
 		locked = true;
 	}
-	i = first_ending_from(mt, index);
-	if (i < mt->mt_nr && mt->mt_ranges[i].first <= index)
-		entry = mt->mt_ranges[i].entry;
+	mt_around(mt, index, &prev, &next);
+	if (prev && prev->last >= index)
+		entry = prev->entry;
 	mt_unlock_internal(mt, locked);
 	return entry;
 }
@@ -251,44 +442,50 @@ void *mtree_load(struct maple_tree *mt, unsigned long index)
 void *mtree_erase(struct maple_tree *mt, unsigned long index)
 {
 	bool locked = mt_lock_internal(mt, "mtree_erase");
-	unsigned long i = first_ending_from(mt, index);
-	struct mt_range r = { 0 };
+	struct mt_node *prev, *next, *none = NULL;
+	void *entry = NULL;
 
-	if (i < mt->mt_nr && mt->mt_ranges[i].first <= index) {
-		r = mt->mt_ranges[i];
-		store(mt, r.first, r.last, NULL, GFP_KERNEL, true);	/* cannot allocate */
+	mt_around(mt, index, &prev, &next);
+	if (prev && prev->last >= index) {
+		entry = prev->entry;
+		/* Storing NULL over exactly one range needs no node. */
+		mt_store_nodes(mt, prev->first, prev->last, NULL, &none);
 	}
 	mt_unlock_internal(mt, locked);
-	return r.entry;
+	return entry;
 }
 
-/* Set mas->index/last to the range or gap at position @i for @index. */
-static void *describe(struct ma_state *mas, unsigned long i, unsigned long index)
+/*
+ * Set mas->index/last to the range @prev if it contains @index, else to
+ * the gap between @prev and @next (mt_around() of @index).
+ */
+static void *describe(struct ma_state *mas, const struct mt_node *prev,
+		      const struct mt_node *next, unsigned long index)
 {
-	struct maple_tree *mt = mas->tree;
-
-	if (i < mt->mt_nr && mt->mt_ranges[i].first <= index) {
-		mas->index = mt->mt_ranges[i].first;
-		mas->last = mt->mt_ranges[i].last;
-		return mt->mt_ranges[i].entry;
+	if (prev && prev->last >= index) {
+		mas->index = prev->first;
+		mas->last = prev->last;
+		return prev->entry;
 	}
-	mas->index = i ? mt->mt_ranges[i - 1].last + 1 : 0;
-	mas->last = i < mt->mt_nr ? mt->mt_ranges[i].first - 1 : ULONG_MAX;
+	mas->index = prev ? prev->last + 1 : 0;
+	mas->last = next ? next->first - 1 : ULONG_MAX;
 	return NULL;
 }
 
 void *mas_walk(struct ma_state *mas)
 {
-	unsigned long index = mas->index;
+	struct mt_node *prev, *next;
 
 	mt_check_read(mas->tree, "mas_walk");
 	mas->status = ma_active;
-	return describe(mas, first_ending_from(mas->tree, index), index);
+	mt_around(mas->tree, mas->index, &prev, &next);
+	return describe(mas, prev, next, mas->index);
 }
 
 void *mas_find(struct ma_state *mas, unsigned long max)
 {
-	unsigned long start, i;
+	struct mt_node *prev, *next, *r;
+	unsigned long start;
 
 	mt_check_read(mas->tree, "mas_find");
 	switch (mas->status) {
@@ -308,14 +505,16 @@ void *mas_find(struct ma_state *mas, unsigned long max)
 		start = mas->last + 1;
 		break;
 	}
-	i = first_ending_from(mas->tree, start);
-	if (i < mas->tree->mt_nr && mas->tree->mt_ranges[i].first <= max) {
+	/* start <= max here.  The first range ending at or after start: */
+	mt_around(mas->tree, start, &prev, &next);
+	r = prev && prev->last >= start ? prev : next;
+	if (r && r->first <= max) {
 		mas->status = ma_active;
-		return describe(mas, i, mas->tree->mt_ranges[i].first);
+		return describe(mas, r, NULL, r->first);
 	}
 	/* Nothing up to max: describe the gap containing start. */
 	mas->status = ma_overflow;
-	return describe(mas, i, start);
+	return describe(mas, prev, next, start);
 }
 
 int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
@@ -325,37 +524,51 @@ int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
 	mt_check_write(mas->tree, "mas_store_gfp");
 	if (WARN_ON(mas->index > mas->last))
 		return -EINVAL;
-	ret = store(mas->tree, mas->index, mas->last, entry, gfp, false);
+	ret = mt_store(mas->tree, mas->index, mas->last, entry, gfp);
 	mas->status = ret ? ma_start : ma_active;
 	return ret;
 }
 
+/*
+ * Allocate into @mas the nodes that storing @entry over [mas->index,
+ * mas->last] needs, so that mas_store_prealloc() under the same hold of
+ * the lock cannot fail.  On failure nothing is kept.
+ */
 int mas_preallocate(struct ma_state *mas, void *entry, gfp_t gfp)
 {
 	struct maple_tree *mt = mas->tree;
 
-	(void)entry;
 	mt_check_write(mt, "mas_preallocate");
 	if (mas->index > mas->last)
 		return -EINVAL;
-	return mt_grow(mt, mt->mt_nr + 2, gfp);
+	return mt_list_fill(&mas->alloc,
+			    mt_store_need(mt, mas->index, mas->last, entry), gfp);
 }
 
 void mas_store_prealloc(struct ma_state *mas, void *entry)
 {
-	mt_check_write(mas->tree, "mas_store_prealloc");
+	struct maple_tree *mt = mas->tree;
+	unsigned int need;
+
+	mt_check_write(mt, "mas_store_prealloc");
 	if (WARN_ON(mas->index > mas->last))
 		return;
-	WARN_ON(store(mas->tree, mas->index, mas->last, entry, GFP_NOWAIT, true));
+	need = mt_store_need(mt, mas->index, mas->last, entry);
+	/* Not what was preallocated (another entry, or the tree changed): a bug. */
+	if (WARN_ON(mt_list_len(mas->alloc) < need) &&
+	    WARN_ON(mt_list_fill(&mas->alloc, need, GFP_NOWAIT)))
+		return;
+	mt_store_nodes(mt, mas->index, mas->last, entry, &mas->alloc);
 	mas->status = ma_active;
+	mas_destroy(mas);
 }
 
+/*
+ * Free what @mas holds of a preallocation.  Only the ma_state's own nodes,
+ * as in the kernel, so no lock is needed, and none is checked.
+ */
 void mas_destroy(struct ma_state *mas)
 {
-	/*
-	 * The preallocated room belongs to the tree; nothing to free here.
-	 * The kernel's frees only the ma_state's own nodes, so no lock is
-	 * needed, and none is checked.
-	 */
-	(void)mas;
+	mt_free_list(mas->alloc);
+	mas->alloc = NULL;
 }

@@ -34,8 +34,13 @@
  * only the ma_state and need no lock.
  *
  * Adjacent ranges holding the same entry are not merged (nor are they by
- * the kernel).  Stores that do not add ranges (overwriting exactly one
- * existing range, storing NULL) never allocate and so never fail.
+ * the kernel).  A store needs at most two new nodes: one for the new range
+ * unless it can reuse the node of a range it covers, one for the right-hand
+ * remnant when it lands strictly inside a range.  Stores that need none
+ * (overwriting whole ranges, storing NULL other than strictly inside a
+ * range) never allocate and so never fail.  mas_preallocate() puts the
+ * nodes the store will need in the ma_state; mas_store_prealloc() uses them
+ * and frees the rest, as mas_destroy() does when the caller gives up.
  */
 #ifndef GUESTMEM_SHIM_MAPLE_TREE_H
 #define GUESTMEM_SHIM_MAPLE_TREE_H
@@ -48,7 +53,7 @@
 #define MT_FLAGS_LOCK_BH	0x200
 #define MT_FLAGS_LOCK_EXTERN	0x300
 
-struct mt_range;
+struct mt_node;
 
 struct maple_tree {
 	/*
@@ -59,9 +64,9 @@ struct maple_tree {
 	spinlock_t ma_lock;			/* unless MT_FLAGS_LOCK_EXTERN */
 	struct lockdep_map *ma_external_lock;	/* with MT_FLAGS_LOCK_EXTERN */
 	unsigned int ma_flags;
-	/* private: sorted array of the non-NULL ranges */
-	unsigned long mt_nr, mt_cap;
-	struct mt_range *mt_ranges;
+	/* private: a treap of the non-NULL ranges (maple_tree.c) */
+	struct mt_node *mt_root;
+	unsigned long mt_nr;
 };
 
 #define MTREE_INIT(name, flags)	{					\
@@ -101,7 +106,7 @@ static inline void mt_init(struct maple_tree *mt)
 
 static inline bool mtree_empty(const struct maple_tree *mt)
 {
-	return mt->mt_nr == 0;
+	return !mt->mt_root;
 }
 
 void *mtree_load(struct maple_tree *mt, unsigned long index);
@@ -115,6 +120,8 @@ void mtree_destroy(struct maple_tree *mt);
 void __mt_destroy(struct maple_tree *mt);
 /* Number of stored (non-NULL) ranges; not a kernel API, and takes no lock. */
 unsigned long shim_mt_nr_ranges(struct maple_tree *mt);
+/* Height of the tree (0 when empty), for tests of its balance; takes no lock. */
+unsigned long shim_mt_height(struct maple_tree *mt);
 
 enum maple_status {
 	ma_active,	/* index/last describe the range or gap last returned */
@@ -129,6 +136,7 @@ struct ma_state {
 	unsigned long last;
 	/* private: */
 	enum maple_status status;
+	struct mt_node *alloc;	/* mas_preallocate()'s nodes, until used or destroyed */
 };
 
 #define MA_STATE(name, mt, first, end)					\
