@@ -323,7 +323,7 @@ static void mt_check_read(const struct maple_tree *mt, const char *fn)
 static void mt_check_write(const struct maple_tree *mt, const char *fn)
 {
 	if (mt_external_lock(mt)) {
-		if (!mt_write_lock_is_held(mt))
+		if (!mt_lock_is_held(mt))
 			mt_warn(fn, "the tree's external lock is not held by this thread");
 	} else if (!lockdep_is_held(&mt->ma_lock)) {
 		mt_warn(fn, "the tree's lock (mtree_lock) is not held by this thread");

@@ -13,8 +13,7 @@
  * lib/maple_tree.c), with a WARN naming the call:
  *
  *  - A tree initialised with MT_FLAGS_LOCK_EXTERN is protected by the
- *    caller's lock, recorded by mt_set_external_lock() (or
- *    MTREE_INIT_EXT()).  Every mas_* call that reads or writes the tree,
+ *    caller's lock, recorded by mt_set_external_lock().  Every mas_* call that reads or writes the tree,
  *    mtree_load() and __mt_destroy() require the calling thread to hold
  *    it.  Readers too: the shim, like a kernel tree not in RCU mode, has no
  *    lockless readers.  Without a recorded lock nothing is checked, as in
@@ -49,8 +48,6 @@
 #include "slab.h"
 
 #define MT_FLAGS_LOCK_MASK	0x300
-#define MT_FLAGS_LOCK_IRQ	0x100
-#define MT_FLAGS_LOCK_BH	0x200
 #define MT_FLAGS_LOCK_EXTERN	0x300
 
 struct mt_node;
@@ -73,24 +70,15 @@ struct maple_tree {
 	.ma_lock = __SPIN_LOCK_UNLOCKED((name).ma_lock),		\
 	.ma_flags = (flags),						\
 }
-#define MTREE_INIT_EXT(name, flags, lock) {				\
-	.ma_lock = __SPIN_LOCK_UNLOCKED((name).ma_lock),		\
-	.ma_external_lock = &(lock).dep_map,				\
-	.ma_flags = (flags),						\
-}
 #define DEFINE_MTREE(name)	struct maple_tree name = MTREE_INIT(name, 0)
 
 /* Any lock with a dep_map: struct mutex, spinlock_t. */
 #define mt_set_external_lock(mt, lock)	((mt)->ma_external_lock = &(lock)->dep_map)
-#define mt_on_stack(mt)			((mt).ma_external_lock = NULL)
 #define mt_lock_is_held(mt)						\
 	(!(mt)->ma_external_lock || lock_is_held((mt)->ma_external_lock))
-#define mt_write_lock_is_held(mt)	mt_lock_is_held(mt)
 
 #define mtree_lock(mt)		spin_lock(&(mt)->ma_lock)
 #define mtree_unlock(mt)	spin_unlock(&(mt)->ma_lock)
-#define mas_lock(mas)		spin_lock(&(mas)->tree->ma_lock)
-#define mas_unlock(mas)		spin_unlock(&(mas)->tree->ma_lock)
 
 static inline bool mt_external_lock(const struct maple_tree *mt)
 {

@@ -56,41 +56,28 @@ static unsigned int slot_of(const struct xa_node *node, unsigned long index)
 	return (index >> node->shift) & XA_CHUNK_MASK;
 }
 
-/* Locking: re-entrant for the thread that holds xa_lock (readers only). */
-static bool held_by_me(struct xarray *xa)
-{
-	return lockdep_is_held(&xa->xa_lock);
-}
-
-void shim_xa_lock(struct xarray *xa)
-{
-	spin_lock(&xa->xa_lock);
-}
-
-void shim_xa_unlock(struct xarray *xa)
-{
-	spin_unlock(&xa->xa_lock);
-}
-
-/* Take xa_lock unless this thread holds it; returns whether it was taken. */
+/*
+ * Locking: re-entrant for the thread that holds xa_lock (readers only).
+ * Take xa_lock unless this thread holds it; returns whether it was taken.
+ */
 static bool xa_lock_reader(struct xarray *xa)
 {
-	if (held_by_me(xa))
+	if (lockdep_is_held(&xa->xa_lock))
 		return false;
-	shim_xa_lock(xa);
+	xa_lock(xa);
 	return true;
 }
 
 static void xa_unlock_if(struct xarray *xa, bool taken)
 {
 	if (taken)
-		shim_xa_unlock(xa);
+		xa_unlock(xa);
 }
 
 /* Writers: the kernel's spinlock is not recursive, so flag misuse. */
 static bool xa_lock_writer(struct xarray *xa)
 {
-	return !WARN_ON(held_by_me(xa)) && xa_lock_reader(xa);
+	return !WARN_ON(lockdep_is_held(&xa->xa_lock)) && xa_lock_reader(xa);
 }
 
 void xa_init_flags(struct xarray *xa, gfp_t flags)

@@ -123,16 +123,14 @@ static inline bool xa_empty(const struct xarray *xa)
 	return READ_ONCE(xa->xa_head) == NULL;
 }
 
-void shim_xa_lock(struct xarray *xa);
-void shim_xa_unlock(struct xarray *xa);
-#define xa_lock(xa)			shim_xa_lock(xa)
-#define xa_unlock(xa)			shim_xa_unlock(xa)
-#define xa_lock_irq(xa)			shim_xa_lock(xa)
-#define xa_unlock_irq(xa)		shim_xa_unlock(xa)
-#define xa_lock_bh(xa)			shim_xa_lock(xa)
-#define xa_unlock_bh(xa)		shim_xa_unlock(xa)
-#define xa_lock_irqsave(xa, flags)	((flags) = 0, shim_xa_lock(xa))
-#define xa_unlock_irqrestore(xa, flags)	((void)(flags), shim_xa_unlock(xa))
+#define xa_lock(xa)			spin_lock(&(xa)->xa_lock)
+#define xa_unlock(xa)			spin_unlock(&(xa)->xa_lock)
+#define xa_lock_irq(xa)			xa_lock(xa)
+#define xa_unlock_irq(xa)		xa_unlock(xa)
+#define xa_lock_bh(xa)			xa_lock(xa)
+#define xa_unlock_bh(xa)		xa_unlock(xa)
+#define xa_lock_irqsave(xa, flags)	do { (flags) = 0; xa_lock(xa); } while (0)
+#define xa_unlock_irqrestore(xa, flags)	do { (void)(flags); xa_unlock(xa); } while (0)
 
 void *xa_load(struct xarray *xa, unsigned long index);
 void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp);
