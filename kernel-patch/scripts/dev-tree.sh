@@ -23,10 +23,5 @@ n=${2:-${#series_names[@]}}
 tree=$(bash "$kp/scripts/base.sh" path)
 echo "dev-tree: copying $tree to $dir"
 cp -a --reflink=auto "$tree" "$dir"
-for ((i = 0; i < n; i++)); do
-	(cd "$dir" && patch -p"${series_strips[$i]}" --forward --batch --fuzz=0 \
-		--no-backup-if-mismatch --quiet <"$kp/patches/${series_names[$i]}") ||
-		{ echo "dev-tree: ${series_names[$i]} does not apply" >&2; exit 1; }
-	echo "dev-tree: applied $((i + 1))/${#series_names[@]} ${series_names[$i]}"
-done
+series_apply "$dir" "$n" | sed 's/^/dev-tree: /'
 echo "dev-tree: $dir is ready (patches 1..$n of ${#series_names[@]})"

@@ -55,20 +55,10 @@ series_files() {
 	done | sort -u
 }
 
-# series_stage DIR N [FILE...]: unpack the files patches 1..N touch, and
-# FILEs, fresh from the downloaded package into DIR (never from the cached
-# tree), then apply patches 1..N there with --fuzz=0.  Fails, saying which
-# patch and why, if one does not apply exactly.
-series_stage() {
+# series_apply DIR N: apply patches 1..N to the tree in DIR with --fuzz=0.
+# Fails, saying which patch and why, if one does not apply exactly.
+series_apply() {
 	local dir=$1 n=$2 i out p
-	shift 2
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	{ series_files "$n"; printf '%s\n' "$@"; } | sort -u | grep . |
-		xargs -r bash "$kp/scripts/base.sh" extract "$dir" || {
-		echo "could not unpack the base's files from the package" >&2
-		return 1
-	}
 	for ((i = 0; i < n; i++)); do
 		p=$kp/patches/${series_names[$i]}
 		if ! out=$(cd "$dir" && patch -p"${series_strips[$i]}" --forward --batch \
@@ -80,4 +70,20 @@ series_stage() {
 		fi
 		echo "applied $((i + 1))/${#series_names[@]} ${series_names[$i]}"
 	done
+}
+
+# series_stage DIR N [FILE...]: unpack the files patches 1..N touch, and
+# FILEs, fresh from the downloaded package into DIR (never from the cached
+# tree), then apply patches 1..N there (series_apply).
+series_stage() {
+	local dir=$1 n=$2
+	shift 2
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	{ series_files "$n"; printf '%s\n' "$@"; } | sort -u | sed '/^$/d' |
+		xargs -r bash "$kp/scripts/base.sh" extract "$dir" || {
+		echo "could not unpack the base's files from the package" >&2
+		return 1
+	}
+	series_apply "$dir" "$n"
 }
