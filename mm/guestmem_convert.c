@@ -168,3 +168,4 @@ out:
 	mutex_unlock(&f->lock);
 	return err;
 }
+EXPORT_SYMBOL_FOR_MODULES(hgmem_convert, "kvm");

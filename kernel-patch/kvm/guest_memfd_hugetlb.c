@@ -103,3 +103,16 @@ bool kvm_gmem_hugetlb_is_shared(struct kvm_gmem_hugetlb *hg, pgoff_t index)
 	return !hgmem_get_state(hg->file, (u64)index << PAGE_SHIFT, &state, NULL) &&
 	       state == HGMEM_SHARED;
 }
+
+/*
+ * Convert [@offset, @offset + @len), which the caller checked lies within the
+ * file, to private or shared, in place.  On -EAGAIN *@error_offset is the
+ * first page still referenced beyond the file's own reference.
+ */
+int kvm_gmem_hugetlb_convert(struct kvm_gmem_hugetlb *hg, loff_t offset,
+			     loff_t len, bool to_private, u64 *error_offset)
+{
+	return hgmem_convert(hg->file, offset, len,
+			     to_private ? HGMEM_PRIVATE : HGMEM_SHARED,
+			     error_offset);
+}
