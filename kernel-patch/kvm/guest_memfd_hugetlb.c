@@ -15,6 +15,7 @@
 #include <linux/guestmem.h>
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "kvm_mm.h"
@@ -68,10 +69,29 @@ u64 kvm_gmem_hugetlb_page_size(struct kvm_gmem_hugetlb *hg)
 	return huge_page_size(hg->h);
 }
 
+/*
+ * Whether to call the allocator again after @err.  It fails with -EAGAIN,
+ * having changed nothing, when a huge page it just took from the pool had to
+ * be split for a range of mixed state and a transient reference to it (a
+ * speculative folio_try_get() by a pfn walker) kept it from splitting.
+ */
+static bool kvm_gmem_hugetlb_retry(int err)
+{
+	if (err != -EAGAIN || fatal_signal_pending(current))
+		return false;
+	cond_resched();
+	return true;
+}
+
 int kvm_gmem_hugetlb_allocate(struct kvm_gmem_hugetlb *hg, loff_t offset,
 			      loff_t len)
 {
-	return hgmem_allocate(hg->file, offset, len);
+	int err;
+
+	do {
+		err = hgmem_allocate(hg->file, offset, len);
+	} while (kvm_gmem_hugetlb_retry(err));
+	return err;
 }
 
 int kvm_gmem_hugetlb_punch_hole(struct kvm_gmem_hugetlb *hg, loff_t offset,
@@ -90,7 +110,9 @@ struct folio *kvm_gmem_hugetlb_get_folio(struct kvm_gmem_hugetlb *hg,
 	struct folio *folio;
 	int err, order;
 
-	err = hgmem_get_folio(hg->file, index, &folio, &order);
+	do {
+		err = hgmem_get_folio(hg->file, index, &folio, &order);
+	} while (kvm_gmem_hugetlb_retry(err));
 	if (err)
 		return ERR_PTR(err == -ERANGE ? -EINVAL : err);
 	return folio;

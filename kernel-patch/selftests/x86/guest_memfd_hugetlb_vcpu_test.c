@@ -420,6 +420,30 @@ static void host_check_shared(const struct test *t)
 }
 
 /*
+ * The file alone decides private vs. shared for its slot: KVM refuses VM
+ * attributes for any range that overlaps the slot.
+ */
+static void assert_vm_attributes_refused(struct test *t)
+{
+	struct kvm_memory_attributes attr = {
+		.address = TEST_GPA + t->size / 2,
+		.size = 2 * PAGE_SIZE,
+		.attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE,
+	};
+	int r = __vm_ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &attr);
+
+	TEST_ASSERT(r && errno == EINVAL,
+		    "KVM_SET_MEMORY_ATTRIBUTES over the guest_memfd slot should fail with EINVAL, got %d (%s)",
+		    r, strerror(errno));
+	attr.address = TEST_GPA - PAGE_SIZE;
+	attr.attributes = 0;
+	r = __vm_ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &attr);
+	TEST_ASSERT(r && errno == EINVAL,
+		    "KVM_SET_MEMORY_ATTRIBUTES overlapping the guest_memfd slot should fail with EINVAL, got %d (%s)",
+		    r, strerror(errno));
+}
+
+/*
  * Time conversions from the host, with the vCPU stopped: 4KiB inside a huge
  * page (private -> shared splits, shared -> private merges) and the whole
  * huge page.  The first round finds the range mapped huge by the guest.
@@ -487,13 +511,8 @@ static const char *test_conversion(const struct hugetlb_hstate *h)
 
 	hugetlb_pool_read(&base);
 
-	/*
-	 * Page tables for a 4KiB identity map of the range, and some: the
-	 * library puts page tables above KVM_GUEST_PAGE_TABLE_MIN_PADDR only.
-	 */
-	t.vm = __vm_create_shape_with_one_vcpu(shape, &t.vcpu,
-					       t.size / SZ_2M + t.size / SZ_1G +
-					       KVM_GUEST_PAGE_TABLE_MIN_PADDR / SZ_4K + 16,
+	/* The library sizes slot 0 for page tables mapping that many pages. */
+	t.vm = __vm_create_shape_with_one_vcpu(shape, &t.vcpu, t.nr_pages,
 					       guest_code);
 	TEST_ASSERT_EQ(t.vm->page_size, PAGE_SIZE);
 	vm_enable_cap(t.vm, KVM_CAP_EXIT_HYPERCALL, BIT(KVM_HC_MAP_GPA_RANGE));
@@ -506,6 +525,7 @@ static const char *test_conversion(const struct hugetlb_hstate *h)
 				   TEST_GPA, t.size, NULL, t.fd, 0);
 	virt_map(t.vm, TEST_GPA, TEST_GPA, t.nr_pages);
 	t.mem = kvm_mmap(t.size, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd);
+	assert_vm_attributes_refused(&t);
 
 	vcpu_args_set(t.vcpu, 2, t.nr_pages, t.conv);
 
