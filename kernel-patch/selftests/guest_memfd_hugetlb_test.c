@@ -407,6 +407,23 @@ static const char *test_mmap(const struct hugetlb_hstate *h)
 	return NULL;
 }
 
+/* Run @vcpu until the guest is done; report its failed assertions. */
+static void run_until_done(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	case UCALL_DONE:
+		break;
+	default:
+		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
+	}
+}
+
 /*
  * The pages a misaligned binding is checked at: the first two and the last
  * of every 2MiB of the file, where a wrong huge mapping would show.
@@ -447,7 +464,6 @@ static void check_binding(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int fd,
 			  u64 gpa, u64 offset, u64 size, u64 *mem)
 {
 	u64 i, npages = size / SZ_4K, first = offset / SZ_4K;
-	struct ucall uc;
 
 	vm_set_user_memory_region2(vm, TEST_SLOT, KVM_MEM_GUEST_MEMFD, gpa,
 				   size, NULL, fd, offset);
@@ -458,16 +474,7 @@ static void check_binding(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int fd,
 
 	vcpu_arch_set_entry_point(vcpu, guest_read_binding);
 	vcpu_args_set(vcpu, 3, gpa, npages, first);
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	case UCALL_DONE:
-		break;
-	default:
-		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
-	}
+	run_until_done(vcpu);
 
 	for (i = 0; i < npages; i++) {
 		if (bind_sample(first + i))
@@ -558,7 +565,6 @@ static const char *test_vcpu(const struct hugetlb_hstate *h)
 	struct kvm_vcpu *vcpu;
 	struct hugetlb_pool base;
 	struct kvm_vm *vm;
-	struct ucall uc;
 	size_t size;
 	u64 *mem;
 	int fd;
@@ -595,17 +601,7 @@ static const char *test_vcpu(const struct hugetlb_hstate *h)
 	kvm_munmap(mem, size);
 
 	vcpu_args_set(vcpu, 3, TEST_GPA, nr, ps);
-	vcpu_run(vcpu);
-
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	case UCALL_DONE:
-		break;
-	default:
-		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
-	}
+	run_until_done(vcpu);
 
 	mem = kvm_mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED, fd);
 	for (i = 0; i < nr; i++) {
