@@ -16,8 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +31,6 @@
 #include "test_util.h"
 
 #define HOST_MAGIC		0x686f737400000000ull
-#define PROBE_JUNK		0x6a756e6b6a756e6bull
 
 /* Private pages probed per run of them: the ends and some in between. */
 #define PRIVATE_PROBES		64
@@ -57,51 +54,6 @@ struct ctx {
 	bool *private;
 	u8 *gen;		/* the pattern in it, 0 for zeroes */
 };
-
-/* ------------------------------------------------------------------ SIGBUS */
-
-/*
- * The handler jumps back into probe().  SA_NODEFER leaves SIGBUS unblocked
- * while it runs, so there is no signal mask to restore, and sigsetjmp()
- * needn't save it: probing is cheap enough to check every 4KiB page.
- */
-static sigjmp_buf sigbus_jmpbuf;
-static struct sigaction sigbus_saved;
-
-static void sigbus_handler(int signum)
-{
-	siglongjmp(sigbus_jmpbuf, 1);
-}
-
-static void sigbus_catch(void)
-{
-	struct sigaction sa = {
-		.sa_handler = sigbus_handler,
-		.sa_flags = SA_NODEFER,
-	};
-
-	TEST_ASSERT(!sigaction(SIGBUS, &sa, &sigbus_saved), "sigaction()");
-}
-
-static void sigbus_release(void)
-{
-	TEST_ASSERT(!sigaction(SIGBUS, &sigbus_saved, NULL), "sigaction()");
-}
-
-/*
- * Read the u64 at @p into *@val, or write *@val there if @write, between
- * sigbus_catch() and sigbus_release().  Returns false if it raised SIGBUS.
- */
-static bool probe(u64 *p, u64 *val, bool write)
-{
-	if (sigsetjmp(sigbus_jmpbuf, 0))
-		return false;
-	if (write)
-		WRITE_ONCE(*p, *val);
-	else
-		*val = READ_ONCE(*p);
-	return true;
-}
 
 /* ----------------------------------------------------------------- helpers */
 
@@ -188,10 +140,9 @@ static void check_shared(struct ctx *c, size_t start, size_t end)
 		if (!sampled(c, off))
 			continue;
 
-		TEST_ASSERT(probe(first_word(c, off), &first, false) &&
-			    probe(last_word(c, off), &last, false),
-			    "%s: shared 4KiB page at 0x%zx raised SIGBUS",
-			    c->what, off);
+		/* A SIGBUS here kills the test: the page should be shared. */
+		first = READ_ONCE(*first_word(c, off));
+		last = READ_ONCE(*last_word(c, off));
 		TEST_ASSERT(first == pattern(off, gen) &&
 			    last == pattern_last(off, gen),
 			    "%s: shared 4KiB page at 0x%zx holds 0x%llx...0x%llx, expected 0x%llx...0x%llx",
@@ -211,18 +162,13 @@ static void check_shared(struct ctx *c, size_t start, size_t end)
 static void check_private(struct ctx *c, size_t start, size_t end)
 {
 	size_t n = (end - start) / pg, step, off;
-	u64 val = PROBE_JUNK;
 
 	step = n > PRIVATE_PROBES ? n / PRIVATE_PROBES * pg : pg;
 	for (off = start; off < end; off += step) {
 		if (off + step >= end)
 			off = end - pg;
-		TEST_ASSERT(!probe(first_word(c, off), &val, false),
-			    "%s: reading private 4KiB page at 0x%zx should raise SIGBUS",
-			    c->what, off);
-		TEST_ASSERT(!probe(last_word(c, off), &val, true),
-			    "%s: writing private 4KiB page at 0x%zx should raise SIGBUS",
-			    c->what, off);
+		TEST_EXPECT_SIGBUS((void)READ_ONCE(*first_word(c, off)));
+		TEST_EXPECT_SIGBUS(WRITE_ONCE(*last_word(c, off), ~0ull));
 	}
 }
 
@@ -231,7 +177,6 @@ static void verify(struct ctx *c)
 {
 	size_t n = c->size / pg, i, j;
 
-	sigbus_catch();
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && c->private[j] == c->private[i]; j++)
 			;
@@ -240,7 +185,6 @@ static void verify(struct ctx *c)
 		else
 			check_shared(c, i * pg, j * pg);
 	}
-	sigbus_release();
 }
 
 /* Write @gen's pattern to the shared pages [@start, @end). */
@@ -564,10 +508,8 @@ static const char *test_before_alloc(const struct hugetlb_hstate *h)
 		pool_expect(&c, 0, c.nr);
 
 		/* A private page still faults without allocating. */
-		sigbus_catch();
 		check_private(&c, shared ? 0 : c.size - pg,
 			      shared ? pg : c.size);
-		sigbus_release();
 		pool_expect(&c, 0, c.nr);
 
 		/* Fault the pages in from the host where they are shared. */
@@ -679,42 +621,25 @@ static const char *test_punch_hole(const struct hugetlb_hstate *h)
 }
 
 /*
- * The child of fork(): check @n offsets of @mem (the inherited mapping)
- * and @mem2 (its own): with @expect_bus, that they raise SIGBUS, else that
- * they hold @val[i].  Returns the number of mismatches.
+ * The child of fork(): check @n offsets of @mem (the inherited mapping) and
+ * @mem2 (its own): with @expect_bus[i], that they raise SIGBUS, else that
+ * they hold @val[i].  A failed check exits the child with its message.
  */
-static int child_check(u64 *mem, u64 *mem2, const size_t *offs,
-		       const u64 *val, const bool *expect_bus, int n)
+static void child_check(u64 *mem, u64 *mem2, const size_t *offs,
+			const u64 *val, const bool *expect_bus, int n)
 {
-	int i, bad = 0;
-	u64 v;
+	u64 *maps[] = { mem, mem2 };
+	int i, m;
 
 	for (i = 0; i < n; i++) {
-		u64 *maps[] = { mem, mem2 };
-		int m;
-
 		for (m = 0; m < 2; m++) {
-			bool ok = probe(&maps[m][offs[i] / sizeof(u64)], &v,
-					false);
+			u64 *p = &maps[m][offs[i] / sizeof(u64)];
 
-			if (expect_bus[i] ? ok : (!ok || v != val[i]))
-				bad++;
+			if (expect_bus[i])
+				TEST_EXPECT_SIGBUS((void)READ_ONCE(*p));
+			else
+				TEST_ASSERT_EQ(READ_ONCE(*p), val[i]);
 		}
-	}
-	return bad;
-}
-
-static const char *child_failure(int status)
-{
-	if (!WIFEXITED(status))
-		return "killed";
-	switch (WEXITSTATUS(status)) {
-	case 3:
-		return "the mappings didn't show the content before the conversion";
-	case 5:
-		return "the mappings weren't zapped by the conversion to private";
-	default:
-		return "setup failed";
 	}
 }
 
@@ -754,24 +679,20 @@ static const char *test_fork(const struct hugetlb_hstate *h)
 	TEST_ASSERT(pid >= 0, "fork() failed");
 	if (!pid) {
 		u64 *mem2;
-		int bad;
 
 		close(p2c[1]);
 		close(c2p[0]);
 		mem2 = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED,
 			    c.fd, 0);
-		if (mem2 == MAP_FAILED)
-			_exit(2);
-		sigbus_catch();
+		TEST_ASSERT(mem2 != MAP_FAILED, "child: mmap() failed");
 		memset(bus, 0, sizeof(bus));
-		if (child_check(c.mem, mem2, offs, val, bus, 3))
-			_exit(3);
-		if (write(c2p[1], "r", 1) != 1 || read(p2c[0], &b, 1) != 1)
-			_exit(4);
+		child_check(c.mem, mem2, offs, val, bus, 3);
+		TEST_ASSERT(write(c2p[1], "r", 1) == 1 &&
+			    read(p2c[0], &b, 1) == 1, "child: pipe failed");
 		bus[1] = true;
 		bus[2] = true;
-		bad = child_check(c.mem, mem2, offs, val, bus, 3);
-		_exit(bad ? 5 : 0);
+		child_check(c.mem, mem2, offs, val, bus, 3);
+		_exit(0);
 	}
 
 	close(p2c[0]);
@@ -782,8 +703,8 @@ static const char *test_fork(const struct hugetlb_hstate *h)
 	TEST_ASSERT(write(p2c[1], "c", 1) == 1, "write() to the child failed");
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid() failed");
 	TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status),
-		    "%s: child: %s (status 0x%x)", c.what,
-		    child_failure(status), status);
+		    "%s: the child's checks failed (status 0x%x, its message is above)",
+		    c.what, status);
 	close(p2c[1]);
 	close(c2p[0]);
 
