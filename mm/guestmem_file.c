@@ -183,7 +183,8 @@ static int hgmem_alloc_huge(struct hgmem_file *f, pgoff_t hidx,
 		err = -ENOMEM;
 		goto release;
 	}
-	folio_zero_range(folio, 0, folio_size(folio));
+	if (!hgmem_folio_zeroed(folio))
+		folio_zero_range(folio, 0, folio_size(folio));
 	hp->base = hidx << f->order;
 	hp->pfn = folio_pfn(folio);
 	hp->order = f->order;

@@ -27,4 +27,14 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+/*
+ * Whether the pool handed out @folio, just allocated, known to hold zeroes,
+ * so that guestmem need not clear it.  The kernel's hugetlb pool does not
+ * track that, so every page is cleared; libguestmem's pool does.
+ */
+static inline bool hgmem_folio_zeroed(struct folio *folio)
+{
+	return false;
+}
+
 #endif /* _MM_GUESTMEM_KERNEL_H */

@@ -55,6 +55,13 @@ void hugepage_put_subpool(struct hugepage_subpool *spool);
 struct folio *hugetlb_subpool_alloc_folio(struct hugepage_subpool *spool, int nid);
 void free_huge_folio(struct folio *folio);
 
+/* Whether @folio, just allocated, is known to hold zeroes (see mm/guestmem_kernel.h). */
+static inline bool hgmem_folio_zeroed(struct folio *folio)
+{
+	(void)folio;
+	return false;
+}
+
 /* Pool management for userspace: not kernel interfaces. */
 struct shim_hstate_counters {
 	unsigned long total;
