@@ -96,9 +96,13 @@ enum guestmem_backend {
 /* A pinned 4K page (guestmem_pin()). */
 /**
  * struct guestmem_page - a 4K page pinned by guestmem_pin()
- * @addr: host address of the page, guestmem_file_hva() + @offset.  Not
- *	accessible in a simulated pool, nor once guestmem_punch_hole() has
- *	removed the whole huge page holding it from the file.
+ * @addr: host address of the page until guestmem_unpin(): the page in a
+ *	mapping of its huge page made for the pins of that huge page (the
+ *	memory guestmem_file_hva() + @offset shows while the huge page is in
+ *	the file).  It keeps addressing this page's memory even after
+ *	guestmem_punch_hole() removed the huge page from the file and another
+ *	was allocated at @offset.  In a simulated pool it is
+ *	guestmem_file_hva() + @offset, never accessible.
  * @offset: file offset of the page.
  * @max_order: order of the folio holding the page when it was pinned, the
  *	largest order at which it may be mapped: 0 (4K), 9 (2M) or 18 (1G).
@@ -364,7 +368,8 @@ int guestmem_state(struct guestmem_file *file, uint64_t offset, unsigned int *st
  * holds the page, as the kernel's GUP would.  While the pin is held, no
  * page of that folio can be made private (guestmem_convert() fails with
  * -EAGAIN), the folio is neither split nor merged, and the file cannot be
- * destroyed.  Release the pin with guestmem_unpin().
+ * destroyed.  @page->addr addresses the page's memory until the unpin,
+ * wherever the huge page goes.  Release the pin with guestmem_unpin().
  *
  * Return: 0, or -EINVAL if @file or @page is NULL or @offset is not 4K
  * aligned; -ERANGE if @offset is at or past the end of the file; -EPERM

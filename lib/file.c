@@ -5,7 +5,11 @@
  * which every allocated huge page is mapped from the pool's memfd at its
  * own offset, and out of which punched huge pages are unmapped again.
  * Pins are folio references, exactly what the kernel's GUP would take, so
- * a pinned page blocks its conversion to private.
+ * a pinned page blocks its conversion to private.  A pin addresses its page
+ * through an alias, a second mapping of the whole huge frame from the
+ * pool's memfd: the file's own mapping at that offset may come to hold
+ * another frame (punch, then allocate) while the pin still holds the old
+ * one, as the kernel's direct map outlives a user mapping.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -66,6 +70,72 @@ static int get_page(struct guestmem_file *file, pgoff_t index,
 				(unsigned long long)index << PAGE_SHIFT);
 	*pfn = folio_pfn(*foliop) + (index & (folio_nr_pages(*foliop) - 1));
 	return 0;
+}
+
+/* A pinned huge frame mapped for its pins, shared by all of them. */
+struct gm_alias {
+	char *addr;
+	unsigned long refs;		/* pins of the file in the frame */
+};
+
+/*
+ * Address of the page at @pfn for a new pin: in the alias of its huge
+ * frame, mapped now if it is the frame's first pin.  A simulated pool has
+ * no memory to map: NULL, and the caller uses the file's address.  Caller
+ * holds file->lock.
+ */
+static int alias_get(struct guestmem_file *file, unsigned long pfn, char **addrp)
+{
+	struct shim_region *r = file->pool->h->region;
+	unsigned int horder = huge_page_order(file->pool->h);
+	unsigned long frame = (pfn - r->base_pfn) >> horder;
+	size_t huge = huge_size(file);
+	struct gm_alias *a;
+	void *old;
+
+	*addrp = NULL;
+	if (r->fd < 0)
+		return 0;
+	a = xa_load(&file->aliases, frame);
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return gm_error(-ENOMEM, "out of memory");
+		a->addr = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd,
+			       (off_t)frame * huge);
+		if (a->addr == MAP_FAILED) {
+			int err = -errno;
+
+			free(a);
+			return gm_error(err, "mapping pinned huge frame %lu failed", frame);
+		}
+		old = xa_store(&file->aliases, frame, a, GFP_KERNEL);
+		if (xa_is_err(old)) {
+			munmap(a->addr, huge);
+			free(a);
+			return gm_error(xa_err(old), "out of memory");
+		}
+	}
+	a->refs++;
+	*addrp = a->addr + ((pfn - r->base_pfn - (frame << horder)) << PAGE_SHIFT);
+	return 0;
+}
+
+/* Drop a pin's use of the alias of the frame holding @pfn.  Caller holds file->lock. */
+static void alias_put(struct guestmem_file *file, unsigned long pfn)
+{
+	struct shim_region *r = file->pool->h->region;
+	unsigned long frame = (pfn - r->base_pfn) >> huge_page_order(file->pool->h);
+	struct gm_alias *a;
+
+	if (r->fd < 0)
+		return;
+	a = xa_load(&file->aliases, frame);
+	if (WARN_ON(!a) || --a->refs)
+		return;
+	xa_erase(&file->aliases, frame);
+	munmap(a->addr, huge_size(file));
+	free(a);
 }
 
 /* Give back huge pages [first, last] that were not allocated before (@was_mapped). */
@@ -153,6 +223,7 @@ int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 	}
 	pthread_mutex_init(&file->lock, NULL);
 	xa_init(&file->pins);
+	xa_init(&file->aliases);
 	pthread_mutex_lock(&pool->lock);
 	list_add_tail(&file->node, &pool->files);
 	pool->nr_files++;
@@ -193,6 +264,7 @@ int guestmem_file_destroy(struct guestmem_file *file)
 
 	hgmem_file_release(file->gf);
 	xa_destroy(&file->pins);
+	xa_destroy(&file->aliases);	/* empty: no pins */
 	munmap(file->map, file->map_len);
 	pthread_mutex_destroy(&file->lock);
 	free(file->mapped);
@@ -338,6 +410,7 @@ int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *p
 	unsigned long hidx, pfn, was_mapped;
 	struct folio *folio;
 	enum hgmem_state s;
+	char *addr = NULL;
 	int err, order;
 	void *old;
 
@@ -363,10 +436,14 @@ int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *p
 	if (!err && (hgmem_get_state(file->gf, offset, &s, NULL) || s != HGMEM_SHARED))
 		err = gm_error(-EPERM, "page at offset %#llx is private",
 			       (unsigned long long)offset);
+	if (!err)
+		err = alias_get(file, pfn, &addr);
 	if (!err) {
 		old = xa_store(&file->pins, file->next_pin + 1, folio, GFP_KERNEL);
-		if (xa_is_err(old))
+		if (xa_is_err(old)) {
+			alias_put(file, pfn);
 			err = gm_error(xa_err(old), "out of memory");
+		}
 	}
 	if (err) {
 		folio_put(folio);
@@ -374,7 +451,8 @@ int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *p
 			undo_allocation(file, hidx, hidx, &was_mapped);
 		goto out;
 	}
-	page->addr = file->hva + offset;
+	/* The frame's alias: it keeps addressing this frame until the unpin. */
+	page->addr = addr ? addr : file->hva + offset;
 	page->offset = offset;
 	page->max_order = order;
 	page->state = GUESTMEM_SHARED;
@@ -401,6 +479,8 @@ int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
 		return gm_error(-EINVAL, "page is not pinned in this file (double unpin?)");
 	}
 	xa_erase(&file->pins, page->_cookie);
+	/* Unmap the frame's alias (at its last pin) before the frame can be reused. */
+	alias_put(file, folio_pfn(folio));
 	folio_put(folio);
 	/* The last reference of a punched page: it is back in the pool on return. */
 	hgmem_flush_deferred();

@@ -33,6 +33,7 @@ struct guestmem_file {
 	unsigned long *mapped;		/* per huge page: its pfn while held, 0 = none */
 	struct xarray pins;		/* pin id -> pinned folio */
 	unsigned long nr_pins;
+	struct xarray aliases;		/* pool huge frame -> struct gm_alias, while pinned */
 	u64 next_pin;
 };
 
