@@ -915,6 +915,8 @@ static void mt_random_run(unsigned long base, bool ext)
 				model[k] = e;
 
 		/* Compare everything. */
+		ck_assert_msg(!shim_mt_validate(&mt), "seed %" PRIu64 " base %lx step %d: %s",
+			      seed, base, step, shim_mt_validate(&mt));
 		n = model_runs(model, base, want);
 		ck_assert_msg(mt_snapshot(&mt, got, MT_N) == n && shim_mt_nr_ranges(&mt) == n,
 			      "seed %" PRIu64 " base %lx step %d", seed, base, step);
@@ -1136,8 +1138,20 @@ static unsigned long ilog2_up(unsigned long n)
 	return l;
 }
 
-/* A generous bound on the height of a balanced tree of @n ranges. */
-#define MT_HEIGHT_MAX(n)	(4 * ilog2_up((n) + 1) + 8)
+/*
+ * A bound on the height of the B+tree of @n ranges: at least 10 ranges a
+ * leaf and 15 children an inner node (log2(10) > 3), plus the root and one
+ * spare level.
+ */
+#define MT_HEIGHT_MAX(n)	(ilog2_up((n) + 1) / 3 + 3)
+
+/*
+ * The B+tree's memory bound: leaves and inner nodes at least half full
+ * (51 bytes per range in 504-byte leaves of 10, 4 more for the inner
+ * nodes), except one node per level at the right end of the tree.
+ */
+#define MT_BYTES_MAX(mt, n)						\
+	(56 * (n) + (shim_mt_height(mt) + 1) * shim_mt_node_bytes())
 
 /*
  * Ascending, then descending stores: the orders that turn an unbalanced
@@ -1257,9 +1271,11 @@ static void mt_big_check_all(struct maple_tree *mt, void **m, unsigned long base
 		      seed, base, step, k);
 	ck_assert_msg(shim_mt_nr_ranges(mt) == n && mtree_empty(mt) == !n,
 		      "seed %" PRIu64 " base %lx step %d", seed, base, step);
-	ck_assert_msg(shim_kmalloc_bytes() - bytes <= 48 * n,
+	ck_assert_msg(shim_kmalloc_bytes() - bytes <= MT_BYTES_MAX(mt, n),
 		      "seed %" PRIu64 " base %lx step %d: %zu bytes for %lu ranges",
 		      seed, base, step, shim_kmalloc_bytes() - bytes, n);
+	ck_assert_msg(!shim_mt_validate(mt), "seed %" PRIu64 " base %lx step %d: %s",
+		      seed, base, step, shim_mt_validate(mt));
 	ck_assert_msg(shim_mt_height(mt) <= MT_HEIGHT_MAX(n),
 		      "seed %" PRIu64 " base %lx step %d: height %lu for %lu ranges",
 		      seed, base, step, shim_mt_height(mt), n);
@@ -1355,6 +1371,207 @@ START_TEST(test_mt_random_big)
 	mt_big_run(0);
 	mt_big_run(ULONG_MAX - (MT_BIG - 1));
 	ck_assert_uint_eq(shim_warn_count(), warns);
+}
+END_TEST
+
+/*
+ * Differential test at large sizes: a tree of tens of thousands of ranges against
+ * a plain array of one entry per index over 2^20 indices, with stores of
+ * every length (most of them short, so the ranges pile up; one in a
+ * hundred over up to 1024 indices, one in 2 * 10^4 over up to 2^18, spanning
+ * thousands of ranges and many leaves), NULL stores and erases, through
+ * the normal API and through mas_preallocate() + mas_store_prealloc(),
+ * with an allocation failure injected into one store in eight.  A failed
+ * store must change nothing; a prepared one must not allocate.  The tree's
+ * invariants (shim_mt_validate()) and the whole content are checked every
+ * 25000 operations, the neighbourhood of every store after it.
+ */
+#define MT_HUGE	(1UL << 20)
+
+static void model_run_n(void **m, unsigned long size, unsigned long base, unsigned long k,
+			unsigned long *first, unsigned long *last)
+{
+	unsigned long lo = k, hi = k;
+
+	while (lo > 0 && m[lo - 1] == m[k])
+		lo--;
+	while (hi < size - 1 && m[hi + 1] == m[k])
+		hi++;
+	*first = lo || m[k] ? base + lo : 0;
+	*last = hi < size - 1 || m[k] ? base + hi : ULONG_MAX;
+}
+
+static void mt_huge_check_at(struct maple_tree *mt, void **m, unsigned long base,
+			     unsigned long k, int step)
+{
+	unsigned long first, last;
+	MA_STATE(mas, mt, base + k, base + k);
+
+	model_run_n(m, MT_HUGE, base, k, &first, &last);
+	ck_assert_msg(mas_walk(&mas) == m[k] && mas.index == first && mas.last == last,
+		      "seed %" PRIu64 " base %lx step %d walk %lu: [%lx, %lx] want [%lx, %lx]",
+		      seed, base, step, k, mas.index, mas.last, first, last);
+}
+
+/* The whole tree against the model; returns the number of ranges. */
+static unsigned long mt_huge_check_all(struct maple_tree *mt, void **m, unsigned long base,
+				       int step)
+{
+	MA_STATE(mas, mt, base, base);
+	unsigned long k = 0, n = 0, first, last;
+	void *entry;
+
+	ck_assert_msg(!shim_mt_validate(mt), "seed %" PRIu64 " base %lx step %d: %s",
+		      seed, base, step, shim_mt_validate(mt));
+	mas_for_each(&mas, entry, ULONG_MAX) {
+		while (k < MT_HUGE && !m[k])
+			k++;
+		ck_assert_msg(k < MT_HUGE, "seed %" PRIu64 " step %d: extra range", seed, step);
+		model_run_n(m, MT_HUGE, base, k, &first, &last);
+		ck_assert_msg(entry == m[k] && mas.index == first && mas.last == last,
+			      "seed %" PRIu64 " base %lx step %d range at %lu", seed, base, step, k);
+		k = last - base + 1;
+		n++;
+		if (last == ULONG_MAX)
+			break;
+	}
+	while (k < MT_HUGE && !m[k])
+		k++;
+	ck_assert_msg(k >= MT_HUGE, "seed %" PRIu64 " step %d: missing range at %lu",
+		      seed, step, k);
+	ck_assert_msg(shim_mt_nr_ranges(mt) == n && mtree_empty(mt) == !n,
+		      "seed %" PRIu64 " base %lx step %d", seed, base, step);
+	ck_assert_msg(shim_mt_height(mt) <= MT_HEIGHT_MAX(n),
+		      "seed %" PRIu64 " step %d: height %lu for %lu ranges", seed, step,
+		      shim_mt_height(mt), n);
+	return n;
+}
+
+static unsigned long mt_huge_run(unsigned long base, int steps)
+{
+	void **model = calloc(MT_HUGE, sizeof(*model));
+	size_t bytes = shim_kmalloc_bytes(), before;
+	unsigned long tok = 0, k, most = 0, nr;
+	struct maple_tree mt;
+	int step;
+
+	ck_assert_ptr_nonnull(model);
+	mt_init(&mt);
+	for (step = 0; step < steps; step++) {
+		unsigned long a = rnd(MT_HUGE), c = rnd(100000), len, b, allocs;
+		void *e = rnd(6) ? (void *)(uintptr_t)(++tok << 4) : NULL;
+		MA_STATE(mas, &mt, 0, 0);
+		bool inject = !rnd(8), failed;
+		int op = rnd(10), ret = 0;
+
+		len = c < 98990 ? 1 + rnd(4) : c < 99995 ? 1 + rnd(1024) : 1 + rnd(MT_HUGE / 4);
+		b = min(a + len - 1, MT_HUGE - 1);
+		mas_set_range(&mas, base + a, base + b);
+		nr = shim_mt_nr_ranges(&mt);
+		before = shim_kmalloc_bytes();
+		if (op < 4) {
+			if (inject)
+				shim_fail_nth(1);
+			ret = mtree_store_range(&mt, base + a, base + b, e, GFP_KERNEL);
+		} else if (op < 9) {
+			mtree_lock(&mt);
+			if (inject)
+				shim_fail_nth(1);
+			ret = mas_preallocate(&mas, e, GFP_KERNEL);
+			if (!ret) {
+				allocs = shim_alloc_count();
+				shim_fail_nth(1);
+				mas_store_prealloc(&mas, e);
+				ck_assert_msg(!shim_failed_count() && shim_alloc_count() == allocs,
+					      "seed %" PRIu64 " step %d: a prepared store allocated",
+					      seed, step);
+			}
+			mas_destroy(&mas);
+			mtree_unlock(&mt);
+		} else {
+			void *old = model[a];
+			unsigned long first, last;
+
+			model_run_n(model, MT_HUGE, base, a, &first, &last);
+			ck_assert_msg(mtree_erase(&mt, base + a) == old,
+				      "seed %" PRIu64 " step %d erase", seed, step);
+			for (k = first - base; old && k <= last - base; k++)
+				model[k] = NULL;
+			a = old ? first - base : a;
+			b = old ? last - base : a;
+			e = NULL;
+		}
+		failed = shim_failed_count();
+		shim_fail_nth(0);
+		ck_assert_msg(ret == (failed ? -ENOMEM : 0),
+			      "seed %" PRIu64 " step %d: %d", seed, step, ret);
+		if (ret) {	/* nothing changed, nothing kept */
+			ck_assert_msg(shim_mt_nr_ranges(&mt) == nr && shim_kmalloc_bytes() == before,
+				      "seed %" PRIu64 " step %d: a failed store changed the tree",
+				      seed, step);
+		} else {
+			for (k = a; k <= b; k++)
+				model[k] = e;
+		}
+		mt_huge_check_at(&mt, model, base, a, step);
+		mt_huge_check_at(&mt, model, base, b, step);
+		if (a > 0)
+			mt_huge_check_at(&mt, model, base, a - 1, step);
+		if (b < MT_HUGE - 1)
+			mt_huge_check_at(&mt, model, base, b + 1, step);
+		if (shim_mt_nr_ranges(&mt) > most)
+			most = shim_mt_nr_ranges(&mt);
+		if (step % 25000 == 0)
+			mt_huge_check_all(&mt, model, base, step);
+	}
+	nr = mt_huge_check_all(&mt, model, base, step);
+	ck_assert_msg(shim_kmalloc_bytes() - bytes <= MT_BYTES_MAX(&mt, nr),
+		      "seed %" PRIu64 ": %zu bytes for %lu ranges", seed,
+		      shim_kmalloc_bytes() - bytes, nr);
+	/* Emptied by one store spanning everything: nothing left over. */
+	ck_assert_int_eq(mtree_store_range(&mt, base, base + MT_HUGE - 1, NULL, GFP_KERNEL), 0);
+	ck_assert(mtree_empty(&mt));
+	ck_assert_uint_eq(shim_kmalloc_bytes(), bytes);
+	mtree_destroy(&mt);
+	free(model);
+	return most;
+}
+
+START_TEST(test_mt_random_huge)
+{
+	unsigned long warns = shim_warn_count();
+
+	seed_rng();
+	/* Enough steps for over 4 * 10^4 ranges at the peak (about 5.5 * 10^4). */
+	ck_assert_uint_ge(mt_huge_run(0, 200000), 40000);
+	mt_huge_run(ULONG_MAX - (MT_HUGE - 1), 50000);
+	ck_assert_uint_eq(shim_warn_count(), warns);
+}
+END_TEST
+
+/*
+ * Ranges stored in ascending order fill their leaves (a split at the right
+ * end keeps the full leaf whole), and iterating with mas_for_each() does
+ * not descend from the root for every range: it is O(n), measured here as
+ * a whole walk costing about as much as a few thousand descents, not n.
+ */
+START_TEST(test_mt_append_fill)
+{
+	const unsigned long n = 200000;
+	size_t bytes = shim_kmalloc_bytes();
+	struct maple_tree mt;
+	unsigned long i;
+
+	mt_init(&mt);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(mtree_store(&mt, i, P(i % 2), GFP_KERNEL), 0);
+	ck_assert_ptr_null(shim_mt_validate(&mt));
+	/* Full leaves: one node per 20 ranges, plus the inner nodes and the last leaf. */
+	ck_assert_uint_le(shim_kmalloc_bytes() - bytes,
+			  (n / 20 + n / 20 / 15 + 2 * shim_mt_height(&mt) + 2) *
+			  shim_mt_node_bytes());
+	mtree_destroy(&mt);
+	ck_assert_uint_eq(shim_kmalloc_bytes(), bytes);
 }
 END_TEST
 
@@ -1673,7 +1890,8 @@ int main(void)
 	int failed;
 
 	tcase_set_timeout(xa, 120);
-	tcase_set_timeout(mt, 120);
+	/* Generous: the random tests take seconds, many more on a loaded machine. */
+	tcase_set_timeout(mt, 600);
 	tcase_add_test(xa, test_xa_basic);
 	tcase_add_test(xa, test_xa_encodings);
 	tcase_add_test(xa, test_xa_sparse);
@@ -1694,6 +1912,8 @@ int main(void)
 	tcase_add_test(mt, test_mt_pause_iterate);
 	tcase_add_test(mt, test_mt_sequential);
 	tcase_add_test(mt, test_mt_random_big);
+	tcase_add_test(mt, test_mt_random_huge);
+	tcase_add_test(mt, test_mt_append_fill);
 	tcase_add_test(lk, test_lockdep_mutex);
 	tcase_add_test(lk, test_lockdep_spinlock);
 	/* The abort would end the whole run without fork(). */

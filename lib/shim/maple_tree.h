@@ -33,13 +33,14 @@
  * only the ma_state and need no lock.
  *
  * Adjacent ranges holding the same entry are not merged (nor are they by
- * the kernel).  A store needs at most two new nodes: one for the new range
- * unless it can reuse the node of a range it covers, one for the right-hand
- * remnant when it lands strictly inside a range.  Stores that need none
+ * the kernel).  The tree is a B+tree of ranges (maple_tree.c says how it
+ * works): O(log n) per lookup and store.  Only stores that add ranges
+ * allocate, and only when a leaf is full: a new root leaf, or a node per
+ * split from the leaf up, plus a new root.  Stores that add none
  * (overwriting whole ranges, storing NULL other than strictly inside a
  * range) never allocate and so never fail.  mas_preallocate() puts the
- * nodes the store will need in the ma_state; mas_store_prealloc() uses them
- * and frees the rest, as mas_destroy() does when the caller gives up.
+ * nodes the store will need in the ma_state; mas_store_prealloc() uses
+ * them and frees the rest, as mas_destroy() does when the caller gives up.
  */
 #ifndef GUESTMEM_SHIM_MAPLE_TREE_H
 #define GUESTMEM_SHIM_MAPLE_TREE_H
@@ -51,6 +52,8 @@
 #define MT_FLAGS_LOCK_EXTERN	0x300
 
 struct mt_node;
+struct mt_leaf;
+union mt_any;
 
 struct maple_tree {
 	/*
@@ -61,9 +64,11 @@ struct maple_tree {
 	spinlock_t ma_lock;			/* unless MT_FLAGS_LOCK_EXTERN */
 	struct lockdep_map *ma_external_lock;	/* with MT_FLAGS_LOCK_EXTERN */
 	unsigned int ma_flags;
-	/* private: a treap of the non-NULL ranges (maple_tree.c) */
+	/* private: a B+tree of the non-NULL ranges (maple_tree.c) */
 	struct mt_node *mt_root;
-	unsigned long mt_nr;
+	unsigned long mt_nr;		/* ranges */
+	unsigned long mt_height;	/* levels of nodes, 0 when empty */
+	unsigned long mt_seq;		/* bumped by every change */
 };
 
 #define MTREE_INIT(name, flags)	{					\
@@ -110,6 +115,10 @@ void __mt_destroy(struct maple_tree *mt);
 unsigned long shim_mt_nr_ranges(struct maple_tree *mt);
 /* Height of the tree (0 when empty), for tests of its balance; takes no lock. */
 unsigned long shim_mt_height(struct maple_tree *mt);
+/* Bytes of one node (every node is one kmalloc of this size). */
+size_t shim_mt_node_bytes(void);
+/* NULL if every invariant of the tree holds, else what is broken; takes no lock. */
+const char *shim_mt_validate(struct maple_tree *mt);
 
 enum maple_status {
 	ma_active,	/* index/last describe the range or gap last returned */
@@ -124,7 +133,14 @@ struct ma_state {
 	unsigned long last;
 	/* private: */
 	enum maple_status status;
-	struct mt_node *alloc;	/* mas_preallocate()'s nodes, until used or destroyed */
+	union mt_any *alloc;	/* mas_preallocate()'s nodes, until used or destroyed */
+	/*
+	 * The range after the one (or the gap) last described, for mas_find()
+	 * to go on from while mt_seq is still seq.
+	 */
+	struct mt_leaf *node;
+	unsigned int offset;
+	unsigned long seq;
 };
 
 #define MA_STATE(name, mt, first, end)					\
