@@ -28,12 +28,30 @@
  *	and private again (back to three): two conversions, no split or merge
  *	of folios, so the figure is the conversion's own cost at that number
  *	of ranges (us_per_conv).  tree_bytes_per_range: kmalloc'd bytes per
- *	range of a maple tree (the shim's) holding <ranges> ranges;
- *	tree_height: the state tree's height.
+ *	range of a maple tree (the shim's) shaped like that state tree
+ *	(alternating entries over consecutive indices, built in the same
+ *	random order); tree_height: the state tree's height.  cpu_us_per_conv
+ *	is the same figure in the thread's CPU time, which a loaded machine
+ *	does not inflate; the ratio against 10^3 ranges (ratios.tsv, goal
+ *	<= 2) is taken on it.
+ * state_tree/tree_only/<ranges>: the maple-tree calls of those two
+ *	conversions alone, on a bare tree of the same shape: three mas_walk()
+ *	(the page and its neighbours), mas_preallocate() and
+ *	mas_store_prealloc() each way.  The shim's own scaling, apart from
+ *	mm/'s folio descriptors, which grow with the file too.
+ * mixed/<guest bytes>: 10^6 random operations on a file of that size on an
+ *	address-space-only pool of 2M pages (1 TiB, and 1 GiB as the
+ *	reference): 55% 4K conversions and 10% 2M conversions to a random
+ *	state, 1% allocations and 1% hole punches of a 2M page, 33%
+ *	hgmem_get_state() of a random page.  ops_per_s (CPU time), the state
+ *	tree's ranges and height at the end, and metadata_bytes: kmalloc'd
+ *	bytes (records, state tree, split descriptors) at the end, plus the
+ *	huge pages' head descriptors.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "bench.h"
 #include "../mm/guestmem_internal.h"
@@ -233,50 +251,77 @@ static void bm_ref_hvo_1g(struct gb_state *st)
 }
 
 /* ------------------------------------------------------------ state tree */
-static double tree_bytes_per_range(unsigned long ranges)
+/* The calling thread's CPU time: what a loaded machine does not inflate. */
+static u64 cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (u64)ts.tv_sec * 1000000000 + (u64)ts.tv_nsec;
+}
+
+/* Pages 1, 3, 5, ..., 2n - 1 in random order. */
+static unsigned long *odd_pages(unsigned long n, u64 *seed)
+{
+	unsigned long *order = malloc(n * sizeof(*order)), i, j, t;
+
+	for (i = 0; order && i < n; i++)
+		order[i] = 2 * i + 1;
+	for (i = n; order && i > 1; i--) {
+		j = bench_rand(seed) % i;
+		t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	return order;
+}
+
+/*
+ * A bare maple tree shaped like the state tree of bm_state_convert():
+ * value 0 over [0, 2n], value 1 stored on the pages of @order.
+ */
+static int shaped_tree(struct maple_tree *mt, const unsigned long *order, unsigned long n)
+{
+	unsigned long i;
+	int err;
+
+	mt_init(mt);
+	err = mtree_store_range(mt, 0, 2 * n, xa_mk_value(0), GFP_KERNEL);
+	for (i = 0; !err && i < n; i++)
+		err = mtree_store(mt, order[i], xa_mk_value(1), GFP_KERNEL);
+	return err;
+}
+
+static double tree_bytes_per_range(const unsigned long *order, unsigned long n)
 {
 	size_t k0 = shim_kmalloc_bytes();
 	struct maple_tree mt;
 	double per = 0;
-	unsigned long i;
 
-	mt_init(&mt);
-	for (i = 0; i < ranges; i++)
-		if (mtree_store_range(&mt, 2 * i, 2 * i, xa_mk_value(i & 1), GFP_KERNEL))
-			break;
-	if (i == ranges)
-		per = (double)(shim_kmalloc_bytes() - k0) / (double)ranges;
+	if (!shaped_tree(&mt, order, n))
+		per = (double)(shim_kmalloc_bytes() - k0) / (double)shim_mt_nr_ranges(&mt);
 	mtree_destroy(&mt);
 	return per;
 }
 
 static void bm_state_convert(struct gb_state *st)
 {
-	unsigned long ranges = (unsigned long)gb_range(st, 0), n = ranges / 2, i, j;
+	unsigned long ranges = (unsigned long)gb_range(st, 0), n = ranges / 2, i;
 	unsigned long nr = (ranges + (1UL << PMD_ORDER) - 1) >> PMD_ORDER;
-	u64 size = (u64)nr << (PAGE_SHIFT + PMD_ORDER), seed = 42, t0, build_ns, conv_ns;
+	u64 size = (u64)nr << (PAGE_SHIFT + PMD_ORDER), seed = 42, t0, c0, build_ns;
+	u64 conv_ns, cpu_ns;
 	struct hgmem_file *f = NULL;
 	unsigned long *order;
 	struct hstate *h;
 	int err = -ENOMEM;
 
-	order = malloc(n * sizeof(*order));
+	order = odd_pages(n, &seed);
 	h = order ? pool_reserve(st, PMD_ORDER, nr) : NULL;
 	if (!h) {
 		if (!order)
 			bench_skip(st, "no memory");
 		free(order);
 		return;
-	}
-	/* Pages 1, 3, 5, ... in random order. */
-	for (i = 0; i < n; i++)
-		order[i] = 2 * i + 1;
-	for (i = n; i > 1; i--) {
-		unsigned long t = order[i - 1];
-
-		j = bench_rand(&seed) % i;
-		order[i - 1] = order[j];
-		order[j] = t;
 	}
 	err = hgmem_file_create(h, size, HGMEM_FILE_INIT_SHARED, NUMA_NO_NODE, &f) ?:
 	      hgmem_allocate(f, 0, size);
@@ -289,30 +334,146 @@ static void bm_state_convert(struct gb_state *st)
 		bench_skip(st, "building the file failed: %d", err);
 		goto out;
 	}
-	conv_ns = 0;
+	/* Clocks around the whole loop: reading them can be a system call. */
+	t0 = bench_now_ns();
+	c0 = cpu_now_ns();
 	while (gb_keep_running(st)) {
 		u64 off = (u64)order[bench_rand(&seed) % n] << PAGE_SHIFT;
 
-		t0 = bench_now_ns();
 		if (hgmem_convert(f, off, PAGE_SIZE, HGMEM_SHARED, NULL) ||
 		    hgmem_convert(f, off, PAGE_SIZE, HGMEM_PRIVATE, NULL)) {
 			bench_skip(st, "hgmem_convert failed");
 			break;
 		}
-		conv_ns += bench_now_ns() - t0;
 	}
+	cpu_ns = cpu_now_ns() - c0;
+	conv_ns = bench_now_ns() - t0;
 	gb_counter(st, "us_per_conv", (double)conv_ns * 1e-3 /
+		   (2.0 * (double)gb_iterations_done(st)), 0);
+	gb_counter(st, "cpu_us_per_conv", (double)cpu_ns * 1e-3 /
 		   (2.0 * (double)gb_iterations_done(st)), 0);
 	gb_counter(st, "build_us_per_conv", (double)build_ns * 1e-3 / (double)n, 0);
 	gb_counter(st, "ranges", (double)shim_mt_nr_ranges(&f->state), 0);
 	gb_counter(st, "tree_height", (double)shim_mt_height(&f->state), 0);
-	gb_counter(st, "tree_bytes_per_range", tree_bytes_per_range(ranges), 0);
+	gb_counter(st, "tree_bytes_per_range", tree_bytes_per_range(order, n), 0);
 	gb_items_processed(st, 2 * gb_iterations_done(st));
 out:
 	if (f)
 		hgmem_file_release(f);
 	pool_release(h);
 	free(order);
+}
+
+/* What hgmem_convert() asks of the state tree to store @v over [first, last]. */
+static bool tree_convert(struct maple_tree *mt, unsigned long page, unsigned long first,
+			 unsigned long last, unsigned long v)
+{
+	MA_STATE(mas, mt, page, page);
+	bool ok;
+
+	mas_walk(&mas);
+	mas_set(&mas, page - 1);
+	mas_walk(&mas);
+	mas_set(&mas, page + 1);
+	mas_walk(&mas);
+	mas_set_range(&mas, first, last);
+	ok = !mas_preallocate(&mas, xa_mk_value(v), GFP_KERNEL);
+	if (ok)
+		mas_store_prealloc(&mas, xa_mk_value(v));
+	mas_destroy(&mas);
+	return ok;
+}
+
+static void bm_tree_only(struct gb_state *st)
+{
+	unsigned long ranges = (unsigned long)gb_range(st, 0), n = ranges / 2;
+	u64 seed = 42, c0, cpu_ns;
+	struct maple_tree mt;
+	unsigned long *order = odd_pages(n, &seed);
+
+	if (!order || shaped_tree(&mt, order, n)) {
+		bench_skip(st, "no memory");
+		if (order)
+			mtree_destroy(&mt);
+		free(order);
+		return;
+	}
+	mtree_lock(&mt);
+	c0 = cpu_now_ns();
+	while (gb_keep_running(st)) {
+		unsigned long page = order[bench_rand(&seed) % n];
+
+		if (!tree_convert(&mt, page, page - 1, page + 1, 0) ||
+		    !tree_convert(&mt, page, page, page, 1)) {
+			bench_skip(st, "tree store failed");
+			break;
+		}
+	}
+	cpu_ns = cpu_now_ns() - c0;
+	gb_counter(st, "cpu_us_per_conv", (double)cpu_ns * 1e-3 /
+		   (2.0 * (double)gb_iterations_done(st)), 0);
+	gb_counter(st, "ranges", (double)shim_mt_nr_ranges(&mt), 0);
+	gb_counter(st, "tree_height", (double)shim_mt_height(&mt), 0);
+	gb_items_processed(st, 2 * gb_iterations_done(st));
+	mtree_unlock(&mt);
+	mtree_destroy(&mt);
+	free(order);
+}
+
+/* ------------------------------------------------------------ mixed operations */
+static void bm_mixed(struct gb_state *st)
+{
+	u64 size = (u64)gb_range(st, 0), seed = 7, c0, cpu_ns = 0;
+	unsigned long nr = size >> (PAGE_SHIFT + PMD_ORDER), ops = bench_cfg.smoke ? 2000 : 1000000;
+	u64 pages = size >> PAGE_SHIFT, failed = 0, i;
+	size_t k0 = shim_kmalloc_bytes(), bytes = 0;
+	struct hgmem_file *f = NULL;
+	struct hstate *h;
+
+	h = pool_reserve(st, PMD_ORDER, nr);
+	if (!h)
+		return;
+	if (hgmem_file_create(h, size, HGMEM_FILE_INIT_SHARED, NUMA_NO_NODE, &f)) {
+		bench_skip(st, "hgmem_file_create(%llu) failed", (unsigned long long)size);
+		goto out;
+	}
+	while (gb_keep_running(st)) {
+		c0 = cpu_now_ns();
+		for (i = 0; i < ops; i++) {
+			u64 r = bench_rand(&seed), op = r % 100, to = (r >> 8) & 1;
+			u64 page = (r >> 16) % pages, off = page << PAGE_SHIFT;
+			u64 huge = off & ~((u64)SZ_2M - 1);
+			enum hgmem_state state;
+			int err;
+
+			if (op < 55)
+				err = hgmem_convert(f, off, PAGE_SIZE, to, NULL);
+			else if (op < 65)
+				err = hgmem_convert(f, huge, SZ_2M, to, NULL);
+			else if (op < 66)
+				err = hgmem_allocate(f, huge, SZ_2M);
+			else if (op < 67)
+				err = hgmem_punch_hole(f, huge, SZ_2M);
+			else
+				err = hgmem_get_state(f, off, &state, NULL);
+			failed += err != 0;
+		}
+		cpu_ns += cpu_now_ns() - c0;
+		bytes = shim_kmalloc_bytes() - k0 + (size_t)nr * sizeof(struct folio);
+	}
+	if (failed)
+		bench_skip(st, "%llu operations failed", (unsigned long long)failed);
+	gb_counter(st, "ops", (double)ops, 0);
+	gb_counter(st, "ops_per_s", (double)ops * (double)gb_iterations_done(st) /
+		   ((double)cpu_ns * 1e-9), 0);
+	gb_counter(st, "ranges", (double)shim_mt_nr_ranges(&f->state), 0);
+	gb_counter(st, "tree_height", (double)shim_mt_height(&f->state), 0);
+	gb_counter(st, "metadata_bytes", (double)bytes, 0);
+	gb_counter(st, "bytes_per_TiB", (double)bytes * (double)TIB / (double)size, 0);
+out:
+	if (f)
+		hgmem_file_release(f);
+	pool_release(h);
 }
 
 /* ------------------------------------------------------------ registration */
@@ -347,6 +508,18 @@ void bench_register_state_tree(void)
 	/* Fixed iterations: one run per size, as building 10^6 ranges takes seconds. */
 	gb_iterations(b, bench_cfg.smoke ? 10 : 200000);
 	gb_unit(gb_arg_name(b, "ranges"), GB_US);
+
+	b = gb_register("state_tree/tree_only", bm_tree_only);
+	for (r = 1000; r <= (bench_cfg.smoke ? 1000 : 1000000); r *= 10)
+		gb_arg(b, r);
+	gb_iterations(b, bench_cfg.smoke ? 10 : 200000);
+	gb_unit(gb_arg_name(b, "ranges"), GB_US);
+
+	/* 10^6 operations in one iteration; 16 GiB and 2000 in smoke mode. */
+	b = gb_register("mixed", bm_mixed);
+	gb_arg(b, (int64_t)SZ_1G);
+	gb_arg(b, bench_cfg.smoke ? (int64_t)(16 * SZ_1G) : (int64_t)TIB);
+	gb_unit(gb_iterations(b, 1), GB_MS);
 }
 
 void bench_register_metadata(void)
