@@ -41,6 +41,7 @@ struct guestmem_file;
 #define GUESTMEM_POOL_PREFAULT	(UINT64_C(1) << 0)	/* fault and zero every page now */
 #define GUESTMEM_POOL_FALLBACK	(UINT64_C(1) << 1)	/* ordinary memory if hugetlb is short */
 #define GUESTMEM_POOL_SIMULATE	(UINT64_C(1) << 2)	/* address space only, never touched */
+#define GUESTMEM_POOL_ZERO_BACKGROUND	(UINT64_C(1) << 3)	/* clear freed pages in a thread */
 
 /**
  * struct guestmem_pool_opts - how guestmem_pool_create() builds a pool
@@ -49,15 +50,29 @@ struct guestmem_file;
  * @nr_pages: number of huge pages in the pool, at least 1 and at most
  *	2^61 bytes' worth (2^40 2M pages or 2^31 1G pages).
  * @node: NUMA node to bind the pool's memory to (mbind(2) with %MPOL_BIND),
- *	or -1 for no placement.  The simulated backend only validates it.
- * @threads: number of threads that prefault the pool when
- *	%GUESTMEM_POOL_PREFAULT is set, 0 for one per online CPU; never more
- *	than @nr_pages.  Ignored without %GUESTMEM_POOL_PREFAULT.
+ *	or -1 for no placement.  A hugetlb pool bound to a node takes all
+ *	its pages on that node at creation, as %GUESTMEM_POOL_PREFAULT does.
+ *	The simulated backend only validates it.
+ * @threads: number of threads that fault the pool in when
+ *	%GUESTMEM_POOL_PREFAULT is set or a hugetlb pool is bound to @node,
+ *	0 for one per online CPU; never more than @nr_pages.  Ignored
+ *	otherwise.
  * @flags: zero or more of %GUESTMEM_POOL_PREFAULT (fault in and zero every
  *	page now, in parallel), %GUESTMEM_POOL_FALLBACK (use ordinary
- *	memory if the kernel cannot reserve enough hugetlb pages) and
+ *	memory if the kernel cannot reserve enough hugetlb pages),
  *	%GUESTMEM_POOL_SIMULATE (address space only: no memory is ever
- *	touched, for tests and sizing; takes precedence over the other two).
+ *	touched, for tests and sizing; takes precedence over the other
+ *	flags) and %GUESTMEM_POOL_ZERO_BACKGROUND (a thread of the pool
+ *	clears freed huge pages, so that allocating them later need not).
+ *
+ * Allocating a huge page clears it, unless the pool knows it holds
+ * zeroes: pages faulted in at creation (%GUESTMEM_POOL_PREFAULT, or a
+ * hugetlb pool bound to @node) and not allocated since, and, with
+ * %GUESTMEM_POOL_ZERO_BACKGROUND, freed pages once the pool's thread has
+ * cleared them (&guestmem_pool_stats.zeroed counts both).  A page freed
+ * and allocated again before the thread got to it is cleared by the
+ * allocation, as without the flag; an allocation that finds no other
+ * free page waits for the one being cleared.
  */
 struct guestmem_pool_opts {
 	uint64_t page_size;	/* GUESTMEM_PAGE_2M or GUESTMEM_PAGE_1G */
@@ -140,6 +155,8 @@ struct guestmem_page {
  * @merges: folio merges done by the pool's files so far, likewise.
  * @backend: the pool's &enum guestmem_backend.
  * @node: the NUMA node given at creation, or -1.
+ * @zeroed: free huge pages known to hold zeroes, which an allocation takes
+ *	first and need not clear (counted in @free and @reserved).
  */
 struct guestmem_pool_stats {
 	uint64_t page_size;
@@ -152,6 +169,7 @@ struct guestmem_pool_stats {
 	uint64_t merges;	/* folio merges so far */
 	unsigned int backend;	/* enum guestmem_backend */
 	int node;
+	uint64_t zeroed;	/* free and known to hold zeroes */
 };
 
 /**
@@ -180,25 +198,33 @@ struct guestmem_file_stats {
  * @poolp: where to store the new pool.
  *
  * Reserves all @opts->nr_pages huge pages now.  The backend is hugetlb if
- * the kernel has that many free, unreserved huge pages of the size; else
+ * the kernel has that many free, unreserved huge pages of the size (and,
+ * with @opts->node >= 0, that many free on the node); else
  * ordinary memory if %GUESTMEM_POOL_FALLBACK is set (also when the hugetlb
  * reservation itself fails for want of pages); else the call fails.
  * %GUESTMEM_POOL_SIMULATE takes address space only.  With @opts->node >= 0
- * the memory is bound to that node, and with %GUESTMEM_POOL_PREFAULT every
- * page is faulted in by @opts->threads threads and, if a node was given,
- * checked to be on it.  A process can have at most 64 pools at a time.
+ * the memory is bound to that node; a hugetlb pool's pages are then all
+ * faulted in on it now (the kernel's hugetlb reservation is not per node,
+ * so a later fault could find the node empty and raise SIGBUS).  With
+ * %GUESTMEM_POOL_PREFAULT every page is faulted in by @opts->threads
+ * threads.  Pages faulted in with a node given are checked to be on it.
+ * %GUESTMEM_POOL_ZERO_BACKGROUND starts the pool's zeroing thread, which
+ * guestmem_pool_destroy() stops.  A process can have at most 64 pools at
+ * a time.
  *
  * Return: 0 and *@poolp set, or a negative errno with *@poolp unchanged:
  * -EINVAL for a NULL argument, a bad page size, zero or too many pages,
  * unknown flags, a node below -1 or that does not exist (or no NUMA
  * support), or when prefaulting is not supported by the kernel;
- * -ENOMEM when hugetlb pages are short without %GUESTMEM_POOL_FALLBACK
- * (guestmem_last_error() then gives the nr_hugepages setting that would
- * do), when the kernel has no huge pages of that size, for lack of memory
- * or address space, or when prefaulting failed for want of memory;
+ * -ENOMEM when hugetlb pages are short without %GUESTMEM_POOL_FALLBACK,
+ * globally or on @opts->node (guestmem_last_error() then gives the
+ * nr_hugepages setting that would do, the node's for a node-bound pool),
+ * when the kernel has no huge pages of that size, for lack of memory or
+ * address space, or when prefaulting failed for want of memory (or the
+ * node could not supply its pages after all);
  * -ENOSPC when the process already has 64 pools; -EIO when a prefaulted
  * page is not on @opts->node; other negative errnos from memfd_create(2),
- * ftruncate(2), mmap(2), mbind(2) or madvise(2).
+ * ftruncate(2), mmap(2), mbind(2), madvise(2) or pthread_create(3).
  */
 int guestmem_pool_create(const struct guestmem_pool_opts *opts,
 			 struct guestmem_pool **poolp);
@@ -206,7 +232,8 @@ int guestmem_pool_create(const struct guestmem_pool_opts *opts,
  * guestmem_pool_destroy() - destroy a pool and release its memory
  * @pool: the pool; every file in it must have been destroyed.
  *
- * Waits for the deferred reassembly of huge pages freed by any pool, then
+ * Waits for the deferred reassembly of huge pages freed by any pool, stops
+ * the pool's zeroing thread (after the page it is clearing, if any), then
  * gives the memory back to the kernel.  @pool is freed on success only.
  *
  * Return: 0, or -EINVAL if @pool is NULL, -EBUSY if the pool still has

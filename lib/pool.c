@@ -91,7 +91,7 @@ static int check_opts(const struct guestmem_pool_opts *o)
 		return gm_error(-EINVAL, "nr_pages %llu out of range",
 				(unsigned long long)o->nr_pages);
 	if (o->flags & ~(GUESTMEM_POOL_PREFAULT | GUESTMEM_POOL_FALLBACK |
-			 GUESTMEM_POOL_SIMULATE))
+			 GUESTMEM_POOL_SIMULATE | GUESTMEM_POOL_ZERO_BACKGROUND))
 		return gm_error(-EINVAL, "unknown pool flags %#llx",
 				(unsigned long long)o->flags);
 	if (o->node < -1 ||
@@ -100,18 +100,39 @@ static int check_opts(const struct guestmem_pool_opts *o)
 	return 0;
 }
 
+static unsigned int page_order(u64 page_size)
+{
+	return page_size == GUESTMEM_PAGE_1G ? PUD_ORDER : PMD_ORDER;
+}
+
+/*
+ * Hugetlb reservations are global, not per node: a pool bound to a node
+ * also needs that many free pages on the node itself, or its faults there
+ * would find none (SIGBUS).  The pages the node lacks (0 if it has them or
+ * its counts cannot be read; the population at creation then decides).
+ */
+static long node_shortfall(const struct guestmem_pool_opts *o, long avail,
+			   struct shim_node_hugetlb *c)
+{
+	if (o->node < 0 || shim_node_hugetlb_read(o->node, page_order(o->page_size), c))
+		return 0;
+	return shim_node_shortfall(c, avail, o->nr_pages);
+}
+
 /* Pick the backend; fail with the fix when hugetlb pages are short. */
 static int choose_backend(const struct guestmem_pool_opts *o,
 			  enum shim_backend *kind)
 {
-	long total, avail;
+	struct shim_node_hugetlb node;
+	long total, avail, lack;
 
 	if (o->flags & GUESTMEM_POOL_SIMULATE) {
 		*kind = SHIM_BACKEND_RESERVE;
 		return 0;
 	}
 	avail = hugetlb_available(o->page_size, &total);
-	if (avail >= (long)o->nr_pages) {
+	lack = avail < 0 ? 0 : node_shortfall(o, avail, &node);
+	if (avail >= (long)o->nr_pages && !lack) {
 		*kind = SHIM_BACKEND_HUGETLB;
 		return 0;
 	}
@@ -126,6 +147,12 @@ static int choose_backend(const struct guestmem_pool_opts *o,
 		return gm_error(-ENOMEM, "this kernel offers no %s huge pages (it offers: %s)",
 				size_name(o->page_size), sizes);
 	}
+	if (lack)
+		return gm_error(-ENOMEM,
+				"need %llu free %s pages on node %d, %ld free there (%ld free in all): echo %ld > /sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages",
+				(unsigned long long)o->nr_pages, size_name(o->page_size),
+				o->node, node.free, avail, node.nr + lack, o->node,
+				(unsigned long long)(o->page_size >> 10));
 	return gm_error(-ENOMEM,
 			"need %llu free %s pages, %ld free: echo %llu > /sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages",
 			(unsigned long long)o->nr_pages, size_name(o->page_size), avail,
@@ -222,13 +249,30 @@ static int place_and_prefault(struct guestmem_pool *pool,
 		if (err)
 			return gm_error(-errno, "mbind to node %d failed", o->node);
 	}
-	if (!(o->flags & GUESTMEM_POOL_PREFAULT))
+	/*
+	 * The kernel reserved the pages globally, not on the node: populate a
+	 * node-bound hugetlb pool now, so that its pages are taken on the
+	 * node at creation or creation fails, instead of a SIGBUS at a later
+	 * fault when the node has run out.
+	 */
+	if (!(o->flags & GUESTMEM_POOL_PREFAULT) &&
+	    !(o->node >= 0 && r->kind == SHIM_BACKEND_HUGETLB))
 		return 0;
 	err = prefault(r, o->threads);
+	if (err && o->node >= 0 && r->kind == SHIM_BACKEND_HUGETLB)
+		return gm_error(-ENOMEM,
+				"node %d could not supply %llu %s pages (%s): raise /sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages",
+				o->node, (unsigned long long)o->nr_pages,
+				size_name(o->page_size), strerror(-err), o->node,
+				(unsigned long long)(o->page_size >> 10));
 	if (err)
 		return gm_error(err, "prefaulting %llu %s pages failed",
 				(unsigned long long)o->nr_pages, size_name(o->page_size));
-	return o->node >= 0 ? verify_node(r, o->node) : 0;
+	err = o->node >= 0 ? verify_node(r, o->node) : 0;
+	/* Fresh from the kernel, which clears a page when it faults it in. */
+	if (!err)
+		shim_hstate_prefaulted(pool->h);
+	return err;
 }
 
 int guestmem_pool_create(const struct guestmem_pool_opts *opts,
@@ -271,6 +315,12 @@ int guestmem_pool_create(const struct guestmem_pool_opts *opts,
 	INIT_LIST_HEAD(&pool->files);
 
 	err = place_and_prefault(pool, opts);
+	if (!err && (opts->flags & GUESTMEM_POOL_ZERO_BACKGROUND) &&
+	    kind != SHIM_BACKEND_RESERVE) {
+		err = shim_hstate_zero_start(pool->h);
+		if (err)
+			gm_error(err, "cannot start the zeroing thread (%s)", strerror(-err));
+	}
 	if (err) {
 		shim_hstate_destroy(pool->h);
 		free(pool);
@@ -336,6 +386,7 @@ int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *
 		      c.in_use - allocated / st->page_size : 0;
 	st->backend = pool->backend;
 	st->node = pool->node;
+	st->zeroed = c.zeroed;
 	return 0;
 }
 

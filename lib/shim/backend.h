@@ -36,4 +36,23 @@ struct shim_region *shim_region_of_pfn(unsigned long pfn);
 bool shim_region_touchable(const struct shim_region *region);
 size_t shim_region_heads_bytes(void);
 
+/*
+ * Hugetlb pages of one NUMA node (/sys/devices/system/node/nodeN/hugepages).
+ * Reservations are global in the kernel, so a pool bound to a node must
+ * check the node's own free pages as well as the global pool's.
+ */
+struct shim_node_hugetlb {
+	long nr;		/* nr_hugepages of the node */
+	long free;		/* free_hugepages of the node (reserved ones included) */
+};
+/* Read node @node's counts for pages of @order: 0, or -errno (-ENOENT: no such node or size). */
+int shim_node_hugetlb_read(int node, unsigned int order, struct shim_node_hugetlb *c);
+/*
+ * Pages the node lacks for @need more, with @global_avail free unreserved
+ * pages in the whole pool: adding that many to the node's nr_hugepages
+ * satisfies both.  0 when nothing is missing.
+ */
+long shim_node_shortfall(const struct shim_node_hugetlb *c, long global_avail,
+			 unsigned long need);
+
 #endif /* GUESTMEM_SHIM_BACKEND_H */

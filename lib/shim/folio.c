@@ -140,7 +140,8 @@ int hugetlb_folio_split(struct folio *folio, unsigned int new_order)
 	}
 	if (folio->flags & PG_hugetlb)
 		folio->flags = (folio->flags & ~PG_hugetlb) | PG_was_hugetlb;
-	folio->flags |= PG_split;
+	/* Its owner may have written it: no longer known to be zero. */
+	folio->flags = (folio->flags & ~PG_zeroed) | PG_split;
 	folio->children = pieces;
 	return 0;
 }

@@ -26,6 +26,7 @@ enum {
 	PG_split	= 1u << 2,	/* split: no longer a folio, only a parent */
 	PG_was_hugetlb	= 1u << 3,	/* split hugetlb folio: restore on merge */
 	PG_free		= 1u << 4,	/* on its hstate's free list */
+	PG_zeroed	= 1u << 5,	/* holds only zeroes (see hgmem_folio_zeroed()) */
 };
 
 struct folio {

@@ -6,11 +6,43 @@
  * minimum holds that many reservations and hands them to its allocations,
  * and a freed page goes back to its subpool's reservation while the
  * subpool is below its minimum.
+ *
+ * What the kernel does not have: the pool knows which free pages hold
+ * zeroes.  Pages prefaulted fresh from the kernel and not handed out since
+ * do, and so do freed pages once the optional background zeroer has
+ * cleared them; an allocation prefers them and hgmem_folio_zeroed() lets
+ * mm/ skip clearing them.  Pages never faulted in are not counted: zero as
+ * far as the kernel goes, but written behind the pool's back by tests.  Lock order: spool->lock, hugetlb lock, zeroer
+ * lock; the zeroer never holds the hugetlb lock while it clears a page.
  */
+#define _GNU_SOURCE
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "hugetlb.h"
 #include "slab.h"
+
+/*
+ * The background zeroer of one hstate.  @lock protects @kick and orders the
+ * two conditions; @gen counts pages put back cleared and is written under
+ * the hugetlb lock, so an allocation that saw the page being cleared under
+ * that lock can wait for @gen to move without missing the wakeup.
+ */
+struct shim_zeroer {
+	pthread_t thread;
+	pid_t pid;			/* the process the thread runs in */
+	pthread_mutex_t lock;
+	pthread_cond_t work;		/* @kick or @stop set */
+	pthread_cond_t done;		/* @gen moved, or stopping */
+	bool kick;			/* a page was freed since the last scan */
+	atomic_bool stop;
+	atomic_ulong gen;		/* pages cleared and put back */
+	atomic_uint waiters;		/* allocations waiting for a page (tests) */
+};
+
+void (*shim_zero_hook)(struct hstate *h, struct folio *folio);
 
 /* Reserve (delta > 0) or unreserve (delta < 0) free pages of @h. */
 static int hugetlb_acct_memory(struct hstate *h, long delta)
@@ -73,6 +105,53 @@ void hugepage_put_subpool(struct hugepage_subpool *spool)
 	unlock_or_release_subpool(spool);
 }
 
+/*
+ * Take a free page off its list: a known-zero one first, then one never
+ * handed out, then a freed one (which the zeroer may yet clear).  NULL if
+ * the lists are empty.  Called with the hugetlb lock held.
+ */
+static struct folio *dequeue_huge_folio(struct hstate *h)
+{
+	struct folio *folio;
+	bool zeroed = !list_empty(&h->zero_list);
+	struct list_head *list = zeroed ? &h->zero_list :
+				 !list_empty(&h->free_list) ? &h->free_list :
+							      &h->dirty_list;
+
+	lockdep_assert_held(&h->lock);
+	if (list_empty(list))
+		return NULL;
+	folio = list_first_entry(list, struct folio, lru);
+	list_del_init(&folio->lru);
+	if (zeroed)
+		h->zero_huge_pages--;
+	/* PG_zeroed stays until hgmem_folio_zeroed() reads it once. */
+	folio->flags = PG_hugetlb | (zeroed ? PG_zeroed : 0);
+	return folio;
+}
+
+/*
+ * Every other free page is taken and the zeroer is clearing the last one:
+ * wait until it has put that page back.  Called with the hugetlb lock
+ * held, which is dropped for the wait and taken again.  Sleeps.
+ */
+static void wait_for_zeroer(struct hstate *h)
+{
+	struct shim_zeroer *z = h->zeroer;
+	unsigned long gen = atomic_load(&z->gen);
+
+	lockdep_assert_held(&h->lock);
+	spin_unlock(&h->lock);
+	might_sleep();
+	pthread_mutex_lock(&z->lock);
+	atomic_fetch_add(&z->waiters, 1);
+	while (atomic_load(&z->gen) == gen)
+		pthread_cond_wait(&z->done, &z->lock);
+	atomic_fetch_sub(&z->waiters, 1);
+	pthread_mutex_unlock(&z->lock);
+	spin_lock(&h->lock);
+}
+
 struct folio *hugetlb_subpool_alloc_folio(struct hugepage_subpool *spool, int nid)
 {
 	struct hstate *h = spool->hstate;
@@ -93,9 +172,14 @@ struct folio *hugetlb_subpool_alloc_folio(struct hugepage_subpool *spool, int ni
 	spin_unlock(&spool->lock);
 
 	spin_lock(&h->lock);
-	if (reserved || h->free_huge_pages > h->resv_huge_pages) {
-		folio = list_first_entry(&h->free_list, struct folio, lru);
-		list_del_init(&folio->lru);
+	while (reserved || h->free_huge_pages > h->resv_huge_pages) {
+		folio = dequeue_huge_folio(h);
+		/* A free page that is on no list is the one being cleared. */
+		if (folio || WARN_ON(!h->zeroing))
+			break;
+		wait_for_zeroer(h);
+	}
+	if (folio) {
 		h->free_huge_pages--;
 		if (reserved)
 			h->resv_huge_pages--;
@@ -108,11 +192,70 @@ struct folio *hugetlb_subpool_alloc_folio(struct hugepage_subpool *spool, int ni
 		unlock_or_release_subpool(spool);
 		return NULL;
 	}
-	folio->flags = PG_hugetlb;
 	folio->private = NULL;
 	folio->_hugetlb_subpool = spool;
 	atomic_set(&folio->_refcount, 1);
 	return folio;
+}
+
+#if CONFIG_GUESTMEM_DEBUG
+/* Debug builds check the claim: every resident 4K page of @folio is zero. */
+static void check_zeroed(struct folio *folio)
+{
+	static const unsigned long zero[PAGE_SIZE / sizeof(unsigned long)];
+	unsigned long i, n = folio_nr_pages(folio);
+	char *addr = folio_address(folio);
+	unsigned char *vec;
+
+	if (!shim_region_touchable(folio->region))
+		return;
+	/* Pages never faulted in read as zero: do not fault them in here. */
+	vec = malloc(n);
+	if (vec && mincore(addr, folio_size(folio), vec))
+		n = 0;
+	for (i = 0; vec && i < n; i++)
+		if ((vec[i] & 1) && memcmp(addr + i * PAGE_SIZE, zero, PAGE_SIZE)) {
+			WARN(1, "huge page known to be zero holds data");
+			break;
+		}
+	free(vec);
+}
+#else
+static void check_zeroed(struct folio *folio)
+{
+	(void)folio;
+}
+#endif
+
+bool hgmem_folio_zeroed(struct folio *folio)
+{
+	struct hstate *h;
+
+	if (!(folio->flags & PG_zeroed))
+		return false;
+	folio->flags &= ~PG_zeroed;
+	if (WARN_ON(!(folio->flags & PG_hugetlb) || !folio->_hugetlb_subpool))
+		return false;
+	check_zeroed(folio);
+	h = folio->_hugetlb_subpool->hstate;
+	spin_lock(&h->lock);
+	h->zero_hits++;
+	spin_unlock(&h->lock);
+	return true;
+}
+
+/* A page was freed: wake the zeroer.  Called with the hugetlb lock held. */
+static void kick_zeroer(struct hstate *h)
+{
+	struct shim_zeroer *z = h->zeroer;
+
+	lockdep_assert_held(&h->lock);
+	if (!z)
+		return;
+	pthread_mutex_lock(&z->lock);
+	z->kick = true;
+	pthread_cond_signal(&z->work);
+	pthread_mutex_unlock(&z->lock);
 }
 
 void free_huge_folio(struct folio *folio)
@@ -130,13 +273,15 @@ void free_huge_folio(struct folio *folio)
 	}
 
 	spin_lock(&h->lock);
+	/* Its owner wrote it, or may have: not known to be zero. */
 	folio->flags = PG_free;
 	folio->private = NULL;
 	folio->_hugetlb_subpool = NULL;
-	list_add_tail(&folio->lru, &h->free_list);
+	list_add_tail(&folio->lru, &h->dirty_list);
 	h->free_huge_pages++;
 	if (restore)
 		h->resv_huge_pages++;
+	kick_zeroer(h);
 	spin_unlock(&h->lock);
 	unlock_or_release_subpool(spool);
 }
@@ -158,6 +303,8 @@ int shim_hstate_create(unsigned int order, unsigned long nr_huge,
 	h->order = order;
 	spin_lock_init(&h->lock);
 	INIT_LIST_HEAD(&h->free_list);
+	INIT_LIST_HEAD(&h->dirty_list);
+	INIT_LIST_HEAD(&h->zero_list);
 	for (i = 0; i < nr_huge; i++) {
 		struct folio *head = &h->region->heads[i];
 
@@ -170,11 +317,31 @@ int shim_hstate_create(unsigned int order, unsigned long nr_huge,
 	return 0;
 }
 
+void shim_hstate_prefaulted(struct hstate *h)
+{
+	struct folio *folio, *tmp;
+
+	spin_lock(&h->lock);
+	list_for_each_entry_safe(folio, tmp, &h->free_list, lru) {
+		folio->flags = PG_free | PG_zeroed;
+		list_move_tail(&folio->lru, &h->zero_list);
+		h->zero_huge_pages++;
+	}
+	spin_unlock(&h->lock);
+}
+
 int shim_hstate_destroy(struct hstate *h)
 {
-	if (h->free_huge_pages != h->nr_huge_pages || h->resv_huge_pages ||
-	    h->nr_subpools)
+	bool busy;
+
+	spin_lock(&h->lock);
+	busy = h->free_huge_pages != h->nr_huge_pages || h->resv_huge_pages ||
+	       h->nr_subpools;
+	spin_unlock(&h->lock);
+	if (busy)
 		return -EBUSY;
+	/* Idle: nothing can free a page any more, so the zeroer gets no new work. */
+	shim_hstate_zero_stop(h);
 	shim_region_destroy(h->region);
 	free(h);
 	return 0;
@@ -188,21 +355,216 @@ void shim_hstate_counters(struct hstate *h, struct shim_hstate_counters *c)
 	c->resv = h->resv_huge_pages;
 	c->in_use = h->nr_huge_pages - h->free_huge_pages;
 	c->subpools = h->nr_subpools;
+	c->zeroed = h->zero_huge_pages;
+	c->zeroing = h->zeroing ? 1 : 0;
+	c->zero_hits = h->zero_hits;
 	spin_unlock(&h->lock);
 }
 
-/* The pool's own books balance: the free list has free_huge_pages entries. */
+/*
+ * The pool's own books balance: every free page is on one of the lists or
+ * being cleared, and a page is on the zero list if and only if it is
+ * marked zeroed.
+ */
 bool shim_hstate_consistent(struct hstate *h)
 {
-	unsigned long n = 0;
+	unsigned long n = 0, z = 0;
 	struct folio *f;
-	bool ok;
+	bool ok = true;
 
 	spin_lock(&h->lock);
-	list_for_each_entry(f, &h->free_list, lru)
+	list_for_each_entry(f, &h->free_list, lru) {
+		ok &= f->flags == PG_free;
 		n++;
-	ok = n == h->free_huge_pages && h->resv_huge_pages <= h->free_huge_pages &&
-	     h->free_huge_pages <= h->nr_huge_pages;
+	}
+	list_for_each_entry(f, &h->dirty_list, lru) {
+		ok &= f->flags == PG_free;
+		n++;
+	}
+	list_for_each_entry(f, &h->zero_list, lru) {
+		ok &= f->flags == (PG_free | PG_zeroed);
+		z++;
+	}
+	ok &= z == h->zero_huge_pages &&
+	      n + z + (h->zeroing ? 1 : 0) == h->free_huge_pages &&
+	      h->resv_huge_pages <= h->free_huge_pages &&
+	      h->free_huge_pages <= h->nr_huge_pages;
 	spin_unlock(&h->lock);
 	return ok;
+}
+
+/* ------------------------------------------------------------ the zeroer */
+
+/* Take a freed page to clear, or NULL if there is none or the zeroer stops. */
+static struct folio *zeroer_isolate(struct hstate *h)
+{
+	struct folio *folio = NULL;
+
+	spin_lock(&h->lock);
+	if (!atomic_load(&h->zeroer->stop) && !list_empty(&h->dirty_list)) {
+		folio = list_first_entry(&h->dirty_list, struct folio, lru);
+		list_del_init(&folio->lru);
+		h->zeroing = folio;	/* still free, but on no list */
+	}
+	spin_unlock(&h->lock);
+	return folio;
+}
+
+/* Put back the page zeroer_isolate() took, cleared, and wake its waiters. */
+static void zeroer_put_back(struct hstate *h, struct folio *folio)
+{
+	struct shim_zeroer *z = h->zeroer;
+
+	spin_lock(&h->lock);
+	folio->flags = PG_free | PG_zeroed;
+	list_add_tail(&folio->lru, &h->zero_list);
+	h->zero_huge_pages++;
+	h->zeroing = NULL;
+	atomic_fetch_add(&z->gen, 1);
+	spin_unlock(&h->lock);
+	pthread_mutex_lock(&z->lock);
+	pthread_cond_broadcast(&z->done);
+	pthread_mutex_unlock(&z->lock);
+}
+
+static void *zeroer_main(void *arg)
+{
+	struct hstate *h = arg;
+	struct shim_zeroer *z = h->zeroer;
+	struct folio *folio;
+
+	for (;;) {
+		pthread_mutex_lock(&z->lock);
+		while (!z->kick && !atomic_load(&z->stop))
+			pthread_cond_wait(&z->work, &z->lock);
+		/* A page freed from now on sets @kick again: no wakeup is lost. */
+		z->kick = false;
+		pthread_mutex_unlock(&z->lock);
+		if (atomic_load(&z->stop))
+			break;
+		while ((folio = zeroer_isolate(h))) {
+			if (shim_zero_hook)
+				shim_zero_hook(h, folio);
+			/* Free and isolated: nobody else can reach the page now. */
+			memset(folio_address(folio), 0, folio_size(folio));
+			zeroer_put_back(h, folio);
+		}
+	}
+	return NULL;
+}
+
+int shim_hstate_zero_start(struct hstate *h)
+{
+	struct shim_zeroer *z;
+	sigset_t all, old;
+	int err;
+
+	if (!shim_region_touchable(h->region))
+		return -EINVAL;
+	if (h->zeroer)
+		return -EBUSY;
+	z = calloc(1, sizeof(*z));
+	if (!z)
+		return -ENOMEM;
+	pthread_mutex_init(&z->lock, NULL);
+	pthread_cond_init(&z->work, NULL);
+	pthread_cond_init(&z->done, NULL);
+	z->pid = getpid();
+	z->kick = true;		/* pages freed before the start, if any */
+	h->zeroer = z;
+	/* The thread takes no signal meant for the application's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&z->thread, NULL, zeroer_main, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		h->zeroer = NULL;
+		pthread_cond_destroy(&z->done);
+		pthread_cond_destroy(&z->work);
+		pthread_mutex_destroy(&z->lock);
+		free(z);
+		return -err;
+	}
+	return 0;
+}
+
+void shim_hstate_zero_stop(struct hstate *h)
+{
+	struct shim_zeroer *z = h->zeroer;
+
+	if (!z)
+		return;
+	if (z->pid != getpid()) {
+		/*
+		 * A fork child's copy: the thread and the state of its locks
+		 * stayed in the parent.  A page it was clearing goes back
+		 * uncleared, and the rest is forgotten.
+		 */
+		if (h->zeroing) {
+			h->zeroing->flags = PG_free;
+			list_add_tail(&h->zeroing->lru, &h->dirty_list);
+			h->zeroing = NULL;
+		}
+		h->zeroer = NULL;
+		return;
+	}
+	atomic_store(&z->stop, true);
+	pthread_mutex_lock(&z->lock);
+	pthread_cond_broadcast(&z->work);
+	pthread_cond_broadcast(&z->done);
+	pthread_mutex_unlock(&z->lock);
+	/* It finishes the page it is clearing, if any, and puts it back. */
+	pthread_join(z->thread, NULL);
+	spin_lock(&h->lock);
+	h->zeroer = NULL;
+	spin_unlock(&h->lock);
+	pthread_cond_destroy(&z->done);
+	pthread_cond_destroy(&z->work);
+	pthread_mutex_destroy(&z->lock);
+	free(z);
+}
+
+void shim_hstate_zero_flush(struct hstate *h)
+{
+	for (;;) {
+		struct shim_zeroer *z;
+		unsigned long gen;
+		bool idle;
+
+		spin_lock(&h->lock);
+		z = h->zeroer;
+		idle = !z || atomic_load(&z->stop) ||
+		       (list_empty(&h->dirty_list) && !h->zeroing);
+		gen = z ? atomic_load(&z->gen) : 0;
+		spin_unlock(&h->lock);
+		if (idle)
+			return;
+		pthread_mutex_lock(&z->lock);
+		while (atomic_load(&z->gen) == gen && !atomic_load(&z->stop))
+			pthread_cond_wait(&z->done, &z->lock);
+		pthread_mutex_unlock(&z->lock);
+	}
+}
+
+/* Allocations currently waiting for the zeroer (tests). */
+unsigned int shim_hstate_zero_waiters(struct hstate *h)
+{
+	struct shim_zeroer *z;
+	unsigned int n;
+
+	spin_lock(&h->lock);
+	z = h->zeroer;
+	n = z ? atomic_load(&z->waiters) : 0;
+	spin_unlock(&h->lock);
+	return n;
+}
+
+bool shim_hstate_zero_stopping(struct hstate *h)
+{
+	bool stopping;
+
+	spin_lock(&h->lock);
+	stopping = h->zeroer && atomic_load(&h->zeroer->stop);
+	spin_unlock(&h->lock);
+	return stopping;
 }

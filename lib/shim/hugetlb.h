@@ -6,19 +6,40 @@
  * Subpools implement per-file minimum reservations exactly as hugetlbfs's
  * min_size does: a subpool with min_hpages = N reserves N pages of the
  * global pool at creation, and allocations first consume that reservation.
+ *
+ * Unlike the kernel's pool, this one knows which free pages hold zeroes:
+ * pages faulted in fresh from the kernel (which clears a hugetlb page at
+ * its first fault) and never handed out since (shim_hstate_prefaulted()),
+ * and freed pages cleared by the pool's background zeroer
+ * (shim_hstate_zero_start()).  An allocation takes a known-zero page
+ * first, and hgmem_folio_zeroed() tells mm/ it need not clear it.  A page
+ * stops being known-zero when it is handed out.
  */
 #ifndef GUESTMEM_SHIM_HUGETLB_H
 #define GUESTMEM_SHIM_HUGETLB_H
 
 #include "backend.h"
 
+struct shim_zeroer;
+
+/*
+ * Free pages are on one of three lists, or isolated by the zeroer: under
+ * @lock, free_huge_pages == |free_list| + |dirty_list| + |zero_list| +
+ * (@zeroing != NULL).
+ */
 struct hstate {
 	unsigned int order;
 	spinlock_t lock;		/* the kernel's hugetlb_lock */
 	unsigned long nr_huge_pages;
 	unsigned long free_huge_pages;
 	unsigned long resv_huge_pages;
-	struct list_head free_list;
+	struct list_head free_list;	/* never handed out, not known zero */
+	struct list_head dirty_list;	/* freed: may hold data */
+	struct list_head zero_list;	/* free pages known to hold zeroes */
+	unsigned long zero_huge_pages;	/* on zero_list */
+	struct folio *zeroing;		/* off both lists: the zeroer clears it */
+	unsigned long zero_hits;	/* allocations that skipped clearing */
+	struct shim_zeroer *zeroer;	/* background zeroing, or NULL */
 	struct shim_region *region;
 	long nr_subpools;
 };
@@ -55,12 +76,12 @@ void hugepage_put_subpool(struct hugepage_subpool *spool);
 struct folio *hugetlb_subpool_alloc_folio(struct hugepage_subpool *spool, int nid);
 void free_huge_folio(struct folio *folio);
 
-/* Whether @folio, just allocated, is known to hold zeroes (see mm/guestmem_kernel.h). */
-static inline bool hgmem_folio_zeroed(struct folio *folio)
-{
-	(void)folio;
-	return false;
-}
+/*
+ * Whether @folio, just allocated from a pool, is known to hold zeroes (see
+ * mm/guestmem_kernel.h).  Answers once: the caller owns the page and may
+ * write it, so a second call (or one after a split) returns false.
+ */
+bool hgmem_folio_zeroed(struct folio *folio);
 
 /* Pool management for userspace: not kernel interfaces. */
 struct shim_hstate_counters {
@@ -69,12 +90,46 @@ struct shim_hstate_counters {
 	unsigned long resv;
 	unsigned long in_use;
 	long subpools;
+	unsigned long zeroed;		/* free and known to hold zeroes */
+	unsigned long zeroing;		/* free, being cleared by the zeroer */
+	unsigned long zero_hits;	/* allocations that needed no clearing */
 };
 
 int shim_hstate_create(unsigned int order, unsigned long nr_huge,
 		       enum shim_backend kind, struct hstate **hp);
+/* Stops the zeroer (after the page it is clearing) once the pool is idle. */
 int shim_hstate_destroy(struct hstate *h);
 void shim_hstate_counters(struct hstate *h, struct shim_hstate_counters *c);
 bool shim_hstate_consistent(struct hstate *h);
+
+/*
+ * Every page never handed out holds zeroes: the caller has just faulted
+ * the whole region in, fresh from the kernel.  Moves them to the zero list.
+ */
+void shim_hstate_prefaulted(struct hstate *h);
+
+/*
+ * Background zeroing: a thread of the pool clears freed pages and puts them
+ * on the zero list, never holding the hugetlb lock while it clears.  An
+ * allocation that finds no other free page waits for the one being
+ * cleared.  shim_hstate_zero_start() returns 0 or -errno (-EINVAL for a
+ * pool whose memory cannot be touched, -EBUSY if already started);
+ * shim_hstate_zero_stop() lets the zeroer finish the page it is clearing
+ * and joins it (idempotent; in a fork child, whose copy of the pool has no
+ * zeroer thread, it only forgets it).  shim_hstate_zero_flush() waits
+ * until no freed page is waiting to be cleared (tests, benchmarks).
+ */
+int shim_hstate_zero_start(struct hstate *h);
+void shim_hstate_zero_stop(struct hstate *h);
+void shim_hstate_zero_flush(struct hstate *h);
+/* Allocations waiting for the page the zeroer is clearing (tests). */
+unsigned int shim_hstate_zero_waiters(struct hstate *h);
+/* Whether shim_hstate_zero_stop() has told the zeroer to stop (tests). */
+bool shim_hstate_zero_stopping(struct hstate *h);
+/*
+ * Test hook: called by the zeroer with no lock held, after it isolated
+ * @folio and before it clears it.  NULL (the default) for none.
+ */
+extern void (*shim_zero_hook)(struct hstate *h, struct folio *folio);
 
 #endif /* GUESTMEM_SHIM_HUGETLB_H */
