@@ -40,7 +40,8 @@ bench_guestmem_bench_SOURCES = \
 	bench/util.c \
 	bench/bench_alloc.c \
 	bench/bench_convert.c \
-	bench/bench_pool.c
+	bench/bench_pool.c \
+	bench/bench_zero.c
 bench_guestmem_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/include
 bench_guestmem_bench_CFLAGS = $(AM_CFLAGS)
 bench_guestmem_bench_CXXFLAGS = $(BENCHMARK_CFLAGS) $(WARN_CFLAGS)

@@ -52,6 +52,7 @@
 struct bench_cfg bench_cfg;
 
 const char *bench_jemalloc_version(void);	/* bench_alloc.c */
+void bench_register_zero(void);			/* bench_zero.c */
 
 static void configure(bool smoke)
 {
@@ -410,6 +411,7 @@ int main(int argc, char **argv)
 	bench_register_mm_split();
 	bench_register_convert();
 	bench_register_pool();
+	bench_register_zero();
 	bench_register_state_tree();
 	bench_register_metadata();
 	contexts();

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Pre-zeroed huge pages: a pool with GUESTMEM_POOL_ZERO_BACKGROUND clears
+ * freed pages on its own thread, so that allocating one later needs no
+ * clearing on the caller's path.
+ *
+ * zero/alloc_prezeroed_<page>  guestmem_allocate() of one huge page the pool
+ *                              knows is zero + a write to its first byte
+ *                              through guestmem_file_hva(); the punch and the
+ *                              wait for the zeroer are untimed (manual time).
+ *                              Counter not_prezeroed: iterations whose page
+ *                              was not known zero (should be 0).
+ * zero/mmap_touch_<page>       reference: mmap(MAP_HUGETLB) + a write to the
+ *                              first byte (the kernel allocates and clears
+ *                              the page at that fault); munmap untimed.
+ * zero/background_<page>       bandwidth of the zeroer: from punching N
+ *                              dirty pages until the pool reports them all
+ *                              zero (polled every 20 us, sleeping).
+ * zero/memset_<page>           reference: memset() of as many bytes of warm
+ *                              memory on one thread.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "bench.h"
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT	26
+#endif
+
+/* Pages of the background bandwidth run: 64 MiB of 2M pages, one 1G page. */
+static uint64_t bg_pages(uint64_t page)
+{
+	return page == SZ_1G ? 1 : bench_cfg.smoke ? 4 : 32;
+}
+
+static void nap(void)
+{
+	struct timespec ts = { 0, 20000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait until every free page of @pool is known to be zero. */
+static void wait_all_zero(struct guestmem_pool *pool)
+{
+	struct guestmem_pool_stats s;
+
+	while (!guestmem_pool_stats(pool, &s) && s.zeroed < s.free + s.reserved)
+		nap();
+}
+
+static struct guestmem_pool *zero_pool(struct gb_state *st, uint64_t page, uint64_t nr)
+{
+	return bench_pool(st, page, nr, GUESTMEM_POOL_ZERO_BACKGROUND);
+}
+
+/* ------------------------------------------------------------ allocation */
+static void bm_alloc_prezeroed(struct gb_state *st, uint64_t page)
+{
+	const uint64_t nr = page == SZ_1G ? 1 : 8;
+	struct guestmem_pool *pool = zero_pool(st, page, nr);
+	struct guestmem_file *f;
+	struct bench_lat lat;
+	uint64_t i = 0, cold = 0;
+	char *hva;
+
+	if (!pool)
+		return;
+	f = bench_file(st, pool, nr * page, GUESTMEM_FILE_INIT_SHARED, false);
+	if (!f) {
+		bench_pool_put(pool);
+		return;
+	}
+	hva = guestmem_file_hva(f);
+	bench_lat_init(&lat);
+	while (gb_keep_running(st)) {
+		uint64_t off = (i++ % nr) * page, t0, t1;
+		struct guestmem_pool_stats s;
+
+		if (!guestmem_pool_stats(pool, &s) && !s.zeroed)
+			cold++;
+		t0 = bench_now_ns();
+		if (guestmem_allocate(f, off, page)) {
+			bench_skip(st, "guestmem_allocate: %s", guestmem_last_error());
+			break;
+		}
+		*(volatile char *)(hva + off) = 1;
+		t1 = bench_now_ns();
+		bench_lat_add(&lat, t1 - t0);
+		gb_set_iteration_time(st, (double)(t1 - t0) * 1e-9);
+		guestmem_punch_hole(f, off, page);
+		wait_all_zero(pool);
+	}
+	bench_lat_report(st, &lat);
+	bench_lat_free(&lat);
+	gb_counter(st, "not_prezeroed", (double)cold, 0);
+	bench_pool_label(st, pool);
+	guestmem_file_destroy(f);
+	bench_pool_put(pool);
+}
+
+static void bm_alloc_prezeroed_2m(struct gb_state *st)
+{
+	bm_alloc_prezeroed(st, SZ_2M);
+}
+
+static void bm_alloc_prezeroed_1g(struct gb_state *st)
+{
+	bm_alloc_prezeroed(st, SZ_1G);
+}
+
+static void bm_mmap_touch(struct gb_state *st, uint64_t page)
+{
+	struct bench_lat lat;
+	char why[256];
+
+	if (*bench_hugetlb_why(page, 1, why, sizeof(why))) {
+		gb_skip(st, why);
+		return;
+	}
+	bench_lat_init(&lat);
+	while (gb_keep_running(st)) {
+		uint64_t t0 = bench_now_ns(), t1;
+		char *p = mmap(NULL, page, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			       (__builtin_ctzll(page) << MAP_HUGE_SHIFT), -1, 0);
+
+		if (p == MAP_FAILED) {
+			bench_skip(st, "mmap(MAP_HUGETLB): %s", strerror(errno));
+			break;
+		}
+		*(volatile char *)p = 1;
+		t1 = bench_now_ns();
+		bench_lat_add(&lat, t1 - t0);
+		gb_set_iteration_time(st, (double)(t1 - t0) * 1e-9);
+		munmap(p, page);
+	}
+	bench_lat_report(st, &lat);
+	bench_lat_free(&lat);
+}
+
+static void bm_mmap_touch_2m(struct gb_state *st)
+{
+	bm_mmap_touch(st, SZ_2M);
+}
+
+static void bm_mmap_touch_1g(struct gb_state *st)
+{
+	bm_mmap_touch(st, SZ_1G);
+}
+
+/* ------------------------------------------------------------ bandwidth */
+static void bm_background(struct gb_state *st, uint64_t page)
+{
+	uint64_t nr = bg_pages(page), size = nr * page;
+	struct guestmem_pool *pool = zero_pool(st, page, nr);
+	struct guestmem_file *f;
+	char *hva;
+
+	if (!pool)
+		return;
+	f = bench_file(st, pool, size, GUESTMEM_FILE_INIT_SHARED, false);
+	if (!f) {
+		bench_pool_put(pool);
+		return;
+	}
+	hva = guestmem_file_hva(f);
+	while (gb_keep_running(st)) {
+		uint64_t t0, t1;
+
+		/* Untimed: allocate and dirty every page. */
+		if (guestmem_allocate(f, 0, size)) {
+			bench_skip(st, "guestmem_allocate: %s", guestmem_last_error());
+			break;
+		}
+		memset(hva, 0x5a, size);
+		t0 = bench_now_ns();
+		guestmem_punch_hole(f, 0, size);
+		wait_all_zero(pool);
+		t1 = bench_now_ns();
+		gb_set_iteration_time(st, (double)(t1 - t0) * 1e-9);
+	}
+	gb_bytes_processed(st, gb_iterations_done(st) * (int64_t)size);
+	bench_pool_label(st, pool);
+	guestmem_file_destroy(f);
+	bench_pool_put(pool);
+}
+
+static void bm_background_2m(struct gb_state *st)
+{
+	bm_background(st, SZ_2M);
+}
+
+static void bm_background_1g(struct gb_state *st)
+{
+	bm_background(st, SZ_1G);
+}
+
+static void bm_memset(struct gb_state *st, uint64_t page)
+{
+	uint64_t size = bg_pages(page) * page;
+	char *buf = bench_alloc_warm(size, true);
+
+	if (!buf) {
+		bench_skip(st, "no memory for %llu bytes", (unsigned long long)size);
+		return;
+	}
+	while (gb_keep_running(st)) {
+		uint64_t t0 = bench_now_ns();
+
+		memset(buf, 0, size);
+		gb_clobber_memory();
+		gb_set_iteration_time(st, (double)(bench_now_ns() - t0) * 1e-9);
+	}
+	gb_bytes_processed(st, gb_iterations_done(st) * (int64_t)size);
+	bench_free_warm(buf, size);
+}
+
+static void bm_memset_2m(struct gb_state *st)
+{
+	bm_memset(st, SZ_2M);
+}
+
+static void bm_memset_1g(struct gb_state *st)
+{
+	bm_memset(st, SZ_1G);
+}
+
+/* ------------------------------------------------------------ registration */
+void bench_register_zero(void);
+void bench_register_zero(void)
+{
+	/* The untimed part (clearing a page) dwarfs the timed one: cap iterations. */
+	int64_t n2m = bench_cfg.smoke ? 1 : 2000, n1g = 20;
+
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/alloc_prezeroed_2M",
+							  bm_alloc_prezeroed_2m)), n2m), GB_US);
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/mmap_touch_2M",
+							  bm_mmap_touch_2m)), n2m), GB_US);
+	gb_unit(bench_heavy(gb_manual_time(gb_register("zero/background_2M",
+							bm_background_2m))), GB_MS);
+	gb_unit(bench_heavy(gb_manual_time(gb_register("zero/memset_2M", bm_memset_2m))),
+		GB_MS);
+	if (bench_cfg.smoke)
+		return;
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/alloc_prezeroed_1G",
+							  bm_alloc_prezeroed_1g)), n1g), GB_US);
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/mmap_touch_1G",
+							  bm_mmap_touch_1g)), n1g), GB_US);
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/background_1G",
+							  bm_background_1g)), n1g), GB_MS);
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/memset_1G", bm_memset_1g)),
+			      n1g), GB_MS);
+}
