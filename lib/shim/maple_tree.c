@@ -36,9 +36,11 @@
  * mas_for_each() over the whole tree costs O(n), not O(n log n).
  *
  * Memory: every node is one kmalloc of sizeof(union mt_any) (504 bytes
- * on 64-bit), for 20 ranges per leaf (25 bytes per range in a full leaf,
- * about 36 at the 70% that random stores leave, at most 51 in a
- * half-full one), plus the inner nodes, about one for every 20 leaves.
+ * on 64-bit), for 20 ranges per leaf: 25 bytes per range in full leaves
+ * (ranges stored in ascending order), at most 51 in half-full ones, plus
+ * the inner nodes, about one for every 15 to 31 leaves.  A state tree
+ * built by random 4K conversions takes 37 to 41 bytes per range, inner
+ * nodes included (bench/bench_mm.c, state_tree/convert_4K).
  *
  * Preallocation: only adding ranges allocates: a new root leaf, or one
  * node per split, from the leaf up through the full ancestors, plus a new

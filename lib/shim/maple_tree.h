@@ -35,8 +35,8 @@
  * Adjacent ranges holding the same entry are not merged (nor are they by
  * the kernel).  The tree is a B+tree of ranges (maple_tree.c says how it
  * works): O(log n) per lookup and store.  Only stores that add ranges
- * allocate, and only when a leaf is full: a new root leaf, or a node per
- * split from the leaf up, plus a new root.  Stores that add none
+ * allocate: a root leaf in an empty tree, or, when the leaf is full, a
+ * node per split from the leaf up, plus a new root.  Stores that add none
  * (overwriting whole ranges, storing NULL other than strictly inside a
  * range) never allocate and so never fail.  mas_preallocate() puts the
  * nodes the store will need in the ma_state; mas_store_prealloc() uses
