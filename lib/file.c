@@ -43,6 +43,8 @@ static int map_huge(struct guestmem_file *file, unsigned long hidx, unsigned lon
 		 MAP_SHARED | MAP_FIXED, r->fd,
 		 (off_t)(pfn - r->base_pfn) << PAGE_SHIFT) == MAP_FAILED)
 		return gm_error(-errno, "mapping huge page %lu failed", hidx);
+	if (r->fd >= 0)
+		madvise(file->hva + hidx * huge, huge, MADV_DONTFORK);
 	file->mapped[hidx] = pfn;
 	return 0;
 }
@@ -109,6 +111,7 @@ static int alias_get(struct guestmem_file *file, unsigned long pfn, char **addrp
 			free(a);
 			return gm_error(err, "mapping pinned huge frame %lu failed", frame);
 		}
+		madvise(a->addr, huge, MADV_DONTFORK);
 		old = xa_store(&file->aliases, frame, a, GFP_KERNEL);
 		if (xa_is_err(old)) {
 			munmap(a->addr, huge);
@@ -179,8 +182,8 @@ static int map_range(struct guestmem_file *file, pgoff_t start, pgoff_t end,
 	return err;
 }
 
-int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
-			 struct guestmem_file **filep)
+static int file_create(struct guestmem_pool *pool, u64 size, u64 flags,
+		       struct guestmem_file **filep)
 {
 	struct guestmem_file *file;
 	size_t huge;
@@ -210,15 +213,18 @@ int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 		goto fail;
 	}
 	file->hva = (char *)ALIGN((uintptr_t)file->map, huge);
+	file->gen = pool->gen;
+	/* Guest memory stays with the parent across fork() (lib/pool.c). */
+	madvise(file->map, file->map_len, MADV_DONTFORK);
 
 	err = hgmem_file_create(pool->h, size, flags, pool->node, &file->gf);
 	if (err) {
-		struct guestmem_pool_stats st;
+		struct shim_hstate_counters c;
 
-		guestmem_pool_stats(pool, &st);
+		shim_hstate_counters(pool->h, &c);
 		err = gm_error(err, "pool cannot reserve %llu pages for the file: %llu free",
 			       (unsigned long long)(size / huge),
-			       (unsigned long long)st.free);
+			       (unsigned long long)(c.free - c.resv));
 		goto fail;
 	}
 	pthread_mutex_init(&file->lock, NULL);
@@ -238,7 +244,7 @@ fail:
 	return err;
 }
 
-int guestmem_file_destroy(struct guestmem_file *file)
+static int file_destroy(struct guestmem_file *file)
 {
 	struct guestmem_pool *pool;
 	struct hgmem_file_stats st;
@@ -274,10 +280,11 @@ int guestmem_file_destroy(struct guestmem_file *file)
 
 void *guestmem_file_hva(struct guestmem_file *file)
 {
-	return file ? file->hva : NULL;
+	/* Nothing is mapped there in a fork() child. */
+	return file && file->gen == gm_generation() ? file->hva : NULL;
 }
 
-int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
+static int file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
 {
 	struct hgmem_file_stats fs;
 
@@ -305,7 +312,7 @@ static int range_error(int err, u64 offset, u64 len)
 	return gm_error(err, "out of memory");
 }
 
-int guestmem_allocate(struct guestmem_file *file, u64 offset, u64 len)
+static int file_allocate(struct guestmem_file *file, u64 offset, u64 len)
 {
 	unsigned int order;
 	unsigned long *was_mapped = NULL, first, n;
@@ -341,7 +348,7 @@ out:
 	return err;
 }
 
-int guestmem_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
+static int file_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 {
 	unsigned long hidx;
 	size_t huge;
@@ -364,8 +371,8 @@ int guestmem_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 	return err;
 }
 
-int guestmem_convert(struct guestmem_file *file, u64 offset, u64 len,
-		     unsigned int to, u64 *error_offset)
+static int file_convert(struct guestmem_file *file, u64 offset, u64 len,
+			unsigned int to, u64 *error_offset)
 {
 	u64 bad = 0;
 	int err;
@@ -388,8 +395,8 @@ int guestmem_convert(struct guestmem_file *file, u64 offset, u64 len,
 				range_error(err, offset, len);
 }
 
-int guestmem_state(struct guestmem_file *file, u64 offset, unsigned int *state,
-		   u64 *run_len)
+static int file_state(struct guestmem_file *file, u64 offset, unsigned int *state,
+		      u64 *run_len)
 {
 	enum hgmem_state s;
 	int err;
@@ -404,7 +411,7 @@ int guestmem_state(struct guestmem_file *file, u64 offset, unsigned int *state,
 	return 0;
 }
 
-int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page)
+static int file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page)
 {
 	unsigned int horder;
 	unsigned long hidx, pfn, was_mapped;
@@ -464,7 +471,7 @@ out:
 	return err;
 }
 
-int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
+static int file_unpin(struct guestmem_file *file, struct guestmem_page *page)
 {
 	struct folio *folio;
 
@@ -489,4 +496,122 @@ int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
 	file->nr_pins--;
 	pthread_mutex_unlock(&file->lock);
 	return 0;
+}
+
+/*
+ * The public calls: each runs between gm_enter() and gm_leave() (fork(),
+ * lib/pool.c), on an object not inherited across fork().
+ */
+static int file_enter(struct guestmem_file *file)
+{
+	gm_clear_error();
+	if (!file)
+		return gm_error(-EINVAL, "NULL file");
+	return gm_enter(file->gen, "file");
+}
+
+int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
+			 struct guestmem_file **filep)
+{
+	int err;
+
+	gm_clear_error();
+	if (!pool)
+		return gm_error(-EINVAL, "NULL argument");
+	err = gm_enter(pool->gen, "pool");
+	if (err)
+		return err;
+	err = file_create(pool, size, flags, filep);
+	gm_leave();
+	return err;
+}
+
+int guestmem_file_destroy(struct guestmem_file *file)
+{
+	int err = file_enter(file);
+
+	if (err)
+		return err;
+	err = file_destroy(file);
+	gm_leave();
+	return err;
+}
+
+int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
+{
+	int err = file_enter(file);
+
+	if (err)
+		return err;
+	err = file_stats(file, st);
+	gm_leave();
+	return err;
+}
+
+int guestmem_allocate(struct guestmem_file *file, u64 offset, u64 len)
+{
+	int err = file_enter(file);
+
+	if (err)
+		return err;
+	err = file_allocate(file, offset, len);
+	gm_leave();
+	return err;
+}
+
+int guestmem_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
+{
+	int err = file_enter(file);
+
+	if (err)
+		return err;
+	err = file_punch_hole(file, offset, len);
+	gm_leave();
+	return err;
+}
+
+int guestmem_convert(struct guestmem_file *file, u64 offset, u64 len,
+		     unsigned int to, u64 *error_offset)
+{
+	int err = file_enter(file);
+
+	if (err)
+		return err;
+	err = file_convert(file, offset, len, to, error_offset);
+	gm_leave();
+	return err;
+}
+
+int guestmem_state(struct guestmem_file *file, u64 offset, unsigned int *state,
+		   u64 *run_len)
+{
+	int err = file_enter(file);
+
+	if (err)
+		return err;
+	err = file_state(file, offset, state, run_len);
+	gm_leave();
+	return err;
+}
+
+int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page)
+{
+	int err = file_enter(file);
+
+	if (err)
+		return err;
+	err = file_pin(file, offset, page);
+	gm_leave();
+	return err;
+}
+
+int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
+{
+	int err = file_enter(file);
+
+	if (err)
+		return err;
+	err = file_unpin(file, page);
+	gm_leave();
+	return err;
 }

@@ -16,6 +16,7 @@ struct guestmem_pool {
 	enum guestmem_backend backend;
 	int node;
 	pthread_mutex_t lock;		/* files list and counters */
+	unsigned long gen;		/* gm_generation() at creation (fork) */
 	struct list_head files;
 	unsigned long nr_files;
 	u64 splits, merges;		/* of files already destroyed */
@@ -24,6 +25,7 @@ struct guestmem_pool {
 struct guestmem_file {
 	struct guestmem_pool *pool;
 	struct hgmem_file *gf;
+	unsigned long gen;		/* gm_generation() at creation (fork) */
 	struct list_head node;		/* on pool->files */
 	pthread_mutex_t lock;		/* host mapping and pins */
 	u64 size;
@@ -43,5 +45,16 @@ void gm_clear_error(void);
 
 /* pool.c */
 int gm_pool_backend_fd(struct guestmem_pool *pool);
+
+/*
+ * pool.c: every public call but guestmem_file_hva() and
+ * guestmem_last_error() runs between gm_enter() and gm_leave(), never
+ * nested: fork() waits for the calls running to return.  gm_enter() fails
+ * with -ECHILD for an object of generation @gen, created before a fork()
+ * that made this process; gm_generation() is the current one.
+ */
+unsigned long gm_generation(void);
+int gm_enter(unsigned long gen, const char *what);
+void gm_leave(void);
 
 #endif /* GUESTMEM_LIB_H */

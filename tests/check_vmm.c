@@ -255,10 +255,260 @@ START_TEST(test_pin_addr_simulated)
 }
 END_TEST
 
+/* ---- 2. fork: a child gets -ECHILD from inherited objects, never a hang ---- */
+
+/* ThreadSanitizer: the child of a threaded parent starts the library's worker. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+	return "die_after_fork=0";
+}
+
+/*
+ * Wait up to @secs for @pid; a child still running then is killed and
+ * reported as hung.  Returns its wait status.
+ */
+static int wait_child(pid_t pid, int secs, const char *what)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int status, i;
+
+	for (i = 0; i < secs * 100; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		ck_assert_int_ne(r, -1);
+		if (r == pid)
+			return status;
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ck_abort_msg("%s: the child hung for %d s (killed)", what, secs);
+	return status;
+}
+
+/* In a child: report a failed expectation on stderr and exit 1. */
+#define CHILD_EXPECT(cond) do {							\
+	if (!(cond)) {								\
+		fprintf(stderr, "child: %s:%d: %s failed (last error: %s)\n",	\
+			__FILE__, __LINE__, #cond, guestmem_last_error());	\
+		_exit(1);							\
+	}									\
+} while (0)
+
+/*
+ * Pin a 4K piece of a split huge page, then punch the huge page: the pin
+ * keeps it out of the pool, and the unpin queues its reassembly for the
+ * library's worker thread.
+ */
+static void pin_detached_piece(struct guestmem_file *f, struct guestmem_page *pg)
+{
+	ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
+	ck_assert_int_eq(guestmem_pin(f, SZ_4K, pg), 0);
+	ck_assert_uint_eq(pg->max_order, 0);
+	ck_assert_int_eq(guestmem_punch_hole(f, 0, SZ_2M), 0);
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+}
+
+/* The same in a child, checked with CHILD_EXPECT; the pool is whole after. */
+static void child_reassembly_cycle(void)
+{
+	struct guestmem_pool_opts o = {
+		.page_size = SZ_2M, .nr_pages = 2, .node = -1, .flags = GUESTMEM_POOL_FALLBACK,
+	};
+	struct guestmem_pool_stats st;
+	struct guestmem_pool *pool;
+	struct guestmem_file *f;
+	struct guestmem_page pg;
+
+	CHILD_EXPECT(guestmem_pool_create(&o, &pool) == 0);
+	CHILD_EXPECT(guestmem_file_create(pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED, &f) == 0);
+	CHILD_EXPECT(guestmem_allocate(f, 0, SZ_2M) == 0);
+	CHILD_EXPECT(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL) == 0);
+	CHILD_EXPECT(guestmem_pin(f, SZ_4K, &pg) == 0);
+	CHILD_EXPECT(guestmem_punch_hole(f, 0, SZ_2M) == 0);
+	CHILD_EXPECT(guestmem_unpin(f, &pg) == 0);
+	CHILD_EXPECT(guestmem_pool_stats(pool, &st) == 0);
+	CHILD_EXPECT(st.pending == 0 && st.in_use == 0);
+	CHILD_EXPECT(guestmem_file_destroy(f) == 0);
+	CHILD_EXPECT(guestmem_pool_stats(pool, &st) == 0);
+	CHILD_EXPECT(st.free == st.total && st.reserved == 0 && st.in_use == 0);
+	CHILD_EXPECT(guestmem_pool_destroy(pool) == 0);
+}
+
+START_TEST(test_fork_child_gets_echild_and_never_hangs)
+{
+	struct guestmem_pool *pool = pool_of(4, GUESTMEM_POOL_FALLBACK);
+	struct guestmem_file *f = file_of(pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED), *g;
+	unsigned char *hva = guestmem_file_hva(f);
+	struct guestmem_pool_stats pst;
+	struct guestmem_file_stats fst;
+	struct guestmem_page pg, warm;
+	unsigned int state;
+	int status;
+	pid_t pid;
+
+	/* One reassembly through the worker first, so that the parent has one. */
+	pin_detached_piece(f, &warm);
+	ck_assert_int_eq(guestmem_unpin(f, &warm), 0);
+	pin_detached_piece(f, &pg);
+	ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
+	hva[0] = 0x5a;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (!pid) {
+		/* The reported hang: the flush waited for the parent's worker. */
+		CHILD_EXPECT(guestmem_unpin(f, &pg) == -ECHILD);
+		CHILD_EXPECT(strstr(guestmem_last_error(), "fork"));
+		CHILD_EXPECT(guestmem_pin(f, 0, &warm) == -ECHILD);
+		CHILD_EXPECT(guestmem_allocate(f, 0, SZ_2M) == -ECHILD);
+		CHILD_EXPECT(guestmem_punch_hole(f, 0, SZ_2M) == -ECHILD);
+		CHILD_EXPECT(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL) == -ECHILD);
+		CHILD_EXPECT(guestmem_state(f, 0, &state, NULL) == -ECHILD);
+		CHILD_EXPECT(guestmem_file_stats(f, &fst) == -ECHILD);
+		CHILD_EXPECT(guestmem_file_destroy(f) == -ECHILD);
+		CHILD_EXPECT(guestmem_file_hva(f) == NULL);
+		CHILD_EXPECT(guestmem_pool_stats(pool, &pst) == -ECHILD);
+		CHILD_EXPECT(guestmem_file_create(pool, SZ_2M, 0, &g) == -ECHILD);
+		CHILD_EXPECT(guestmem_pool_destroy(pool) == -ECHILD);
+		/* A pool of its own works, deferred reassembly included. */
+		child_reassembly_cycle();
+		_exit(0);
+	}
+	status = wait_child(pid, 20, "guestmem calls in a fork() child");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child failed: status %#x", status);
+
+	/* The parent is untouched. */
+	ck_assert_uint_eq(hva[0], 0x5a);
+	ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+#define SEGV_EXIT 42
+
+static void segv_exit(int sig)
+{
+	(void)sig;
+	_exit(SEGV_EXIT);
+}
+
+/* Fault on purpose in a child: exit SEGV_EXIT, also where a sanitizer catches SIGSEGV. */
+static void child_catch_segv(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = segv_exit;
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+static bool died_of_segv(int status)
+{
+	return (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) ||
+	       (WIFEXITED(status) && WEXITSTATUS(status) == SEGV_EXIT);
+}
+
+/* Guest memory is not inherited (MADV_DONTFORK): a child cannot scribble on it. */
+START_TEST(test_fork_child_cannot_touch_guest_memory)
+{
+	struct guestmem_pool *pool = pool_of(2, GUESTMEM_POOL_FALLBACK);
+	struct guestmem_file *f = file_of(pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED);
+	volatile unsigned char *hva = guestmem_file_hva(f);
+	volatile unsigned char *pinned;
+	struct guestmem_page pg;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
+	ck_assert_int_eq(guestmem_pin(f, SZ_4K, &pg), 0);
+	pinned = pg.addr;
+	hva[0] = 1;
+	pinned[0] = 2;
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (!pid) {
+		child_catch_segv();
+		hva[0] = 0xee;
+		_exit(0);
+	}
+	status = wait_child(pid, 20, "child writing guest memory");
+	ck_assert_msg(died_of_segv(status),
+		      "a child wrote the parent's guest memory: status %#x", status);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (!pid) {
+		child_catch_segv();
+		pinned[0] = 0xee;
+		_exit(0);
+	}
+	status = wait_child(pid, 20, "child writing a pinned page");
+	ck_assert_msg(died_of_segv(status),
+		      "a child wrote through the parent's pin: status %#x", status);
+	ck_assert_uint_eq(hva[0], 1);
+	ck_assert_uint_eq(pinned[0], 2);
+	ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/*
+ * A process that may not create threads (RLIMIT_NPROC here; a seccomp
+ * sandbox in a real VMM): the deferred reassembly is done all the same, and
+ * the unpin that needs it returns with the page back in the pool.
+ */
+START_TEST(test_no_threads_no_hang)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (!pid) {
+		struct rlimit none = { 0, 0 };
+		pthread_t t;
+
+		/* root is not held to RLIMIT_NPROC: become nobody first. */
+		if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
+			_exit(2);
+		if (setrlimit(RLIMIT_NPROC, &none))
+			_exit(2);
+		if (!pthread_create(&t, NULL, nothing, NULL)) {
+			pthread_join(t, NULL);
+			_exit(77);
+		}
+		child_reassembly_cycle();
+		_exit(0);
+	}
+	status = wait_child(pid, 20, "guestmem without threads");
+	ck_assert_msg(WIFEXITED(status), "child died: status %#x", status);
+	if (WEXITSTATUS(status) == 77 || WEXITSTATUS(status) == 2) {
+		printf("SKIP: cannot make pthread_create() fail in a child (%s)\n",
+		       WEXITSTATUS(status) == 2 ? "setuid/setrlimit failed" :
+						  "threads still allowed");
+		return;
+	}
+	ck_assert_msg(WEXITSTATUS(status) == 0, "child failed: status %#x", status);
+}
+END_TEST
+
 static Suite *vmm_suite(void)
 {
 	Suite *s = suite_create("vmm");
 	TCase *pin = tcase_create("pin");
+	TCase *fork = tcase_create("fork");
 
 	tcase_set_timeout(pin, 60);
 	tcase_add_test(pin, test_pin_addr_survives_punch_and_realloc);
@@ -266,6 +516,11 @@ static Suite *vmm_suite(void)
 	tcase_add_test(pin, test_pin_addr_simulated);
 	tcase_add_test(pin, test_pin_addr_survives_punch_hugetlb);
 	suite_add_tcase(s, pin);
+	tcase_set_timeout(fork, 60);
+	tcase_add_test(fork, test_fork_child_gets_echild_and_never_hangs);
+	tcase_add_test(fork, test_fork_child_cannot_touch_guest_memory);
+	tcase_add_test(fork, test_no_threads_no_hang);
+	suite_add_tcase(s, fork);
 	return s;
 }
 
