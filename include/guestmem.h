@@ -14,6 +14,15 @@
  * Conventions: every function returning int returns 0 or a negative errno
  * and changes nothing when it fails; guestmem_last_error() then describes
  * the failure.  All functions are thread-safe.  The library prints nothing.
+ *
+ * fork(): a child cannot use its parent's pools and files.  Every call on
+ * one of them fails with -ECHILD and changes nothing, and guestmem_file_hva()
+ * returns NULL; guest memory (pools, file mappings, pin addresses) is
+ * MADV_DONTFORK, so the child cannot touch it.  The child may create pools
+ * and files of its own.  fork() waits for the library calls running in the
+ * parent to return.  Deferred reassembly runs in a library thread, or in
+ * the call that needs it where no thread can be created: nothing waits for
+ * a thread that does not exist.
  * Offsets and lengths are bytes and must be multiples of 4096.
  *
  * Privacy in this library is bookkeeping: it refuses host access to private
@@ -295,7 +304,8 @@ int guestmem_file_destroy(struct guestmem_file *file);
  * In a simulated pool nothing is ever mapped.  The address is valid until
  * guestmem_file_destroy().  Does not change guestmem_last_error().
  *
- * Return: the address, or NULL if @file is NULL.
+ * Return: the address, or NULL if @file is NULL or belongs to the parent
+ * of this fork() child.
  */
 void *guestmem_file_hva(struct guestmem_file *file);
 /**

@@ -275,8 +275,83 @@ static int place_and_prefault(struct guestmem_pool *pool,
 	return err;
 }
 
-int guestmem_pool_create(const struct guestmem_pool_opts *opts,
-			 struct guestmem_pool **poolp)
+/*
+ * fork().  A child gets copies of the parent's pools and files but not the
+ * threads behind them (the deferred-work worker, zeroing and fault
+ * threads), and not their memory: pool, file and pin mappings are
+ * MADV_DONTFORK, so a child cannot scribble on guest RAM.  So every call on
+ * an object inherited across fork() fails with -ECHILD, and changes
+ * nothing; the child may create pools and files of its own.  Those use
+ * global state - the workqueue, mm/'s list of detached pages and its lock -
+ * which must be consistent in the child: fork() waits until no library
+ * call is running (each holds gm_fork_lock for reading, the prepare handler
+ * takes it for writing) and the deferred work is done (only calls queue
+ * it), so no such lock is held and nothing of the parent's is queued.
+ */
+static pthread_rwlock_t gm_fork_lock;
+static atomic_ulong gm_fork_gen;
+static pthread_once_t gm_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+	pthread_rwlock_wrlock(&gm_fork_lock);
+	hgmem_flush_deferred();
+	shim_wq_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	shim_wq_fork_parent();
+	pthread_rwlock_unlock(&gm_fork_lock);
+}
+
+static void gm_fork_lock_init(void)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	/* A stream of calls must not starve a fork() waiting for the lock. */
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&gm_fork_lock, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+static void fork_child(void)
+{
+	shim_wq_fork_child();
+	atomic_fetch_add(&gm_fork_gen, 1);
+	/* Held by the parent's thread, whose id this thread no longer has: anew. */
+	gm_fork_lock_init();
+}
+
+static void gm_init(void)
+{
+	gm_fork_lock_init();
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+unsigned long gm_generation(void)
+{
+	pthread_once(&gm_once, gm_init);
+	return atomic_load(&gm_fork_gen);
+}
+
+int gm_enter(unsigned long gen, const char *what)
+{
+	if (gen != gm_generation())
+		return gm_error(-ECHILD, "%s belongs to the parent of this fork() child: "
+				"a child can only use pools and files it created", what);
+	pthread_rwlock_rdlock(&gm_fork_lock);
+	return 0;
+}
+
+void gm_leave(void)
+{
+	pthread_rwlock_unlock(&gm_fork_lock);
+}
+
+static int pool_create(const struct guestmem_pool_opts *opts,
+		       struct guestmem_pool **poolp)
 {
 	struct guestmem_pool *pool;
 	enum shim_backend kind = SHIM_BACKEND_HUGETLB;
@@ -313,6 +388,11 @@ int guestmem_pool_create(const struct guestmem_pool_opts *opts,
 	pool->node = opts->node;
 	pthread_mutex_init(&pool->lock, NULL);
 	INIT_LIST_HEAD(&pool->files);
+	pool->gen = gm_generation();
+	/* Guest memory stays with the parent across fork() (see fork_prepare()). */
+	if (pool->h->region->fd >= 0)
+		madvise(pool->h->region->addr,
+			pool->h->region->nr_huge * huge_page_size(pool->h), MADV_DONTFORK);
 
 	err = place_and_prefault(pool, opts);
 	if (!err && (opts->flags & GUESTMEM_POOL_ZERO_BACKGROUND) &&
@@ -330,13 +410,24 @@ int guestmem_pool_create(const struct guestmem_pool_opts *opts,
 	return 0;
 }
 
-int guestmem_pool_destroy(struct guestmem_pool *pool)
+int guestmem_pool_create(const struct guestmem_pool_opts *opts,
+			 struct guestmem_pool **poolp)
 {
 	int err;
 
 	gm_clear_error();
-	if (!pool)
-		return gm_error(-EINVAL, "NULL pool");
+	err = gm_enter(gm_generation(), "pool");
+	if (err)
+		return err;
+	err = pool_create(opts, poolp);
+	gm_leave();
+	return err;
+}
+
+static int pool_destroy(struct guestmem_pool *pool)
+{
+	int err;
+
 	pthread_mutex_lock(&pool->lock);
 	if (pool->nr_files) {
 		pthread_mutex_unlock(&pool->lock);
@@ -352,14 +443,28 @@ int guestmem_pool_destroy(struct guestmem_pool *pool)
 	return 0;
 }
 
-int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st)
+int guestmem_pool_destroy(struct guestmem_pool *pool)
+{
+	int err;
+
+	gm_clear_error();
+	if (!pool)
+		return gm_error(-EINVAL, "NULL pool");
+	err = gm_enter(pool->gen, "pool");
+	if (err)
+		return err;
+	err = pool_destroy(pool);
+	gm_leave();
+	return err;
+}
+
+static int pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st)
 {
 	struct shim_hstate_counters c;
 	struct guestmem_file *file;
 	u64 allocated = 0;
 
-	gm_clear_error();
-	if (!pool || !st)
+	if (!st)
 		return gm_error(-EINVAL, "NULL argument");
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&pool->lock);
@@ -388,6 +493,21 @@ int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *
 	st->node = pool->node;
 	st->zeroed = c.zeroed;
 	return 0;
+}
+
+int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st)
+{
+	int err;
+
+	gm_clear_error();
+	if (!pool)
+		return gm_error(-EINVAL, "NULL argument");
+	err = gm_enter(pool->gen, "pool");
+	if (err)
+		return err;
+	err = pool_stats(pool, st);
+	gm_leave();
+	return err;
 }
 
 int gm_pool_backend_fd(struct guestmem_pool *pool)
