@@ -11,7 +11,7 @@
  */
 #include "guestmem_internal.h"
 
-/* Check the state ranges touching pages [start, end).  Caller holds f->lock. */
+/* Check the state ranges touching pages [start, end).  Caller holds f->state_lock. */
 static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
 				     pgoff_t end)
 {
@@ -20,7 +20,7 @@ static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
 	unsigned long prev = ULONG_MAX;
 	void *entry;
 
-	lockdep_assert_held(&f->lock);
+	lockdep_assert_held(&f->state_lock);
 	mas_for_each(&mas, entry, min(end, f->nr_pages - 1)) {
 		if (next != ULONG_MAX && mas.index != next)
 			return "state has a gap";
@@ -41,13 +41,17 @@ static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
 	return NULL;
 }
 
-/* Check the folios of @hp, a huge page of @f.  Caller holds f->lock. */
+/*
+ * Check the folios of @hp, a huge page of @f.  Caller locked @hp and holds
+ * f->state_lock.
+ */
 static const char *hgmem_check_huge(struct hgmem_file *f, struct hgmem_huge *hp)
 {
 	unsigned long end = hp->pfn + (1UL << hp->order), pfn;
 	struct folio *folio;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
+	lockdep_assert_held(&f->state_lock);
 	if (hp->order != f->order || !IS_ALIGNED(hp->pfn, 1UL << hp->order))
 		return "huge page record is malformed";
 	for (pfn = hp->pfn; pfn < end; pfn += folio_nr_pages(folio)) {
@@ -66,27 +70,27 @@ static const char *hgmem_check_huge(struct hgmem_file *f, struct hgmem_huge *hp)
 			return "a piece has an unexpected order";
 		}
 		if (folio_order(folio) &&
-		    hgmem_uniform_state(f, hgmem_folio_index(hp, folio),
-					folio_nr_pages(folio), NULL) < 0)
+		    __hgmem_uniform_state(f, hgmem_folio_index(hp, folio),
+					  folio_nr_pages(folio), NULL) < 0)
 			return "a folio spans mixed state";
 	}
 	return NULL;
 }
 
 /*
- * Check the part of @f around pages [start, end): a debug build's check
- * after each operation costs what the operation touched.  Over the whole
- * file it also checks the allocated page count.  Caller holds f->lock.
+ * Check the part of @f around pages [start, end) under f->state_lock.  A
+ * debug build's check after each operation costs what the operation
+ * touched.  Over the whole file it also checks the allocated page count.
  */
-static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
-				      pgoff_t end)
+static const char *hgmem_check_range(struct hgmem_file *f, pgoff_t start,
+				     pgoff_t end)
 {
 	bool whole = start == 0 && end == f->nr_pages;
 	unsigned long hidx, n = 0;
 	struct hgmem_huge *hp;
 	const char *why;
 
-	lockdep_assert_held(&f->lock);
+	lockdep_assert_held(&f->state_lock);
 	why = hgmem_check_state(f, start, end);
 	if (why)
 		return why;
@@ -99,12 +103,29 @@ static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
 			return why;
 		n++;
 	}
-	if (whole && n != f->nr_huge)
+	if (whole && n != atomic_long_read(&f->nr_huge))
 		return "allocated huge page count is wrong";
-	/* Every allocated page took one of the subpool's reserved pages. */
-	if (f->spool->rsv_hpages + (long)f->nr_huge > f->spool->min_hpages)
-		return "subpool does not account for the file's pages";
 	return NULL;
+}
+
+/*
+ * Check the part of @f around pages [start, end), which the caller locked;
+ * with the file to itself (@exclusive), also its subpool accounting.
+ */
+static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
+				      pgoff_t end, bool exclusive)
+{
+	const char *why;
+
+	hgmem_assert_locked(f, start, end);
+	mutex_lock(&f->state_lock);
+	why = hgmem_check_range(f, start, end);
+	mutex_unlock(&f->state_lock);
+	/* Every allocated page took one of the subpool's reserved pages. */
+	if (!why && exclusive &&
+	    f->spool->rsv_hpages + atomic_long_read(&f->nr_huge) > f->spool->min_hpages)
+		why = "subpool does not account for the file's pages";
+	return why;
 }
 
 /**
@@ -116,8 +137,8 @@ static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
  * differing, the folios of every allocated huge page tile it, point back to
  * it and never span mixed state, and the subpool accounts for every page.
  *
- * Context: Process context.  Takes and releases the file's lock, so the caller
- * must not hold it.  May sleep.
+ * Context: Process context.  Takes and releases the file's locks, so the
+ * caller must not hold them.  May sleep.
  * Return:
  * * %0 - The file is consistent.
  * * %-EUCLEAN - It is not; the reason is stored through @why.
@@ -127,9 +148,9 @@ int hgmem_check_file(struct hgmem_file *f, const char **why)
 	const char *reason;
 
 	might_sleep();
-	mutex_lock(&f->lock);
-	reason = __hgmem_check_file(f, 0, f->nr_pages);
-	mutex_unlock(&f->lock);
+	down_write(&f->lock);
+	reason = __hgmem_check_file(f, 0, f->nr_pages, true);
+	up_write(&f->lock);
 	if (why)
 		*why = reason;
 	return reason ? -EUCLEAN : 0;
@@ -137,11 +158,12 @@ int hgmem_check_file(struct hgmem_file *f, const char **why)
 
 /*
  * Debug builds: check @f after an operation on pages [start, end).  Caller
- * holds f->lock, in every build.
+ * locked them with hgmem_lock(), in every build.
  */
 void hgmem_debug_check(struct hgmem_file *f, pgoff_t start, pgoff_t end)
 {
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_locked(f, start, end);
 	if (IS_ENABLED(CONFIG_GUESTMEM_DEBUG))
-		WARN_ON(__hgmem_check_file(f, start, end));
+		WARN_ON(__hgmem_check_file(f, start, end,
+					   !hgmem_range_in_huge(f, start, end)));
 }

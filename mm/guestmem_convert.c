@@ -15,7 +15,7 @@
 /*
  * Pages about to become private must not be referenced beyond the file's
  * own reference.  Reference counts are per folio, so for a huge folio the
- * first page of it inside the range is reported.  Caller holds f->lock.
+ * first page of it inside the range is reported.  Caller locked the range.
  */
 static int hgmem_check_unreferenced(struct hgmem_file *f, const struct hgmem_conv *c,
 				    pgoff_t *error_index)
@@ -24,7 +24,7 @@ static int hgmem_check_unreferenced(struct hgmem_file *f, const struct hgmem_con
 	struct hgmem_huge *hp;
 	struct folio *folio;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_locked(f, c->start, c->end);
 	while (i < c->end) {
 		if (hgmem_state_at(f, i, &last) != HGMEM_SHARED) {
 			i = last + 1;
@@ -47,17 +47,18 @@ static int hgmem_check_unreferenced(struct hgmem_file *f, const struct hgmem_con
 
 /*
  * Zero the allocated pages of [c->start, c->end) whose state is changing.
- * Caller holds f->lock.
+ * Caller locked the range and holds f->state_lock.
  */
 static void hgmem_zero_changing(struct hgmem_file *f, const struct hgmem_conv *c)
 {
 	pgoff_t i = c->start, last, next;
 	struct hgmem_huge *hp;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_locked(f, c->start, c->end);
+	lockdep_assert_held(&f->state_lock);
 	while (i < c->end) {
 		next = hgmem_huge_base(f, i) + hgmem_huge_pages(f);
-		if (hgmem_state_at(f, i, &last) == c->to) {
+		if (__hgmem_state_at(f, i, &last) == c->to) {
 			i = last + 1;
 			continue;
 		}
@@ -71,7 +72,7 @@ static void hgmem_zero_changing(struct hgmem_file *f, const struct hgmem_conv *c
 
 /*
  * Split the huge page holding @index, if allocated, as @c requires.
- * Caller holds f->lock.
+ * Caller locked the range of @c.
  */
 static int hgmem_split_end(struct hgmem_file *f, pgoff_t index,
 			   const struct hgmem_conv *c, struct hgmem_txn *t,
@@ -79,7 +80,7 @@ static int hgmem_split_end(struct hgmem_file *f, pgoff_t index,
 {
 	struct hgmem_huge *hp;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_locked(f, c->start, c->end);
 	hp = xa_load(&f->huge, index >> f->order);
 	return hp ? hgmem_split_for_state(f, hp, c, t, error_index) : 0;
 }
@@ -98,10 +99,11 @@ static int hgmem_split_end(struct hgmem_file *f, pgoff_t index,
  * the huge pages that become uniform are merged back.  The data stays in
  * place unless the file was created with %HGMEM_FILE_ZERO_ON_CONVERT, in
  * which case the allocated pages that change state are zeroed.  A failed
- * conversion changes nothing.
+ * conversion changes nothing.  Conversions within different huge pages run
+ * in parallel (see hgmem_lock()).
  *
- * Context: Process context.  Takes and releases the file's lock, so the caller
- * must not hold it.  May sleep.
+ * Context: Process context.  Takes and releases the file's locks, so the
+ * caller must not hold them.  May sleep.
  * Return:
  * * %0 - The range is in state @to (which it may have been already).
  * * %-EINVAL - @offset or @len is not 4K aligned, @len is zero, or @to is not
@@ -134,7 +136,7 @@ int hgmem_convert(struct hgmem_file *f, u64 offset, u64 len, unsigned int to,
 	c.end = end;
 	c.to = to;
 
-	mutex_lock(&f->lock);
+	hgmem_lock(f, start, end);
 	if (hgmem_uniform_state(f, start, end - start, NULL) == to)
 		goto out;
 	if (to == HGMEM_PRIVATE) {
@@ -142,30 +144,40 @@ int hgmem_convert(struct hgmem_file *f, u64 offset, u64 len, unsigned int to,
 		if (err)
 			goto out;
 	}
-	err = hgmem_state_prepare(f, &mas, &c);
-	if (err)
-		goto out;
+	/*
+	 * Split first, so that the state lock is held only for the store:
+	 * conversions in other huge pages store meanwhile, and a store must be
+	 * prepared in the tree it is committed to.
+	 */
 	err = hgmem_split_end(f, start, &c, &t, &bad);
-	if (!err && (start >> f->order) != ((end - 1) >> f->order))
+	if (!err && !hgmem_range_in_huge(f, start, end))
 		err = hgmem_split_end(f, end - 1, &c, &t, &bad);
-	if (err) {
-		hgmem_txn_abort(f, &t);
-		mas_destroy(&mas);
-		goto out;
-	}
+	if (err)
+		goto abort;
 
+	mutex_lock(&f->state_lock);
+	err = hgmem_state_prepare(f, &mas, &c);
+	if (err) {
+		mutex_unlock(&f->state_lock);
+		goto abort;
+	}
 	if (f->flags & HGMEM_FILE_ZERO_ON_CONVERT)
 		hgmem_zero_changing(f, &c);
 	hgmem_state_commit(f, &mas, &c);
+	mutex_unlock(&f->state_lock);
+
 	hgmem_txn_commit(f, &t);
 	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
 			  (end - 1) >> f->order)
 		hgmem_merge_uniform(f, hp, start, end);
+	goto out;
+abort:
+	hgmem_txn_abort(f, &t);
 out:
 	if (err == -EAGAIN && error_offset)
 		*error_offset = (u64)bad << PAGE_SHIFT;
 	hgmem_debug_check(f, start, end);
-	mutex_unlock(&f->lock);
+	hgmem_unlock(f, start, end);
 	return err;
 }
 EXPORT_SYMBOL_FOR_MODULES(hgmem_convert, "kvm");

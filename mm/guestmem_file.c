@@ -11,6 +11,40 @@
  */
 #include "guestmem_internal.h"
 
+/**
+ * hgmem_lock() - Lock pages of a file for an operation on them.
+ * @f: The file.
+ * @start: First page.
+ * @end: Page after the last, above @start.
+ *
+ * An operation within one huge page takes the file's lock shared and the
+ * huge page's lock, and runs in parallel with operations on other huge
+ * pages; a wider one takes the file's lock exclusive.  hgmem_unlock() with
+ * the same range unlocks.
+ *
+ * Context: Process context.  May sleep.
+ */
+void hgmem_lock(struct hgmem_file *f, pgoff_t start, pgoff_t end)
+{
+	if (hgmem_range_in_huge(f, start, end)) {
+		down_read(&f->lock);
+		mutex_lock(hgmem_huge_lock(f, start >> f->order));
+	} else {
+		down_write(&f->lock);
+	}
+}
+
+/* Unlock pages [start, end) of @f, locked by hgmem_lock(). */
+void hgmem_unlock(struct hgmem_file *f, pgoff_t start, pgoff_t end)
+{
+	if (hgmem_range_in_huge(f, start, end)) {
+		mutex_unlock(hgmem_huge_lock(f, start >> f->order));
+		up_read(&f->lock);
+	} else {
+		up_write(&f->lock);
+	}
+}
+
 /* Check a byte range and convert it to the page range [*start, *end).  No lock needed. */
 int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
 		pgoff_t *end)
@@ -27,10 +61,10 @@ int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
 	return 0;
 }
 
-/* Zero file pages [from, to) of @hp, a huge page of @f.  Caller holds f->lock. */
+/* Zero file pages [from, to) of @hp, a huge page of @f.  Caller locked @hp. */
 void hgmem_zero(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from, pgoff_t to)
 {
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
 	while (from < to) {
 		struct folio *folio = hgmem_folio_at(hp, from);
 		pgoff_t first = hgmem_folio_index(hp, folio);
@@ -40,6 +74,17 @@ void hgmem_zero(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from, pgoff
 				 n << PAGE_SHIFT);
 		from += n;
 	}
+}
+
+/* Free @f, whose pages and state are gone. */
+static void hgmem_file_free(struct hgmem_file *f)
+{
+	int i;
+
+	mutex_destroy(&f->state_lock);
+	for (i = 0; i < HGMEM_HUGE_LOCKS; i++)
+		mutex_destroy(&f->huge_lock[i]);
+	kfree(f);
 }
 
 /**
@@ -71,7 +116,7 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	unsigned int order = huge_page_order(h);
 	enum hgmem_state init;
 	struct hgmem_file *f;
-	int err;
+	int err, i;
 
 	might_sleep();
 	if (!size || !IS_ALIGNED(size, huge_page_size(h)) ||
@@ -88,16 +133,19 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	f->nid = nid;
 	f->flags = flags;
 	f->nr_pages = size >> PAGE_SHIFT;
-	mutex_init(&f->lock);
+	init_rwsem(&f->lock);
+	for (i = 0; i < HGMEM_HUGE_LOCKS; i++)
+		mutex_init(&f->huge_lock[i]);
+	mutex_init(&f->state_lock);
 	xa_init(&f->huge);
 	mt_init_flags(&f->state, MT_FLAGS_LOCK_EXTERN);
-	mt_set_external_lock(&f->state, &f->lock);
+	mt_set_external_lock(&f->state, &f->state_lock);
 
 	init = flags & HGMEM_FILE_INIT_SHARED ? HGMEM_SHARED : HGMEM_PRIVATE;
 	/* Nobody else can see @f yet, but the state tree's accesses need its lock. */
-	mutex_lock(&f->lock);
+	mutex_lock(&f->state_lock);
 	err = hgmem_state_init(f, init);
-	mutex_unlock(&f->lock);
+	mutex_unlock(&f->state_lock);
 	if (err)
 		goto free;
 	f->spool = hugepage_new_subpool(h, -1, f->nr_pages >> order);
@@ -108,12 +156,11 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	*filep = f;
 	return 0;
 destroy:
-	mutex_lock(&f->lock);
+	mutex_lock(&f->state_lock);
 	hgmem_state_destroy(f);
-	mutex_unlock(&f->lock);
+	mutex_unlock(&f->state_lock);
 free:
-	mutex_destroy(&f->lock);
-	kfree(f);
+	hgmem_file_free(f);
 	return err;
 }
 EXPORT_SYMBOL_FOR_MODULES(hgmem_file_create, "kvm");
@@ -126,8 +173,8 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_file_create, "kvm");
  * the pool.  A page whose folios are still referenced elsewhere goes back
  * when its last reference is put (see hgmem_flush_deferred()).
  *
- * Context: Process context.  Takes and releases the file's lock, so the caller
- * must not hold it.  May sleep.
+ * Context: Process context.  Takes and releases the file's locks, so the
+ * caller must not hold them.  May sleep.
  */
 void hgmem_file_release(struct hgmem_file *f)
 {
@@ -135,26 +182,28 @@ void hgmem_file_release(struct hgmem_file *f)
 	unsigned long hidx;
 
 	might_sleep();
-	mutex_lock(&f->lock);
+	down_write(&f->lock);
 	xa_for_each(&f->huge, hidx, hp) {
 		xa_erase(&f->huge, hidx);
 		hgmem_detach(f, hp);
 	}
+	mutex_lock(&f->state_lock);
 	hgmem_state_destroy(f);
-	mutex_unlock(&f->lock);
+	mutex_unlock(&f->state_lock);
+	up_write(&f->lock);
 	xa_destroy(&f->huge);
-	mutex_destroy(&f->lock);
 	hugepage_put_subpool(f->spool);
-	kfree(f);
+	hgmem_file_free(f);
 }
 EXPORT_SYMBOL_FOR_MODULES(hgmem_file_release, "kvm");
 
 /*
  * Allocate, zero and insert the huge page at @hidx; its folios follow the
- * state.  Caller holds f->lock; may sleep.
+ * state.  The splits that takes are added to *@nr_splits.  Caller locked
+ * the huge page (hgmem_lock()); may sleep.
  */
 static int hgmem_alloc_huge(struct hgmem_file *f, pgoff_t hidx,
-			    struct hgmem_huge **hpp)
+			    struct hgmem_huge **hpp, unsigned long *nr_splits)
 {
 	struct hgmem_txn t = { };
 	struct hgmem_huge *hp;
@@ -162,7 +211,7 @@ static int hgmem_alloc_huge(struct hgmem_file *f, pgoff_t hidx,
 	pgoff_t unused;
 	int err;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_locked(f, hidx << f->order, (hidx << f->order) + 1);
 	hp = kzalloc_obj(*hp, GFP_KERNEL);
 	if (!hp)
 		return -ENOMEM;
@@ -195,9 +244,10 @@ static int hgmem_alloc_huge(struct hgmem_file *f, pgoff_t hidx,
 		folio_put(folio);
 		goto release;
 	}
+	*nr_splits += t.nr_splits;
 	hgmem_txn_commit(f, &t);
 	xa_store(&f->huge, hidx, hp, GFP_KERNEL);	/* reserved: cannot fail */
-	f->nr_huge++;
+	atomic_long_inc(&f->nr_huge);
 	*hpp = hp;
 	return 0;
 release:
@@ -217,8 +267,8 @@ free:
  * allocated yet, split as the state of its range requires.  All or
  * nothing: on failure the pages this call allocated are given back.
  *
- * Context: Process context.  Takes and releases the file's lock, so the caller
- * must not hold it.  May sleep.
+ * Context: Process context.  Takes and releases the file's locks, so the
+ * caller must not hold them.  May sleep.
  * Return:
  * * %0 - The range is allocated.
  * * %-EINVAL - @offset or @len is not 4K aligned, or @len is zero.
@@ -230,9 +280,9 @@ free:
  */
 int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 {
-	pgoff_t start, end, hidx;
+	unsigned long nr_splits = 0;
 	struct hgmem_huge *hp, *tmp;
-	unsigned long nr_splits;
+	pgoff_t start, end, hidx;
 	LIST_HEAD(added);
 	int err;
 
@@ -241,12 +291,11 @@ int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 	if (err)
 		return err;
 
-	mutex_lock(&f->lock);
-	nr_splits = f->nr_splits;
+	hgmem_lock(f, start, end);
 	for (hidx = start >> f->order; hidx <= (end - 1) >> f->order; hidx++) {
 		if (xa_load(&f->huge, hidx))
 			continue;
-		err = hgmem_alloc_huge(f, hidx, &hp);
+		err = hgmem_alloc_huge(f, hidx, &hp, &nr_splits);
 		if (err)
 			break;
 		list_add(&hp->node, &added);
@@ -260,9 +309,9 @@ int hgmem_allocate(struct hgmem_file *f, u64 offset, u64 len)
 		}
 	}
 	if (err)
-		f->nr_splits = nr_splits;
+		atomic_long_sub(nr_splits, &f->nr_splits);
 	hgmem_debug_check(f, start, end);
-	mutex_unlock(&f->lock);
+	hgmem_unlock(f, start, end);
 	return err;
 }
 EXPORT_SYMBOL_FOR_MODULES(hgmem_allocate, "kvm");
@@ -278,8 +327,8 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_allocate, "kvm");
  * Allocates and zeroes the huge page holding @index if it is not allocated
  * yet, as hgmem_allocate() does.
  *
- * Context: Process context.  Takes and releases the file's lock, so the caller
- * must not hold it.  May sleep.
+ * Context: Process context.  Takes and releases the file's locks, so the
+ * caller must not hold them.  May sleep.
  * Return:
  * * %0 - The folio and its order are stored through @foliop and @max_order.
  * * %-ERANGE - @index is past the end of the file.
@@ -291,6 +340,7 @@ int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
 		    int *max_order)
 {
 	pgoff_t hidx = index >> f->order;
+	unsigned long nr_splits = 0;
 	struct hgmem_huge *hp;
 	struct folio *folio;
 	int err = 0;
@@ -299,10 +349,10 @@ int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
 	if (index >= f->nr_pages)
 		return -ERANGE;
 
-	mutex_lock(&f->lock);
+	hgmem_lock(f, index, index + 1);
 	hp = xa_load(&f->huge, hidx);
 	if (!hp)
-		err = hgmem_alloc_huge(f, hidx, &hp);
+		err = hgmem_alloc_huge(f, hidx, &hp, &nr_splits);
 	if (!err) {
 		folio = hgmem_folio_at(hp, index);
 		folio_get(folio);
@@ -311,7 +361,7 @@ int hgmem_get_folio(struct hgmem_file *f, pgoff_t index, struct folio **foliop,
 		*max_order = folio_order(folio);
 	}
 	hgmem_debug_check(f, index, index + 1);
-	mutex_unlock(&f->lock);
+	hgmem_unlock(f, index, index + 1);
 	return err;
 }
 EXPORT_SYMBOL_FOR_MODULES(hgmem_get_folio, "kvm");
@@ -326,8 +376,8 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_get_folio, "kvm");
  * their reservation); the covered part of the others is zeroed.  The state
  * of the range does not change.
  *
- * Context: Process context.  Takes and releases the file's lock, so the caller
- * must not hold it.  May sleep.
+ * Context: Process context.  Takes and releases the file's locks, so the
+ * caller must not hold them.  May sleep.
  * Return:
  * * %0 - The range is free (or zeroed).
  * * %-EINVAL - @offset or @len is not 4K aligned, or @len is zero.
@@ -347,7 +397,7 @@ int hgmem_punch_hole(struct hgmem_file *f, u64 offset, u64 len)
 	if (err)
 		return err;
 
-	mutex_lock(&f->lock);
+	hgmem_lock(f, start, end);
 	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
 			  (end - 1) >> f->order) {
 		from = max(start, hp->base);
@@ -360,7 +410,7 @@ int hgmem_punch_hole(struct hgmem_file *f, u64 offset, u64 len)
 		}
 	}
 	hgmem_debug_check(f, start, end);
-	mutex_unlock(&f->lock);
+	hgmem_unlock(f, start, end);
 	return 0;
 }
 EXPORT_SYMBOL_FOR_MODULES(hgmem_punch_hole, "kvm");
@@ -373,8 +423,8 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_punch_hole, "kvm");
  * @run_len: If not NULL, where to store the length in bytes of the run of
  *	pages with that state from @offset on.
  *
- * Context: Process context.  Takes and releases the file's lock, so the caller
- * must not hold it.  May sleep.
+ * Context: Process context.  Takes and releases the file's state lock, so
+ * the caller must not hold it.  May sleep.
  * Return:
  * * %0 - The state (and the run length) are stored.
  * * %-EINVAL - @offset is not 4K aligned.
@@ -391,9 +441,7 @@ int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
 	if (offset >= (u64)f->nr_pages << PAGE_SHIFT)
 		return -ERANGE;
 
-	mutex_lock(&f->lock);
 	*state = hgmem_state_at(f, index, &last);
-	mutex_unlock(&f->lock);
 	if (run_len)
 		*run_len = (u64)(last + 1 - index) << PAGE_SHIFT;
 	return 0;
@@ -405,8 +453,8 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_get_state, "kvm");
  * @f: The file.
  * @st: Where to store them, a consistent snapshot.
  *
- * Context: Process context.  Takes and releases the file's lock, so the caller
- * must not hold it.  May sleep.
+ * Context: Process context.  Takes and releases the file's locks, so the
+ * caller must not hold them.  May sleep.
  */
 void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 {
@@ -418,12 +466,14 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 
 	might_sleep();
 	memset(st, 0, sizeof(*st));
-	mutex_lock(&f->lock);
+	down_write(&f->lock);
 	st->size = (u64)f->nr_pages << PAGE_SHIFT;
-	st->allocated = f->nr_huge * huge;
-	st->splits = f->nr_splits;
-	st->merges = f->nr_merges;
+	st->allocated = atomic_long_read(&f->nr_huge) * huge;
+	st->splits = atomic_long_read(&f->nr_splits);
+	st->merges = atomic_long_read(&f->nr_merges);
+	mutex_lock(&f->state_lock);
 	st->shared = (u64)hgmem_state_pages(f, HGMEM_SHARED) << PAGE_SHIFT;
+	mutex_unlock(&f->state_lock);
 	st->private = st->size - st->shared;
 	xa_for_each(&f->huge, hidx, hp) {
 		if (!hgmem_huge_is_split(hp)) {
@@ -435,5 +485,5 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 			if (folio_order(hgmem_folio_at(hp, hp->base + i)))
 				st->huge_mappable += (u64)PAGE_SIZE << PMD_ORDER;
 	}
-	mutex_unlock(&f->lock);
+	up_write(&f->lock);
 }

@@ -10,19 +10,30 @@
  * shared/private state of every 4K page lives in a maple tree of ranges in
  * which adjacent ranges always differ.
  *
- * Locking: the file's mutex, f->lock, serialises every operation on the
- * file and protects all of it: its counters, the huge xarray's contents and
- * the records and folios they lead to, and the state tree, whose external
- * lock it is.  The functions below that take a file require it to be held
- * (they say so and assert it), except hgmem_range().  Detached huge pages
- * belong to no file; guestmem_split.c keeps them on lists under its own
- * spinlock.
+ * Locking: the pages of one huge page - its record, its folios, the state
+ * of its pages and the zeroing of them - change only under that huge page's
+ * lock with f->lock held shared, or under f->lock held exclusive.  An
+ * operation within one huge page (a fault, a 4K conversion) takes the first
+ * way, so operations on different huge pages of a file run in parallel;
+ * one spanning several huge pages takes the second (hgmem_lock()).  Huge
+ * page locks are hashed over HGMEM_HUGE_LOCKS mutexes and a thread holds
+ * at most one.  f->state_lock is the state tree's external lock, held only
+ * around accesses to the tree: a store may reshape ranges beyond the pages
+ * it converts, but only changes the values of those, so the holder of a
+ * huge page's lock reads a stable state for its pages.  The counters are
+ * atomic, and the huge xarray has its own lock.  Detached huge pages belong
+ * to no file; guestmem_split.c keeps them on lists under its own spinlock.
+ * Lock order: f->lock, a huge page lock, f->state_lock, then the spinlocks
+ * of the pool.
  */
 #ifndef _MM_GUESTMEM_INTERNAL_H
 #define _MM_GUESTMEM_INTERNAL_H
 
 #include "guestmem_kernel.h"
 #include <linux/guestmem.h>
+
+/* Huge page locks per file: enough that vCPUs on different pages rarely meet. */
+#define HGMEM_HUGE_LOCKS	32
 
 struct hgmem_file {
 	struct hstate *h;
@@ -31,12 +42,14 @@ struct hgmem_file {
 	int nid;
 	u64 flags;
 	pgoff_t nr_pages;		/* size in 4K pages */
-	struct mutex lock;		/* serialises all operations; @state's lock */
+	struct rw_semaphore lock;	/* shared: within one huge page; else exclusive */
+	struct mutex huge_lock[HGMEM_HUGE_LOCKS];	/* see hgmem_huge_lock() */
+	struct mutex state_lock;	/* @state's lock */
 	struct xarray huge;		/* huge index -> struct hgmem_huge */
 	struct maple_tree state;	/* 4K index ranges -> xa_mk_value(state) */
-	unsigned long nr_huge;		/* allocated huge pages */
-	unsigned long nr_splits;
-	unsigned long nr_merges;
+	atomic_long_t nr_huge;		/* allocated huge pages */
+	atomic_long_t nr_splits;
+	atomic_long_t nr_merges;
 };
 
 struct hgmem_huge {
@@ -85,6 +98,39 @@ static inline pgoff_t hgmem_huge_base(const struct hgmem_file *f, pgoff_t index)
 	return index & ~(hgmem_huge_pages(f) - 1);
 }
 
+/* The lock of huge page @hidx (neighbouring huge pages have different ones). */
+static inline struct mutex *hgmem_huge_lock(struct hgmem_file *f, pgoff_t hidx)
+{
+	return &f->huge_lock[hidx % HGMEM_HUGE_LOCKS];
+}
+
+/* Whether pages [start, end) lie in one huge page, locked without the rest. */
+static inline bool hgmem_range_in_huge(const struct hgmem_file *f, pgoff_t start,
+				       pgoff_t end)
+{
+	return start >> f->order == (end - 1) >> f->order;
+}
+
+/*
+ * Assert that pages [start, end) of @f may change: the caller holds f->lock
+ * exclusive, or shared with the lock of their huge page.
+ */
+static inline void hgmem_assert_locked(struct hgmem_file *f, pgoff_t start,
+				       pgoff_t end)
+{
+	lockdep_assert(lockdep_is_held_type(&f->lock, 0) ||
+		       (hgmem_range_in_huge(f, start, end) &&
+			lockdep_is_held(&f->lock) &&
+			lockdep_is_held(hgmem_huge_lock(f, start >> f->order))));
+}
+
+/* The same for the pages of @hp, a huge page of @f. */
+static inline void hgmem_assert_huge_locked(struct hgmem_file *f,
+					    struct hgmem_huge *hp)
+{
+	hgmem_assert_locked(f, hp->base, hp->base + 1);
+}
+
 /* The folio of @hp holding file page @index. */
 static inline struct folio *hgmem_folio_at(struct hgmem_huge *hp, pgoff_t index)
 {
@@ -103,6 +149,8 @@ static inline bool hgmem_huge_is_split(struct hgmem_huge *hp)
 }
 
 /* guestmem_file.c */
+void hgmem_lock(struct hgmem_file *f, pgoff_t start, pgoff_t end);
+void hgmem_unlock(struct hgmem_file *f, pgoff_t start, pgoff_t end);
 int hgmem_range(struct hgmem_file *f, u64 offset, u64 len, pgoff_t *start,
 		pgoff_t *end);
 void hgmem_zero(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from, pgoff_t to);
@@ -110,8 +158,11 @@ void hgmem_zero(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from, pgoff
 /* guestmem_state.c */
 int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init);
 void hgmem_state_destroy(struct hgmem_file *f);
+enum hgmem_state __hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last);
 enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last);
 pgoff_t hgmem_state_pages(struct hgmem_file *f, enum hgmem_state state);
+int __hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
+			  const struct hgmem_conv *c);
 int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 			const struct hgmem_conv *c);
 int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,

@@ -14,6 +14,7 @@
 #ifndef _MM_GUESTMEM_KERNEL_H
 #define _MM_GUESTMEM_KERNEL_H
 
+#include <linux/atomic.h>
 #include <linux/export.h>
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
@@ -23,6 +24,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>

@@ -23,8 +23,8 @@
  * piece queues the page for a worker, and hgmem_flush_deferred() waits for
  * it.  hgmem_nr_pending() counts the pages still waiting.
  *
- * Locking: everything on a file's pages runs under the file's lock, f->lock,
- * which every function taking a file here requires.  Detached pages belong
+ * Locking: every function here taking a file and a huge page of it requires
+ * that huge page locked (hgmem_lock()).  Detached pages belong
  * to no file: hgmem_detached_lock protects the two lists they wait on, and
  * is taken with interrupts disabled because the final folio_put() of a
  * piece may come from any context.  It is innermost: nothing is taken, and
@@ -51,12 +51,12 @@ static pgoff_t hgmem_clamp(pgoff_t index, const struct hgmem_conv *c)
 
 /*
  * Mark @folio, of order below that of @hp, as a piece of @hp, a huge page
- * of @f.  Caller holds f->lock.
+ * of @f.  Caller locked @hp.
  */
 static void hgmem_set_piece(struct hgmem_file *f, struct folio *folio,
 			    struct hgmem_huge *hp)
 {
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
 	if (folio_order(folio) < hp->order) {
 		__folio_set_guestmem(folio);
 		folio->private = hp;
@@ -65,14 +65,14 @@ static void hgmem_set_piece(struct hgmem_file *f, struct folio *folio,
 
 /*
  * Split @folio, one level down, for @t; @freeze it first unless @t already
- * did.  Caller holds f->lock; may sleep.
+ * did.  Caller locked @hp; may sleep.
  */
 static int hgmem_txn_split(struct hgmem_file *f, struct hgmem_txn *t,
 			   struct hgmem_huge *hp, struct folio *folio, bool freeze)
 {
 	int err;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
 	if (freeze && !folio_ref_freeze(folio, 1))
 		return -EAGAIN;
 	/* A split folio is no longer one of ours; its pieces will be. */
@@ -109,7 +109,7 @@ static struct hgmem_txn_huge *hgmem_txn_slot(struct hgmem_txn *t, struct hgmem_h
 
 /*
  * Split the 2M piece at @pfn, if it will hold mixed state once @c (NULL on
- * a fault) is applied and is not split yet.  Caller holds f->lock; may sleep.
+ * a fault) is applied and is not split yet.  Caller locked @hp; may sleep.
  */
 static int hgmem_split_piece(struct hgmem_file *f, struct hgmem_huge *hp,
 			     unsigned long pfn, const struct hgmem_conv *c,
@@ -119,7 +119,7 @@ static int hgmem_split_piece(struct hgmem_file *f, struct hgmem_huge *hp,
 	struct hgmem_txn_huge *th;
 	int err;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
 	if (folio_order(folio) != PMD_ORDER ||
 	    hgmem_uniform_state(f, hgmem_folio_index(hp, folio), 1UL << PMD_ORDER, c) >= 0)
 		return 0;
@@ -141,7 +141,7 @@ static int hgmem_split_piece(struct hgmem_file *f, struct hgmem_huge *hp,
  * On -EAGAIN, *error_index is the first page of the folio that is still
  * referenced (within the conversion, if any).  Returns 0, -EAGAIN or
  * -ENOMEM; whatever was split stays recorded in @t for the caller to
- * commit or abort.  Caller holds f->lock; may sleep.
+ * commit or abort.  Caller locked @hp; may sleep.
  */
 int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
 			  const struct hgmem_conv *c, struct hgmem_txn *t,
@@ -153,7 +153,7 @@ int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
 	pgoff_t i, last;
 	int err;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
 	if (hgmem_uniform_state(f, hp->base, hgmem_huge_pages(f), c) >= 0)
 		return 0;
 	if (folio_order(folio) == f->order) {
@@ -190,14 +190,14 @@ int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,
 
 /*
  * Unfreeze the new folios in [pfn, pfn + nr) of @hp: each gets the file's
- * reference.  Caller holds f->lock.
+ * reference.  Caller locked @hp.
  */
 static void hgmem_publish(struct hgmem_file *f, struct hgmem_huge *hp,
 			  unsigned long pfn, unsigned long nr)
 {
 	unsigned long end = pfn + nr;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
 	while (pfn < end) {
 		struct folio *folio = pfn_folio(pfn);
 
@@ -209,21 +209,21 @@ static void hgmem_publish(struct hgmem_file *f, struct hgmem_huge *hp,
 	}
 }
 
-/* Make the folios split by @t visible.  Caller holds f->lock. */
+/* Make the folios split by @t visible.  Caller locked the huge pages of @t. */
 void hgmem_txn_commit(struct hgmem_file *f, struct hgmem_txn *t)
 {
 	unsigned int i, j;
 
-	lockdep_assert_held(&f->lock);
 	for (i = 0; i < t->nr; i++) {
 		struct hgmem_txn_huge *th = &t->huge[i];
 
+		hgmem_assert_huge_locked(f, th->hp);
 		if (th->top)
 			hgmem_publish(f, th->hp, th->hp->pfn, 1UL << th->hp->order);
 		for (j = 0; !th->top && j < th->nr_pieces; j++)
 			hgmem_publish(f, th->hp, th->piece_pfn[j], 1UL << PMD_ORDER);
 	}
-	f->nr_splits += t->nr_splits;
+	atomic_long_add(t->nr_splits, &f->nr_splits);
 	t->nr = 0;
 	t->nr_splits = 0;
 }
@@ -231,18 +231,20 @@ void hgmem_txn_commit(struct hgmem_file *f, struct hgmem_txn *t)
 /*
  * Undo @t: merge back the 2M pieces it split (their 4K folios are still
  * frozen, unlike any that existed before), then the huge folio if it split
- * that.  Merging cannot fail.  Caller holds f->lock; may sleep.
+ * that.  Merging cannot fail.  Caller locked the huge pages of @t; may
+ * sleep.
  */
 void hgmem_txn_abort(struct hgmem_file *f, struct hgmem_txn *t)
 {
 	const unsigned long piece = 1UL << PMD_ORDER;
 
-	lockdep_assert_held(&f->lock);
 	while (t->nr) {
 		struct hgmem_txn_huge *th = &t->huge[--t->nr];
 		struct hgmem_huge *hp = th->hp;
 		unsigned long pfn, end = hp->pfn + (1UL << hp->order);
 		struct folio *folio;
+
+		hgmem_assert_huge_locked(f, hp);
 
 		while (!th->top && th->nr_pieces) {
 			pfn = th->piece_pfn[--th->nr_pieces];
@@ -269,7 +271,7 @@ void hgmem_txn_abort(struct hgmem_file *f, struct hgmem_txn *t)
 /*
  * Merge the 2^(order - piece order) pieces starting at @pfn into one folio
  * of @order, if none of them is referenced beyond the file's own reference.
- * Caller holds f->lock; may sleep.
+ * Caller locked @hp; may sleep.
  */
 static bool hgmem_try_merge(struct hgmem_file *f, struct hgmem_huge *hp,
 			    unsigned long pfn, unsigned int order)
@@ -277,7 +279,7 @@ static bool hgmem_try_merge(struct hgmem_file *f, struct hgmem_huge *hp,
 	unsigned long end = pfn + (1UL << order), p;
 	struct folio *folio;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
 	for (p = pfn; p < end; p += folio_nr_pages(folio)) {
 		folio = pfn_folio(p);
 		if (!folio_ref_freeze(folio, 1))
@@ -293,7 +295,7 @@ static bool hgmem_try_merge(struct hgmem_file *f, struct hgmem_huge *hp,
 		return false;
 	hgmem_set_piece(f, folio, hp);
 	folio_ref_unfreeze(folio, 1);
-	f->nr_merges++;
+	atomic_long_inc(&f->nr_merges);
 	return true;
 busy:
 	for (end = p, p = pfn; p < end; p += folio_nr_pages(folio)) {
@@ -306,7 +308,7 @@ busy:
 /*
  * Merge the parts of @hp that became uniform, bottom up: the 2M pieces
  * overlapping pages [from, to), whose state just changed, and then the huge
- * folio if its whole range is uniform.  Caller holds f->lock; may sleep.
+ * folio if its whole range is uniform.  Caller locked @hp; may sleep.
  */
 void hgmem_merge_uniform(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from,
 			 pgoff_t to)
@@ -314,7 +316,7 @@ void hgmem_merge_uniform(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t fr
 	const pgoff_t piece = 1UL << PMD_ORDER;
 	pgoff_t i;
 
-	lockdep_assert_held(&f->lock);
+	hgmem_assert_huge_locked(f, hp);
 	if (!hgmem_huge_is_split(hp))
 		return;
 	for (i = max(from, hp->base) & ~(piece - 1);
@@ -367,16 +369,16 @@ static void hgmem_reassemble(struct hgmem_huge *hp)
 /*
  * Drop the file's references on the folios of @hp, removed from its file.
  * An unsplit huge folio goes back to the pool with its last reference, as
- * any hugetlb folio does; a split one is reassembled first.  Caller holds
- * f->lock; takes hgmem_detached_lock; may sleep.
+ * any hugetlb folio does; a split one is reassembled first.  Caller locked
+ * @hp; takes hgmem_detached_lock; may sleep.
  */
 void hgmem_detach(struct hgmem_file *f, struct hgmem_huge *hp)
 {
 	unsigned long end = hp->pfn + (1UL << hp->order), p, n = 0;
 	struct folio *folio;
 
-	lockdep_assert_held(&f->lock);
-	f->nr_huge--;
+	hgmem_assert_huge_locked(f, hp);
+	atomic_long_dec(&f->nr_huge);
 	if (!hgmem_huge_is_split(hp)) {
 		folio_put(pfn_folio(hp->pfn));
 		kfree(hp);

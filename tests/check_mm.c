@@ -68,7 +68,7 @@ START_TEST(test_fault_zeroes_and_maps_huge)
 	for (u64 i = 0; i < SZ_2M; i += 4093)
 		ck_assert_uint_eq(p[i], 0);
 	folio_put(folio);
-	ck_assert_uint_eq(f->nr_huge, 1);
+	ck_assert_int_eq(atomic_long_read(&f->nr_huge), 1);
 	hgmem_file_release(f);
 	tu_pool_destroy(h);
 	tu_assert_no_warnings();
@@ -178,7 +178,7 @@ START_TEST(test_fault_into_mixed_range_splits)
 
 	/* State changes before allocation; the fault builds the right folios. */
 	convert_ok(f, 3 * SZ_2M + 8 * SZ_4K, 2 * SZ_4K, HGMEM_SHARED);
-	ck_assert_uint_eq(f->nr_huge, 0);
+	ck_assert_int_eq(atomic_long_read(&f->nr_huge), 0);
 	folio = fault(f, 3 * SZ_2M + 8 * SZ_4K, &order);
 	ck_assert_int_eq(order, 0);
 	folio_put(folio);
@@ -226,11 +226,11 @@ START_TEST(test_punch_hole_partial_and_whole)
 	ck_assert_uint_eq(tu_addr(f, SZ_4K)[0], 0);
 	ck_assert_uint_eq(tu_addr(f, 2 * SZ_4K)[4095], 0);
 	ck_assert_uint_eq(tu_addr(f, 3 * SZ_4K)[0], 0x5a);
-	ck_assert_uint_eq(f->nr_huge, 3);
+	ck_assert_int_eq(atomic_long_read(&f->nr_huge), 3);
 	/* Whole huge pages: back to the pool, and back in the reservation. */
 	ck_assert_int_eq(hgmem_punch_hole(f, SZ_2M, 2 * SZ_2M), 0);
 	tu_check(f);
-	ck_assert_uint_eq(f->nr_huge, 1);
+	ck_assert_int_eq(atomic_long_read(&f->nr_huge), 1);
 	shim_hstate_counters(h, &c);
 	ck_assert_uint_eq(c.in_use, 1);
 	ck_assert_uint_eq(c.resv, 2);
@@ -422,25 +422,25 @@ START_TEST(test_file_lock_rules_are_checked)
 	pgoff_t last;
 
 	ck_assert(mt_external_lock(&f->state));
-	ck_assert_ptr_eq(f->state.ma_external_lock, &f->lock.dep_map);
+	ck_assert_ptr_eq(f->state.ma_external_lock, &f->state_lock.dep_map);
 
 	/* Held: nothing to report. */
-	mutex_lock(&f->lock);
-	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	mutex_lock(&f->state_lock);
+	ck_assert_int_eq(__hgmem_state_at(f, 0, &last), HGMEM_SHARED);
 	ck_assert_uint_eq(last, 2 * 512 - 1);
-	mutex_unlock(&f->lock);
+	mutex_unlock(&f->state_lock);
 	tu_assert_no_warnings();
 
 	/* Not held: mm/'s assertion and the tree's own check both report. */
 	warns = shim_warn_count();
-	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	ck_assert_int_eq(__hgmem_state_at(f, 0, &last), HGMEM_SHARED);
 	ck_assert_uint_eq(shim_warn_count(), warns + 2);
 	ck_assert_msg(strstr(shim_last_warning(), "mas_walk"), "%s", shim_last_warning());
 
 	/* Held by another thread: the same. */
-	tu_hold_start(&hd, tu_mutex_lock, tu_mutex_unlock, &f->lock);
+	tu_hold_start(&hd, tu_mutex_lock, tu_mutex_unlock, &f->state_lock);
 	warns = shim_warn_count();
-	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	ck_assert_int_eq(__hgmem_state_at(f, 0, &last), HGMEM_SHARED);
 	ck_assert_uint_eq(shim_warn_count(), warns + 2);
 	tu_hold_stop(&hd);
 

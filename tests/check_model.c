@@ -277,8 +277,9 @@ static void run_model(unsigned int order, unsigned long nr_huge, u64 flags,
 		compare(&m);
 		tu_assert_no_warnings();
 	}
-	printf("order %u, seed %lu: %lu ops, %lu refused with -EAGAIN, %lu splits, %lu merges\n",
-	       order, m.seed, m.ops, m.eagain, m.f->nr_splits, m.f->nr_merges);
+	printf("order %u, seed %lu: %lu ops, %lu refused with -EAGAIN, %ld splits, %ld merges\n",
+	       order, m.seed, m.ops, m.eagain, atomic_long_read(&m.f->nr_splits),
+	       atomic_long_read(&m.f->nr_merges));
 	for (p = 0; p < MAX_PINS; p++)
 		if (m.pins[p].folio)
 			folio_put(m.pins[p].folio);

@@ -48,9 +48,9 @@ void tu_check_at(struct hgmem_file *f, const char *file, int line)
 	shim_hstate_counters(f->h, &c);
 	/* Conservation: every page in use is the file's or awaiting return. */
 	ck_assert_msg(c.free + c.in_use == c.total, "%s:%d: pool leaks", file, line);
-	ck_assert_msg(c.in_use >= f->nr_huge + hgmem_nr_pending(f->h),
+	ck_assert_msg(c.in_use >= atomic_long_read(&f->nr_huge) + hgmem_nr_pending(f->h),
 		      "%s:%d: in use %lu < allocated %lu + pending %lu", file, line,
-		      c.in_use, f->nr_huge, hgmem_nr_pending(f->h));
+		      c.in_use, atomic_long_read(&f->nr_huge), hgmem_nr_pending(f->h));
 }
 
 void tu_assert_pool_whole_at(struct hstate *h, const char *file, int line)
@@ -129,7 +129,8 @@ void tu_snapshot(struct hgmem_file *f, struct tu_snapshot *s)
 	void *entry;
 	MA_STATE(mas, &f->state, 0, 0);
 
-	mutex_lock(&f->lock);
+	down_write(&f->lock);
+	mutex_lock(&f->state_lock);
 	mas_for_each(&mas, entry, ULONG_MAX)
 		tu_printf(out, "state [%lu,%lu]=%lu\n", mas.index, mas.last,
 			  xa_to_value(entry));
@@ -147,9 +148,11 @@ void tu_snapshot(struct hgmem_file *f, struct tu_snapshot *s)
 		}
 		tu_printf(out, "\n");
 	}
-	tu_printf(out, "nr_huge %lu splits %lu merges %lu\n", f->nr_huge,
-		  f->nr_splits, f->nr_merges);
-	mutex_unlock(&f->lock);
+	tu_printf(out, "nr_huge %ld splits %ld merges %ld\n",
+		  atomic_long_read(&f->nr_huge), atomic_long_read(&f->nr_splits),
+		  atomic_long_read(&f->nr_merges));
+	mutex_unlock(&f->state_lock);
+	up_write(&f->lock);
 	shim_hstate_counters(f->h, &c);
 	tu_printf(out, "pool total %lu free %lu resv %lu in_use %lu pending %lu\n",
 		  c.total, c.free, c.resv, c.in_use, hgmem_nr_pending(f->h));

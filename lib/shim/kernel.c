@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Userspace shim: WARN reporting, and locks that know the thread holding them. */
+#define _GNU_SOURCE		/* pthread_rwlockattr_setkind_np() */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,10 +32,32 @@ const char *shim_last_warning(void)
 /* Spinlocks held by this thread: might_sleep() in atomic context is a bug. */
 static _Thread_local unsigned int atomic_depth;
 
-bool lock_is_held(const struct lockdep_map *map)
+/* Read-write semaphores this thread holds for reading, innermost last. */
+#define MAX_READ_HELD	8
+static _Thread_local const struct lockdep_map *read_held[MAX_READ_HELD];
+static _Thread_local unsigned int nr_read_held;
+
+static int read_held_slot(const struct lockdep_map *map)
 {
+	int i;
+
+	for (i = (int)nr_read_held - 1; i >= 0; i--)
+		if (read_held[i] == map)
+			return i;
+	return -1;
+}
+
+bool lock_is_held_type(const struct lockdep_map *map, int read)
+{
+	if (read)
+		return read_held_slot(map) >= 0;
 	return atomic_load(&map->held) &&
 	       pthread_equal(atomic_load(&map->owner), pthread_self());
+}
+
+bool lock_is_held(const struct lockdep_map *map)
+{
+	return lock_is_held_type(map, 0) || lock_is_held_type(map, 1);
 }
 
 /*
@@ -60,7 +83,7 @@ static void lock_acquired(struct lockdep_map *map)
 /* Returns whether the calling thread held the lock, which it no longer does. */
 static bool lock_release(struct lockdep_map *map)
 {
-	if (WARN_ON(!lock_is_held(map)))
+	if (WARN_ON(!lock_is_held_type(map, 0)))
 		return false;
 	atomic_store(&map->held, false);
 	return true;
@@ -123,4 +146,56 @@ void mutex_unlock(struct mutex *lock)
 {
 	if (lock_release(&lock->dep_map))
 		pthread_mutex_unlock(&lock->m);
+}
+
+void init_rwsem(struct rw_semaphore *sem)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	/* A stream of readers must not starve a writer, as in the kernel. */
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&sem->rw, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	atomic_store(&sem->dep_map.held, false);
+}
+
+/* Taking it again for reading can deadlock behind a waiting writer: lockdep says so too. */
+void down_read(struct rw_semaphore *sem)
+{
+	might_sleep();
+	lock_acquire(&sem->dep_map, "rw_semaphore");
+	if (nr_read_held == MAX_READ_HELD) {
+		fprintf(stderr, "shim: more than %d rw_semaphores held for reading\n",
+			MAX_READ_HELD);
+		abort();
+	}
+	pthread_rwlock_rdlock(&sem->rw);
+	read_held[nr_read_held++] = &sem->dep_map;
+}
+
+void up_read(struct rw_semaphore *sem)
+{
+	int i = read_held_slot(&sem->dep_map);
+
+	if (WARN_ON(i < 0))
+		return;
+	memmove(&read_held[i], &read_held[i + 1],
+		(nr_read_held - i - 1) * sizeof(read_held[0]));
+	nr_read_held--;
+	pthread_rwlock_unlock(&sem->rw);
+}
+
+void down_write(struct rw_semaphore *sem)
+{
+	might_sleep();
+	lock_acquire(&sem->dep_map, "rw_semaphore");
+	pthread_rwlock_wrlock(&sem->rw);
+	lock_acquired(&sem->dep_map);
+}
+
+void up_write(struct rw_semaphore *sem)
+{
+	if (lock_release(&sem->dep_map))
+		pthread_rwlock_unlock(&sem->rw);
 }

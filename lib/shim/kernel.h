@@ -146,10 +146,25 @@ struct mutex {
 #define DEFINE_SPINLOCK(name)		spinlock_t name = __SPIN_LOCK_UNLOCKED(name)
 #define DEFINE_MUTEX(name)		struct mutex name = { .m = PTHREAD_MUTEX_INITIALIZER }
 
+/*
+ * Read-write semaphores: any number of readers or one writer, writers
+ * preferred, as the kernel's.  The writer is recorded in dep_map; each
+ * thread keeps the few it holds for reading in a small list of its own.
+ */
+struct rw_semaphore {
+	pthread_rwlock_t rw;
+	struct lockdep_map dep_map;
+};
+
 /* Whether the calling thread holds the lock of @map (the kernel's lock_is_held()). */
 bool lock_is_held(const struct lockdep_map *map);
+/* ... for writing (@read 0: exclusive) or for reading (@read 1). */
+bool lock_is_held_type(const struct lockdep_map *map, int read);
 #define lockdep_is_held(l)		lock_is_held(&(l)->dep_map)
-#define lockdep_assert_held(l)		((void)WARN_ON(!lockdep_is_held(l)))
+#define lockdep_is_held_type(l, r)	lock_is_held_type(&(l)->dep_map, (r))
+#define lockdep_assert(c)		((void)WARN_ON(!(c)))
+#define lockdep_assert_held(l)		lockdep_assert(lockdep_is_held(l))
+#define lockdep_assert_held_write(l)	lockdep_assert(lockdep_is_held_type(l, 0))
 #define lockdep_assert_not_held(l)	((void)WARN_ON(lockdep_is_held(l)))
 
 void spin_lock_init(spinlock_t *lock);
@@ -164,6 +179,12 @@ void mutex_init(struct mutex *lock);
 void mutex_destroy(struct mutex *lock);
 void mutex_lock(struct mutex *lock);
 void mutex_unlock(struct mutex *lock);
+
+void init_rwsem(struct rw_semaphore *sem);
+void down_read(struct rw_semaphore *sem);
+void up_read(struct rw_semaphore *sem);
+void down_write(struct rw_semaphore *sem);
+void up_write(struct rw_semaphore *sem);
 
 /* Spinlocks the calling thread holds: nonzero is atomic context. */
 unsigned int shim_atomic_depth(void);

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Operations on different huge pages of one file run in parallel: one huge
+ * page held by an operation in progress does not stop the others, and
+ * threads hammering one file, within and across huge pages, leave it
+ * consistent, with exactly the state each thread asked for, and give every
+ * page back to the pool.  No timing is measured here (bench "threads" does
+ * that); the TSan build runs this suite too.
+ */
+#include "test_util.h"
+
+#define NR_THREADS	4
+
+/* Hold huge page @hidx of a file as an operation on it does. */
+struct huge_hold {
+	struct hgmem_file *f;
+	pgoff_t hidx;
+};
+
+static void hold_huge(void *arg)
+{
+	struct huge_hold *hh = arg;
+
+	down_read(&hh->f->lock);
+	mutex_lock(hgmem_huge_lock(hh->f, hh->hidx));
+}
+
+static void release_huge(void *arg)
+{
+	struct huge_hold *hh = arg;
+
+	mutex_unlock(hgmem_huge_lock(hh->f, hh->hidx));
+	up_read(&hh->f->lock);
+}
+
+/*
+ * With huge page 0 held by another thread, every operation on the other
+ * huge pages completes (were they serialised on the file, this would hang
+ * until the suite's timeout).  The state of page 0 can be read too.
+ */
+START_TEST(test_held_huge_page_does_not_block_others)
+{
+	struct hstate *h = tu_pool(PMD_ORDER, 4);
+	struct hgmem_file *f = tu_file(h, 4 * SZ_2M, 0);
+	struct huge_hold hh = { .f = f, .hidx = 0 };
+	enum hgmem_state s;
+	struct folio *folio;
+	struct tu_holder hd;
+	u64 bad = 0;
+	int order;
+
+	ck_assert_int_eq(hgmem_allocate(f, 0, 4 * SZ_2M), 0);
+	tu_hold_start(&hd, hold_huge, release_huge, &hh);
+
+	ck_assert_int_eq(hgmem_convert(f, SZ_2M + SZ_4K, SZ_4K, HGMEM_SHARED, &bad), 0);
+	ck_assert_int_eq(hgmem_get_folio(f, (2 * SZ_2M) >> PAGE_SHIFT, &folio, &order), 0);
+	ck_assert_int_eq(order, PMD_ORDER);
+	folio_put(folio);
+	ck_assert_int_eq(hgmem_punch_hole(f, 3 * SZ_2M, SZ_2M), 0);
+	ck_assert_int_eq(hgmem_allocate(f, 3 * SZ_2M, SZ_4K), 0);
+	ck_assert_int_eq(hgmem_get_state(f, 0, &s, NULL), 0);
+	ck_assert_int_eq(s, HGMEM_PRIVATE);
+	ck_assert_int_eq(hgmem_convert(f, SZ_2M + SZ_4K, SZ_4K, HGMEM_PRIVATE, &bad), 0);
+
+	tu_hold_stop(&hd);
+	tu_check(f);
+	hgmem_file_release(f);
+	tu_assert_pool_whole(h);
+	tu_pool_destroy(h);
+}
+END_TEST
+
+/* A huge page lock held by another thread does not count as held. */
+START_TEST(test_huge_lock_of_another_thread_does_not_count)
+{
+	struct hstate *h = tu_pool(PMD_ORDER, 1);
+	struct hgmem_file *f = tu_file(h, SZ_2M, 0);
+	struct huge_hold hh = { .f = f, .hidx = 0 };
+	struct tu_holder hd;
+	unsigned long warns;
+
+	tu_hold_start(&hd, hold_huge, release_huge, &hh);
+	warns = shim_warn_count();
+	hgmem_assert_locked(f, 0, 1);
+	ck_assert_uint_eq(shim_warn_count(), warns + 1);
+	tu_hold_stop(&hd);
+
+	/* Held here: shared with the huge page's lock, or exclusive. */
+	hold_huge(&hh);
+	hgmem_assert_locked(f, 0, 1);
+	release_huge(&hh);
+	down_write(&f->lock);
+	hgmem_assert_locked(f, 0, 512);
+	up_write(&f->lock);
+	ck_assert_uint_eq(shim_warn_count(), warns + 1);
+	tu_reset_warnings();
+
+	hgmem_file_release(f);
+	tu_assert_pool_whole(h);
+	tu_pool_destroy(h);
+}
+END_TEST
+
+/*
+ * Each thread owns some huge pages and keeps a model of their state; it
+ * converts random runs inside them (4K to whole pages, splitting and
+ * merging), faults, punches and allocates, while the other threads do the
+ * same next door, and now and then reads the file's statistics, checks it
+ * or allocates all of its pages at once, which take the file exclusively.
+ * At the end every page has the state its owner's model says.
+ */
+struct worker {
+	struct hgmem_file *f;
+	unsigned int id;
+	unsigned long seed;
+	unsigned long ops;
+	pgoff_t first, nr;		/* owned pages */
+	unsigned char *model;		/* state per owned page */
+	int err;
+};
+
+static unsigned long next_rand(unsigned long *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static int worker_op(struct worker *w)
+{
+	unsigned long r = next_rand(&w->seed);
+	pgoff_t huge = hgmem_huge_pages(w->f), start, n, i;
+	unsigned int to = r & 1;
+	struct folio *folio;
+	u64 bad;
+	int order, err;
+
+	switch ((r >> 1) % 8) {
+	case 0:
+	case 1:
+	case 2:		/* a short run inside one owned huge page */
+		start = w->first + (r >> 4) % w->nr;
+		n = 1 + (r >> 24) % 8;
+		n = min(n, huge - (start & (huge - 1)));
+		break;
+	case 3:		/* a whole owned huge page */
+		start = w->first + ((r >> 4) % (w->nr / huge)) * huge;
+		n = huge;
+		break;
+	case 4: {	/* fault a page */
+		start = w->first + (r >> 4) % w->nr;
+		err = hgmem_get_folio(w->f, start, &folio, &order);
+		if (!err)
+			folio_put(folio);
+		return err == -EAGAIN ? 0 : err;
+	}
+	case 5:		/* punch an owned huge page, or part of it */
+		start = w->first + ((r >> 4) % (w->nr / huge)) * huge;
+		n = r & 16 ? huge : 1 + (r >> 24) % huge;
+		return hgmem_punch_hole(w->f, (u64)start << PAGE_SHIFT,
+					(u64)n << PAGE_SHIFT);
+	case 6:		/* allocate an owned huge page */
+		start = w->first + ((r >> 4) % (w->nr / huge)) * huge;
+		err = hgmem_allocate(w->f, (u64)start << PAGE_SHIFT, PAGE_SIZE);
+		return err == -EAGAIN ? 0 : err;
+	default: {	/* the whole file: these take it exclusively */
+		struct hgmem_file_stats st;
+
+		hgmem_file_stats(w->f, &st);
+		return r & 16 ? hgmem_check_file(w->f, NULL) :
+		       hgmem_allocate(w->f, (u64)w->first << PAGE_SHIFT,
+				      (u64)w->nr << PAGE_SHIFT);
+	}
+	}
+	err = hgmem_convert(w->f, (u64)start << PAGE_SHIFT, (u64)n << PAGE_SHIFT,
+			    to, &bad);
+	if (err)
+		return err;
+	for (i = start; i < start + n; i++)
+		w->model[i - w->first] = to;
+	return 0;
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	unsigned long i;
+
+	for (i = 0; i < w->ops && !w->err; i++)
+		w->err = worker_op(w);
+	return NULL;
+}
+
+static void hammer(unsigned int order, unsigned long huge_per_thread,
+		   unsigned long ops)
+{
+	const pgoff_t per = huge_per_thread << order;
+	struct hstate *h = tu_pool_kind(order, NR_THREADS * huge_per_thread,
+					SHIM_BACKEND_RESERVE);
+	struct hgmem_file *f = tu_file(h, (u64)NR_THREADS * per << PAGE_SHIFT, 0);
+	unsigned long seed = tu_seed(0x5eed), i;
+	struct worker w[NR_THREADS];
+	pthread_t tid[NR_THREADS];
+	enum hgmem_state s;
+	u64 run;
+
+	for (i = 0; i < NR_THREADS; i++) {
+		w[i] = (struct worker){
+			.f = f, .id = i, .seed = seed * 2654435761UL + i + 1,
+			.ops = ops, .first = i * per, .nr = per,
+			.model = calloc(per, 1),
+		};
+		ck_assert_ptr_nonnull(w[i].model);
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (i = 0; i < NR_THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		ck_assert_msg(!w[i].err, "thread %lu: error %d", i, w[i].err);
+	}
+	tu_check(f);
+	for (i = 0; i < NR_THREADS; i++) {
+		pgoff_t p;
+
+		for (p = 0; p < per; p += run >> PAGE_SHIFT) {
+			ck_assert_int_eq(hgmem_get_state(f, (u64)(w[i].first + p) << PAGE_SHIFT,
+							 &s, &run), 0);
+			run = min_t(u64, run, (u64)(per - p) << PAGE_SHIFT);
+			ck_assert_msg(s == w[i].model[p],
+				      "thread %lu page %lu: state %d, model %d",
+				      i, (unsigned long)p, s, w[i].model[p]);
+			ck_assert_msg(!memchr(&w[i].model[p], !s, run >> PAGE_SHIFT),
+				      "thread %lu: run from page %lu is not uniform in the model",
+				      i, (unsigned long)p);
+		}
+		free(w[i].model);
+	}
+	hgmem_file_release(f);
+	hgmem_flush_deferred();
+	tu_assert_pool_whole(h);
+	tu_pool_destroy(h);
+}
+
+START_TEST(test_threads_2m)
+{
+	hammer(PMD_ORDER, 4, 3000);
+}
+END_TEST
+
+START_TEST(test_threads_1g)
+{
+	hammer(PUD_ORDER, 1, 400);
+}
+END_TEST
+
+static Suite *parallel_suite(void)
+{
+	Suite *s = suite_create("parallel");
+	TCase *tc = tcase_create("parallel");
+
+	tcase_add_checked_fixture(tc, tu_reset_warnings, tu_assert_no_warnings);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_held_huge_page_does_not_block_others);
+	tcase_add_test(tc, test_huge_lock_of_another_thread_does_not_count);
+	tcase_add_test(tc, test_threads_2m);
+	tcase_add_test(tc, test_threads_1g);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(parallel_suite()) ? EXIT_FAILURE : EXIT_SUCCESS;
+}
