@@ -24,6 +24,36 @@
 #include "hugetlb.h"
 #include "slab.h"
 
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <emmintrin.h>
+
+/*
+ * Clear a huge page with non-temporal stores: it is not read soon, so it
+ * should not evict the cache, and streaming skips reading each line first
+ * (memset() of a 2M block uses ordinary stores below glibc's non-temporal
+ * threshold, at about a third of the bandwidth here).  The fence makes the
+ * stores visible before the page is put back under the hugetlb lock.
+ */
+static void clear_huge_page_nt(void *addr, size_t len)
+{
+	__m128i zero = _mm_setzero_si128();
+	__m128i *p = addr, *end = (__m128i *)((char *)addr + len);
+
+	for (; p < end; p += 4) {
+		_mm_stream_si128(p, zero);
+		_mm_stream_si128(p + 1, zero);
+		_mm_stream_si128(p + 2, zero);
+		_mm_stream_si128(p + 3, zero);
+	}
+	_mm_sfence();
+}
+#else
+static void clear_huge_page_nt(void *addr, size_t len)
+{
+	memset(addr, 0, len);
+}
+#endif
+
 /*
  * The background zeroer of one hstate.  @lock protects @kick and orders the
  * two conditions; @gen counts pages put back cleared and is written under
@@ -446,7 +476,7 @@ static void *zeroer_main(void *arg)
 			if (shim_zero_hook)
 				shim_zero_hook(h, folio);
 			/* Free and isolated: nobody else can reach the page now. */
-			memset(folio_address(folio), 0, folio_size(folio));
+			clear_huge_page_nt(folio_address(folio), folio_size(folio));
 			zeroer_put_back(h, folio);
 		}
 	}
