@@ -15,6 +15,14 @@
  * and changes nothing when it fails; guestmem_last_error() then describes
  * the failure.  All functions are thread-safe.  The library prints nothing.
  *
+ * Destroy racing other calls: a call on a pool or file that overlaps its
+ * guestmem_*_destroy() either completes before the destroy takes effect,
+ * or waits for it and then fails with -EBADF; a destroy that fails (-EBUSY:
+ * pins or files left) changes nothing and the calls it held up go on.  A
+ * pool handle used after its destroy returned is the caller's bug, as with
+ * free().  A destroyed file's handle is kept until its pool is destroyed,
+ * so that late calls on it fail with -EBADF; after that it is gone too.
+ *
  * fork(): a child cannot use its parent's pools and files.  Every call on
  * one of them fails with -ECHILD and changes nothing, and guestmem_file_hva()
  * returns NULL; guest memory (pools, file mappings, pin addresses) is
@@ -243,10 +251,13 @@ int guestmem_pool_create(const struct guestmem_pool_opts *opts,
  *
  * Waits for the deferred reassembly of huge pages freed by any pool, stops
  * the pool's zeroing thread (after the page it is clearing, if any), then
- * gives the memory back to the kernel.  @pool is freed on success only.
+ * gives the memory back to the kernel.  @pool is freed on success only,
+ * with the handles of its destroyed files.  Calls on the pool racing this
+ * either return first or fail with -EBADF (see the top of this file).
  *
  * Return: 0, or -EINVAL if @pool is NULL, -EBUSY if the pool still has
- * files or some of its pages are still in use.
+ * files or some of its pages are still in use, -EBADF if another destroy
+ * of it succeeded first.
  */
 int guestmem_pool_destroy(struct guestmem_pool *pool);
 /**
@@ -287,9 +298,13 @@ int guestmem_file_create(struct guestmem_pool *pool, uint64_t size, uint64_t fla
  *
  * Frees every huge page of the file back to the pool (a split page is
  * first reassembled), drops the file's reservation and unmaps the host
- * mapping returned by guestmem_file_hva().  @file is freed on success only.
+ * mapping returned by guestmem_file_hva().  On success every call on @file
+ * (racing this one or later, until the pool is destroyed) fails with
+ * -EBADF; calls already running when it started return first.
  *
- * Return: 0, or -EINVAL if @file is NULL, -EBUSY if pages are still pinned.
+ * Return: 0, or -EINVAL if @file is NULL, -EBUSY if pages are still pinned
+ * when the destroy would take effect (nothing changes), -EBADF if @file was
+ * destroyed already.
  */
 int guestmem_file_destroy(struct guestmem_file *file);
 /**
@@ -304,8 +319,8 @@ int guestmem_file_destroy(struct guestmem_file *file);
  * In a simulated pool nothing is ever mapped.  The address is valid until
  * guestmem_file_destroy().  Does not change guestmem_last_error().
  *
- * Return: the address, or NULL if @file is NULL or belongs to the parent
- * of this fork() child.
+ * Return: the address, or NULL if @file is NULL, was destroyed, or
+ * belongs to the parent of this fork() child.
  */
 void *guestmem_file_hva(struct guestmem_file *file);
 /**

@@ -228,6 +228,7 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 		goto fail;
 	}
 	pthread_mutex_init(&file->lock, NULL);
+	gm_gate_init(&file->gate);
 	xa_init(&file->pins);
 	xa_init(&file->aliases);
 	pthread_mutex_lock(&pool->lock);
@@ -244,44 +245,51 @@ fail:
 	return err;
 }
 
+/*
+ * Destroy @file, whose gate is closed: no other call on it runs, and every
+ * call fails with -EBADF once this kills the gate.  The handle itself is
+ * kept, dead, on the pool's list until the pool is destroyed, so that a
+ * late call finds the gate and not freed memory.
+ */
 static int file_destroy(struct guestmem_file *file)
 {
-	struct guestmem_pool *pool;
+	struct guestmem_pool *pool = file->pool;
 	struct hgmem_file_stats st;
 
-	gm_clear_error();
-	if (!file)
-		return gm_error(-EINVAL, "NULL file");
-	pool = file->pool;
 	pthread_mutex_lock(&file->lock);
 	if (file->nr_pins) {
 		pthread_mutex_unlock(&file->lock);
 		return gm_error(-EBUSY, "%lu pinned page(s) left", file->nr_pins);
 	}
 	pthread_mutex_unlock(&file->lock);
+	gm_gate_kill(&file->gate);
 
 	pthread_mutex_lock(&pool->lock);
 	hgmem_file_stats(file->gf, &st);
 	pool->splits += st.splits;
 	pool->merges += st.merges;
-	list_del(&file->node);
-	pool->nr_files--;
+	list_move_tail(&file->node, &pool->dead_files);
 	pthread_mutex_unlock(&pool->lock);
 
 	hgmem_file_release(file->gf);
 	xa_destroy(&file->pins);
 	xa_destroy(&file->aliases);	/* empty: no pins */
 	munmap(file->map, file->map_len);
-	pthread_mutex_destroy(&file->lock);
 	free(file->mapped);
-	free(file);
+	file->mapped = NULL;
+
+	/* The pool may go once this is done: the last touch of it. */
+	pthread_mutex_lock(&pool->lock);
+	pool->nr_files--;
+	pthread_mutex_unlock(&pool->lock);
 	return 0;
 }
 
 void *guestmem_file_hva(struct guestmem_file *file)
 {
-	/* Nothing is mapped there in a fork() child. */
-	return file && file->gen == gm_generation() ? file->hva : NULL;
+	/* Nothing is mapped there in a fork() child, nor once destroyed. */
+	return file && file->gen == gm_generation() && !gm_gate_dead(&file->gate) ?
+	       file->hva : NULL;
 }
 
 static int file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
@@ -500,14 +508,29 @@ static int file_unpin(struct guestmem_file *file, struct guestmem_page *page)
 
 /*
  * The public calls: each runs between gm_enter() and gm_leave() (fork(),
- * lib/pool.c), on an object not inherited across fork().
+ * lib/pool.c), on an object not inherited across fork(), and inside the
+ * object's gate (destroy, lib/libguestmem.h).
  */
 static int file_enter(struct guestmem_file *file)
 {
+	int err;
+
 	gm_clear_error();
 	if (!file)
 		return gm_error(-EINVAL, "NULL file");
-	return gm_enter(file->gen, "file");
+	err = gm_enter(file->gen, "file");
+	if (err)
+		return err;
+	err = gm_gate_enter(&file->gate, "file");
+	if (err)
+		gm_leave();
+	return err;
+}
+
+static void file_leave(struct guestmem_file *file)
+{
+	gm_gate_leave(&file->gate);
+	gm_leave();
 }
 
 int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
@@ -521,18 +544,31 @@ int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 	err = gm_enter(pool->gen, "pool");
 	if (err)
 		return err;
-	err = file_create(pool, size, flags, filep);
+	err = gm_gate_enter(&pool->gate, "pool");
+	if (!err) {
+		err = file_create(pool, size, flags, filep);
+		gm_gate_leave(&pool->gate);
+	}
 	gm_leave();
 	return err;
 }
 
 int guestmem_file_destroy(struct guestmem_file *file)
 {
-	int err = file_enter(file);
+	int err;
 
+	gm_clear_error();
+	if (!file)
+		return gm_error(-EINVAL, "NULL file");
+	err = gm_enter(file->gen, "file");
 	if (err)
 		return err;
-	err = file_destroy(file);
+	err = gm_gate_close(&file->gate, "file");
+	if (!err) {
+		err = file_destroy(file);
+		if (err)
+			gm_gate_open(&file->gate);
+	}
 	gm_leave();
 	return err;
 }
@@ -544,7 +580,7 @@ int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *
 	if (err)
 		return err;
 	err = file_stats(file, st);
-	gm_leave();
+	file_leave(file);
 	return err;
 }
 
@@ -555,7 +591,7 @@ int guestmem_allocate(struct guestmem_file *file, u64 offset, u64 len)
 	if (err)
 		return err;
 	err = file_allocate(file, offset, len);
-	gm_leave();
+	file_leave(file);
 	return err;
 }
 
@@ -566,7 +602,7 @@ int guestmem_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 	if (err)
 		return err;
 	err = file_punch_hole(file, offset, len);
-	gm_leave();
+	file_leave(file);
 	return err;
 }
 
@@ -578,7 +614,7 @@ int guestmem_convert(struct guestmem_file *file, u64 offset, u64 len,
 	if (err)
 		return err;
 	err = file_convert(file, offset, len, to, error_offset);
-	gm_leave();
+	file_leave(file);
 	return err;
 }
 
@@ -590,7 +626,7 @@ int guestmem_state(struct guestmem_file *file, u64 offset, unsigned int *state,
 	if (err)
 		return err;
 	err = file_state(file, offset, state, run_len);
-	gm_leave();
+	file_leave(file);
 	return err;
 }
 
@@ -601,7 +637,7 @@ int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *p
 	if (err)
 		return err;
 	err = file_pin(file, offset, page);
-	gm_leave();
+	file_leave(file);
 	return err;
 }
 
@@ -612,6 +648,6 @@ int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
 	if (err)
 		return err;
 	err = file_unpin(file, page);
-	gm_leave();
+	file_leave(file);
 	return err;
 }

@@ -11,14 +11,34 @@
 #include "guestmem_kernel.h"
 #include <linux/guestmem.h>
 
+/*
+ * Calls racing destroy.  Every call on a pool or file enters its gate and
+ * leaves it on return; destroy closes the gate (new calls wait for its
+ * verdict), waits for the calls inside to return, and then either opens it
+ * again (-EBUSY: nothing changed) or kills it (every call then fails with
+ * -EBADF).  @state counts the calls inside, plus the two flags.
+ */
+#define GM_GATE_CLOSING	(1u << 31)	/* a destroy is deciding */
+#define GM_GATE_DEAD	(1u << 30)	/* destroyed */
+#define GM_GATE_CALLS	(GM_GATE_DEAD - 1)
+
+struct gm_gate {
+	atomic_uint state;
+	pthread_mutex_t lock;		/* @waiters, and waiting for the verdict */
+	pthread_cond_t cond;
+	unsigned int waiters;		/* calls waiting for the verdict */
+};
+
 struct guestmem_pool {
 	struct hstate *h;
+	struct gm_gate gate;
 	enum guestmem_backend backend;
 	int node;
 	pthread_mutex_t lock;		/* files list and counters */
 	unsigned long gen;		/* gm_generation() at creation (fork) */
 	struct list_head files;
 	unsigned long nr_files;
+	struct list_head dead_files;	/* destroyed files, freed with the pool */
 	u64 splits, merges;		/* of files already destroyed */
 };
 
@@ -26,7 +46,8 @@ struct guestmem_file {
 	struct guestmem_pool *pool;
 	struct hgmem_file *gf;
 	unsigned long gen;		/* gm_generation() at creation (fork) */
-	struct list_head node;		/* on pool->files */
+	struct gm_gate gate;		/* kept, dead, until the pool goes */
+	struct list_head node;		/* on pool->files, then pool->dead_files */
 	pthread_mutex_t lock;		/* host mapping and pins */
 	u64 size;
 	char *hva;			/* huge-aligned host mapping of the file */
@@ -56,5 +77,15 @@ int gm_pool_backend_fd(struct guestmem_pool *pool);
 unsigned long gm_generation(void);
 int gm_enter(unsigned long gen, const char *what);
 void gm_leave(void);
+
+/* pool.c: struct gm_gate (above). */
+void gm_gate_init(struct gm_gate *g);
+int gm_gate_enter(struct gm_gate *g, const char *what);
+void gm_gate_leave(struct gm_gate *g);
+int gm_gate_close(struct gm_gate *g, const char *what);
+void gm_gate_open(struct gm_gate *g);
+void gm_gate_kill(struct gm_gate *g);
+void gm_gate_drain(struct gm_gate *g);
+bool gm_gate_dead(struct gm_gate *g);
 
 #endif /* GUESTMEM_LIB_H */

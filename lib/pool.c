@@ -350,6 +350,124 @@ void gm_leave(void)
 	pthread_rwlock_unlock(&gm_fork_lock);
 }
 
+void gm_gate_init(struct gm_gate *g)
+{
+	atomic_init(&g->state, 0);
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	g->waiters = 0;
+}
+
+/*
+ * Wait for the verdict of the destroy deciding about @g.  Returns -EBADF
+ * if it killed @g; then nothing here touches @g after the unlock.
+ */
+static int gate_wait(struct gm_gate *g, const char *what)
+{
+	bool dead;
+
+	pthread_mutex_lock(&g->lock);
+	g->waiters++;
+	while ((atomic_load(&g->state) & (GM_GATE_CLOSING | GM_GATE_DEAD)) == GM_GATE_CLOSING)
+		pthread_cond_wait(&g->cond, &g->lock);
+	dead = atomic_load(&g->state) & GM_GATE_DEAD;
+	/* The destroyer frees @g only when no waiter is left. */
+	if (!--g->waiters)
+		pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+	return dead ? gm_error(-EBADF, "%s was destroyed", what) : 0;
+}
+
+int gm_gate_enter(struct gm_gate *g, const char *what)
+{
+	for (;;) {
+		unsigned int v = atomic_fetch_add(&g->state, 1);
+		int err;
+
+		if (!(v & (GM_GATE_CLOSING | GM_GATE_DEAD)))
+			return 0;
+		/* A destroy is deciding, or has: out again, and wait for it. */
+		atomic_fetch_sub(&g->state, 1);
+		if (v & GM_GATE_DEAD)
+			return gm_error(-EBADF, "%s was destroyed", what);
+		err = gate_wait(g, what);
+		if (err)
+			return err;
+	}
+}
+
+void gm_gate_leave(struct gm_gate *g)
+{
+	atomic_fetch_sub(&g->state, 1);
+}
+
+/* Wait until no call is inside @g (they return without waiting for destroy). */
+static void gate_wait_calls(struct gm_gate *g)
+{
+	struct timespec tick = { 0, 20 * 1000 };
+
+	while (atomic_load(&g->state) & GM_GATE_CALLS)
+		nanosleep(&tick, NULL);
+}
+
+/*
+ * Start destroying @g's object: new calls wait, and the calls inside have
+ * returned when this does.  -EBADF if it is destroyed already; a destroy
+ * racing another waits for that one's verdict.
+ */
+int gm_gate_close(struct gm_gate *g, const char *what)
+{
+	for (;;) {
+		unsigned int v = atomic_fetch_or(&g->state, GM_GATE_CLOSING);
+		int err;
+
+		if (v & GM_GATE_DEAD)
+			return gm_error(-EBADF, "%s was destroyed", what);
+		if (!(v & GM_GATE_CLOSING))
+			break;
+		err = gate_wait(g, what);
+		if (err)
+			return err;
+	}
+	gate_wait_calls(g);
+	return 0;
+}
+
+/* The destroy failed: let the waiting calls in. */
+void gm_gate_open(struct gm_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	atomic_fetch_and(&g->state, ~GM_GATE_CLOSING);
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* The destroy takes effect: every call from now on fails with -EBADF. */
+void gm_gate_kill(struct gm_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	atomic_fetch_or(&g->state, GM_GATE_DEAD);
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* Before @g's memory is freed: no call is waiting in it or passing through. */
+void gm_gate_drain(struct gm_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	while (g->waiters)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+	gate_wait_calls(g);
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->lock);
+}
+
+bool gm_gate_dead(struct gm_gate *g)
+{
+	return atomic_load(&g->state) & GM_GATE_DEAD;
+}
+
 static int pool_create(const struct guestmem_pool_opts *opts,
 		       struct guestmem_pool **poolp)
 {
@@ -388,6 +506,8 @@ static int pool_create(const struct guestmem_pool_opts *opts,
 	pool->node = opts->node;
 	pthread_mutex_init(&pool->lock, NULL);
 	INIT_LIST_HEAD(&pool->files);
+	INIT_LIST_HEAD(&pool->dead_files);
+	gm_gate_init(&pool->gate);
 	pool->gen = gm_generation();
 	/* Guest memory stays with the parent across fork() (see fork_prepare()). */
 	if (pool->h->region->fd >= 0)
@@ -424,20 +544,34 @@ int guestmem_pool_create(const struct guestmem_pool_opts *opts,
 	return err;
 }
 
+/*
+ * Destroy @pool, whose gate is closed: no other call on it runs.  Files
+ * may still be destroyed meanwhile (they do not enter the pool's gate);
+ * the last thing a file's destroy does to the pool is drop nr_files.
+ */
 static int pool_destroy(struct guestmem_pool *pool)
 {
+	struct guestmem_file *file, *next;
+	unsigned long nr_files;
 	int err;
 
 	pthread_mutex_lock(&pool->lock);
-	if (pool->nr_files) {
-		pthread_mutex_unlock(&pool->lock);
-		return gm_error(-EBUSY, "pool still has %lu files", pool->nr_files);
-	}
+	nr_files = pool->nr_files;
 	pthread_mutex_unlock(&pool->lock);
+	if (nr_files)
+		return gm_error(-EBUSY, "pool still has %lu files", nr_files);
 	hgmem_flush_deferred();
 	err = shim_hstate_destroy(pool->h);
 	if (err)
 		return gm_error(err, "pool pages are still in use");
+	gm_gate_kill(&pool->gate);
+	/* Handles of destroyed files were kept for late calls: the pool takes them along. */
+	list_for_each_entry_safe(file, next, &pool->dead_files, node) {
+		gm_gate_drain(&file->gate);
+		pthread_mutex_destroy(&file->lock);
+		free(file);
+	}
+	gm_gate_drain(&pool->gate);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 	return 0;
@@ -453,7 +587,12 @@ int guestmem_pool_destroy(struct guestmem_pool *pool)
 	err = gm_enter(pool->gen, "pool");
 	if (err)
 		return err;
-	err = pool_destroy(pool);
+	err = gm_gate_close(&pool->gate, "pool");
+	if (!err) {
+		err = pool_destroy(pool);
+		if (err)
+			gm_gate_open(&pool->gate);
+	}
 	gm_leave();
 	return err;
 }
@@ -505,7 +644,11 @@ int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *
 	err = gm_enter(pool->gen, "pool");
 	if (err)
 		return err;
-	err = pool_stats(pool, st);
+	err = gm_gate_enter(&pool->gate, "pool");
+	if (!err) {
+		err = pool_stats(pool, st);
+		gm_gate_leave(&pool->gate);
+	}
 	gm_leave();
 	return err;
 }

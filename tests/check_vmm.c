@@ -504,23 +504,254 @@ START_TEST(test_no_threads_no_hang)
 }
 END_TEST
 
+/* ---- 3. destroy racing every other call ---- */
+
+struct hammer {
+	atomic_bool *draining;		/* the destroyer is waiting: drop pins, take none */
+	struct guestmem_pool *pool;
+	struct guestmem_file *file;
+	unsigned int seed;
+	unsigned long ops, ebadf, busy_left;
+	int bad;			/* an unexpected result, 0 if none */
+	char why[200];
+};
+
+#define HAMMER_FILE	(4 * SZ_2M)
+#define HAMMER_MAX_OPS	2000000ul
+
+/*
+ * Random calls on one file until one fails with -EBADF: the file was
+ * destroyed.  Until then every result must be one the call may give.
+ */
+static void *hammer_file(void *arg)
+{
+	struct hammer *h = arg;
+	struct guestmem_page pins[4];
+	struct guestmem_file_stats fst;
+	struct guestmem_pool_stats pst;
+	unsigned long npins = 0, i;
+
+	memset(pins, 0, sizeof(pins));
+	for (i = 0; i < HAMMER_MAX_OPS; i++) {
+		uint64_t off = (uint64_t)(rand_r(&h->seed) % (HAMMER_FILE / SZ_4K)) * SZ_4K;
+		uint64_t len = (uint64_t)(1 + rand_r(&h->seed) % 32) * SZ_4K;
+		struct guestmem_page *pg = &pins[rand_r(&h->seed) % 4];
+		unsigned int state;
+		const char *op;
+		int err;
+
+		if (off + len > HAMMER_FILE)
+			len = HAMMER_FILE - off;
+		switch (rand_r(&h->seed) % 8) {
+		case 0:
+			op = "convert";
+			err = guestmem_convert(h->file, off, len, rand_r(&h->seed) % 2, NULL);
+			break;
+		case 1:
+			op = "allocate";
+			err = guestmem_allocate(h->file, off, len);
+			break;
+		case 2:
+			op = "punch";
+			err = guestmem_punch_hole(h->file, off, len);
+			break;
+		case 3:
+			op = "state";
+			err = guestmem_state(h->file, off, &state, NULL);
+			break;
+		case 4:
+			op = "file_stats";
+			err = guestmem_file_stats(h->file, &fst);
+			break;
+		case 5:
+			op = "pool_stats";
+			err = guestmem_pool_stats(h->pool, &pst);
+			break;
+		default:
+			if (atomic_load(h->draining) && !pg->_folio) {
+				op = "state";
+				err = guestmem_state(h->file, off, &state, NULL);
+			} else if (pg->_folio) {
+				op = "unpin";
+				err = guestmem_unpin(h->file, pg);
+				npins -= !err;
+			} else {
+				op = "pin";
+				err = guestmem_pin(h->file, off, pg);
+				npins += !err;
+				if (err == -EPERM)
+					err = 0;
+			}
+			break;
+		}
+		h->ops++;
+		if (err == -EBADF) {
+			h->ebadf++;
+			/* The file went while this thread held pins: destroy ignored them. */
+			h->busy_left = npins;
+			return NULL;
+		}
+		if (err && err != -EAGAIN) {
+			h->bad = err;
+			snprintf(h->why, sizeof(h->why), "%s: %d: %s", op, err,
+				 guestmem_last_error());
+			return NULL;
+		}
+		/* Let the destroyer win: drop every pin. */
+		if (npins && atomic_load(h->draining))
+			for (unsigned int j = 0; j < 4; j++)
+				if (pins[j]._folio && !guestmem_unpin(h->file, &pins[j]))
+					npins--;
+	}
+	snprintf(h->why, sizeof(h->why), "%lu operations and the file was never destroyed", i);
+	h->bad = -ETIMEDOUT;
+	return NULL;
+}
+
+/*
+ * Threads pin, unpin, convert, allocate, punch and read stats while
+ * another destroys the file: destroy returns -EBUSY while pins exist, and
+ * once it takes effect every call fails with -EBADF, also calls made after
+ * it returned (the handle stays safe until the pool is destroyed).  No huge
+ * page is lost.
+ */
+START_TEST(test_destroy_races_every_call)
+{
+	struct guestmem_pool *pool = pool_of(8, GUESTMEM_POOL_FALLBACK);
+	struct hammer h[4];
+	pthread_t t[4];
+	atomic_bool draining;
+	unsigned long busy = 0, ops = 0;
+	int round, i, err;
+
+	for (round = 0; round < 8; round++) {
+		struct guestmem_file *f = file_of(pool, HAMMER_FILE, GUESTMEM_FILE_INIT_SHARED);
+		struct timespec pause = { 0, (long)(round + 1) * 2 * 1000 * 1000 };
+
+		atomic_init(&draining, false);
+		for (i = 0; i < 4; i++) {
+			h[i] = (struct hammer){ .draining = &draining, .pool = pool, .file = f,
+						.seed = 77 * round + i };
+			ck_assert_int_eq(pthread_create(&t[i], NULL, hammer_file, &h[i]), 0);
+		}
+		nanosleep(&pause, NULL);
+		/* The first attempt races pins; then the threads let go of theirs. */
+		err = guestmem_file_destroy(f);
+		atomic_store(&draining, true);
+		while (err == -EBUSY) {
+			busy++;
+			err = guestmem_file_destroy(f);
+		}
+		ck_assert_msg(err == 0, "destroy: %d: %s", err, guestmem_last_error());
+		/* Destroyed: any call now fails cleanly, destroy included. */
+		ck_assert_int_eq(guestmem_file_destroy(f), -EBADF);
+		ck_assert_ptr_null(guestmem_file_hva(f));
+		for (i = 0; i < 4; i++) {
+			pthread_join(t[i], NULL);
+			ck_assert_msg(!h[i].bad, "thread %d: %s", i, h[i].why);
+			ck_assert_uint_eq(h[i].ebadf, 1);
+			ck_assert_msg(!h[i].busy_left, "thread %d held %lu pins of the destroyed file",
+				      i, h[i].busy_left);
+			ops += h[i].ops;
+		}
+		ck_assert_int_eq(guestmem_state(f, 0, &(unsigned int){ 0 }, NULL), -EBADF);
+		ck_assert(strstr(guestmem_last_error(), "destroyed"));
+		assert_pool_whole(pool);
+	}
+	printf("destroy raced %lu calls in 8 rounds, refused %lu times (pins)\n", ops, busy);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+struct pool_hammer {
+	struct guestmem_pool *pool;
+	struct guestmem_file *anchor;	/* keeps the pool alive until the last call */
+	unsigned long ops;
+	int bad;
+	char why[200];
+};
+
+/* File creation, destruction and pool stats on a pool being destroyed. */
+static void *hammer_pool(void *arg)
+{
+	struct pool_hammer *h = arg;
+	struct guestmem_pool_stats st;
+	struct guestmem_file *f;
+	unsigned long i;
+	int err = 0;
+
+	for (i = 0; i < 300 && !err; i++) {
+		err = guestmem_pool_stats(h->pool, &st);
+		if (!err) {
+			err = guestmem_file_create(h->pool, SZ_2M, 0, &f);
+			if (err == -ENOMEM)	/* the other threads have the pages */
+				err = 0;
+			else if (!err)
+				err = guestmem_file_destroy(f);
+		}
+		h->ops++;
+	}
+	if (err)
+		snprintf(h->why, sizeof(h->why), "op %lu: %d: %s", i, err, guestmem_last_error());
+	h->bad = err;
+	/* The last call on the pool: its destroy may take effect after this. */
+	err = guestmem_file_destroy(h->anchor);
+	if (err && !h->bad) {
+		h->bad = err;
+		snprintf(h->why, sizeof(h->why), "anchor: %d: %s", err, guestmem_last_error());
+	}
+	return NULL;
+}
+
+START_TEST(test_pool_destroy_races_its_calls)
+{
+	struct guestmem_pool *pool = pool_of(8, GUESTMEM_POOL_FALLBACK);
+	struct pool_hammer h[4];
+	unsigned long busy = 0;
+	pthread_t t[4];
+	int i, err;
+
+	for (i = 0; i < 4; i++) {
+		h[i] = (struct pool_hammer){ .pool = pool, .anchor = file_of(pool, SZ_2M, 0) };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, hammer_pool, &h[i]), 0);
+	}
+	while ((err = guestmem_pool_destroy(pool)) == -EBUSY)
+		busy++;
+	ck_assert_msg(err == 0, "pool destroy: %d: %s", err, guestmem_last_error());
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(!h[i].bad, "thread %d: %s", i, h[i].why);
+	}
+	printf("pool destroy refused %lu times while its files lived\n", busy);
+}
+END_TEST
+
 static Suite *vmm_suite(void)
 {
 	Suite *s = suite_create("vmm");
 	TCase *pin = tcase_create("pin");
+	TCase *hw = tcase_create("hugetlb");
 	TCase *fork = tcase_create("fork");
+	TCase *destroy = tcase_create("destroy");
 
 	tcase_set_timeout(pin, 60);
 	tcase_add_test(pin, test_pin_addr_survives_punch_and_realloc);
 	tcase_add_test(pin, test_pins_share_a_frame_until_the_last_unpin);
 	tcase_add_test(pin, test_pin_addr_simulated);
-	tcase_add_test(pin, test_pin_addr_survives_punch_hugetlb);
 	suite_add_tcase(s, pin);
+	/* It may wait for another test's hold on the machine's hugetlb pages. */
+	tcase_set_timeout(hw, 300);
+	tcase_add_test(hw, test_pin_addr_survives_punch_hugetlb);
+	suite_add_tcase(s, hw);
 	tcase_set_timeout(fork, 60);
 	tcase_add_test(fork, test_fork_child_gets_echild_and_never_hangs);
 	tcase_add_test(fork, test_fork_child_cannot_touch_guest_memory);
 	tcase_add_test(fork, test_no_threads_no_hang);
 	suite_add_tcase(s, fork);
+	tcase_set_timeout(destroy, 300);
+	tcase_add_test(destroy, test_destroy_races_every_call);
+	tcase_add_test(destroy, test_pool_destroy_races_its_calls);
+	suite_add_tcase(s, destroy);
 	return s;
 }
 
