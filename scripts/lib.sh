@@ -10,10 +10,12 @@ GM_JOBS=${GM_JOBS:-2}
 # Debian packages: the userspace build, its tests and benchmarks, and the
 # kernel-side checks (compiling mm/ inside the Linux tree needs flex, bison,
 # bc and libelf for objtool; base.sh needs dpkg-deb and xz; gen-series.sh
-# needs git for the patches' index lines and diffstat).
+# needs git for the patches' index lines and diffstat; the libFuzzer target
+# needs clang and its fuzzer runtime).
 GM_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	check libnuma-dev libhugetlbfs-dev libjemalloc-dev libbenchmark-dev gnuplot-nox
+	clang libclang-rt-14-dev
 	flex bison bc libelf-dev perl python3 xz-utils groff-base git
 )
 
