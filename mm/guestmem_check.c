@@ -105,6 +105,8 @@ static const char *hgmem_check_range(struct hgmem_file *f, pgoff_t start,
 	}
 	if (whole && n != atomic_long_read(&f->nr_huge))
 		return "allocated huge page count is wrong";
+	if (whole && f->nr_shared != hgmem_state_count(f, 0, f->nr_pages, HGMEM_SHARED))
+		return "shared page count is wrong";
 	return NULL;
 }
 

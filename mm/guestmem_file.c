@@ -472,7 +472,7 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 	st->splits = atomic_long_read(&f->nr_splits);
 	st->merges = atomic_long_read(&f->nr_merges);
 	mutex_lock(&f->state_lock);
-	st->shared = (u64)hgmem_state_pages(f, HGMEM_SHARED) << PAGE_SHIFT;
+	st->shared = (u64)f->nr_shared << PAGE_SHIFT;
 	mutex_unlock(&f->state_lock);
 	st->private = st->size - st->shared;
 	xa_for_each(&f->huge, hidx, hp) {

@@ -47,6 +47,7 @@ struct hgmem_file {
 	struct mutex state_lock;	/* @state's lock */
 	struct xarray huge;		/* huge index -> struct hgmem_huge */
 	struct maple_tree state;	/* 4K index ranges -> xa_mk_value(state) */
+	pgoff_t nr_shared;		/* pages in the shared state; @state_lock */
 	atomic_long_t nr_huge;		/* allocated huge pages */
 	atomic_long_t nr_splits;
 	atomic_long_t nr_merges;
@@ -160,7 +161,8 @@ int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init);
 void hgmem_state_destroy(struct hgmem_file *f);
 enum hgmem_state __hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last);
 enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last);
-pgoff_t hgmem_state_pages(struct hgmem_file *f, enum hgmem_state state);
+pgoff_t hgmem_state_count(struct hgmem_file *f, pgoff_t start, pgoff_t end,
+			  enum hgmem_state state);
 int __hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 			  const struct hgmem_conv *c);
 int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,

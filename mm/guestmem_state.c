@@ -27,6 +27,7 @@ int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init)
 	MA_STATE(mas, &f->state, 0, f->nr_pages - 1);
 
 	lockdep_assert_held(&f->state_lock);
+	f->nr_shared = init == HGMEM_SHARED ? f->nr_pages : 0;
 	return mas_store_gfp(&mas, xa_mk_value(init), GFP_KERNEL);
 }
 
@@ -60,17 +61,18 @@ enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *la
 	return state;
 }
 
-/* Number of pages of @f in state @state.  Caller holds f->state_lock. */
-pgoff_t hgmem_state_pages(struct hgmem_file *f, enum hgmem_state state)
+/* Number of pages in [start, end) of @f in state @state.  Caller holds f->state_lock. */
+pgoff_t hgmem_state_count(struct hgmem_file *f, pgoff_t start, pgoff_t end,
+			  enum hgmem_state state)
 {
-	MA_STATE(mas, &f->state, 0, 0);
+	MA_STATE(mas, &f->state, start, start);
 	pgoff_t n = 0;
 	void *entry;
 
 	lockdep_assert_held(&f->state_lock);
-	mas_for_each(&mas, entry, f->nr_pages - 1)
+	mas_for_each(&mas, entry, end - 1)
 		if (xa_to_value(entry) == state)
-			n += mas.last - mas.index + 1;
+			n += min(mas.last + 1, end) - max(mas.index, start);
 	return n;
 }
 
@@ -149,6 +151,13 @@ int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
 void hgmem_state_commit(struct hgmem_file *f, struct ma_state *mas,
 			const struct hgmem_conv *c)
 {
+	pgoff_t changing;
+
 	lockdep_assert_held(&f->state_lock);
+	changing = hgmem_state_count(f, c->start, c->end, !c->to);
 	mas_store_prealloc(mas, xa_mk_value(c->to));
+	if (c->to == HGMEM_SHARED)
+		f->nr_shared += changing;
+	else
+		f->nr_shared -= changing;
 }
