@@ -89,9 +89,28 @@ static bool lock_release(struct lockdep_map *map)
 	return true;
 }
 
+/*
+ * The kernel's spinlocks spin, and its mutexes spin while the owner runs,
+ * so short critical sections rarely sleep: adaptive mutexes behave alike.
+ */
+static pthread_mutexattr_t adaptive_attr;
+static pthread_once_t adaptive_once = PTHREAD_ONCE_INIT;
+
+static void adaptive_attr_init(void)
+{
+	pthread_mutexattr_init(&adaptive_attr);
+	pthread_mutexattr_settype(&adaptive_attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+}
+
+static void lock_init(pthread_mutex_t *m)
+{
+	pthread_once(&adaptive_once, adaptive_attr_init);
+	pthread_mutex_init(m, &adaptive_attr);
+}
+
 void spin_lock_init(spinlock_t *lock)
 {
-	pthread_mutex_init(&lock->m, NULL);
+	lock_init(&lock->m);
 	atomic_store(&lock->dep_map.held, false);
 }
 
@@ -124,7 +143,7 @@ void shim_might_sleep(const char *file, int line)
 
 void mutex_init(struct mutex *lock)
 {
-	pthread_mutex_init(&lock->m, NULL);
+	lock_init(&lock->m);
 	atomic_store(&lock->dep_map.held, false);
 }
 
