@@ -617,7 +617,7 @@ void bench_register_split(void)
 void bench_register_convert(void)
 {
 	uint64_t guest = bench_cfg.guest_size;
-	struct gb_bench *a, *b;
+	struct gb_bench *a, *b, *c;
 	int t;
 
 	timed(gb_register("convert/seq_4K/guestmem", bm_seq_guestmem));
@@ -648,10 +648,11 @@ void bench_register_convert(void)
 		coco(gb_register("coco_boot/mmap_hugetlb_1G", bm_coco_mmap_1g), guest);
 	}
 
+	/* 1, 2 and 4 threads whatever the cores, and up to max_threads. */
 	b = gb_real_time(gb_register("mt_convert/shared_file", bm_mt_shared_file));
-	BENCH_FOR_THREADS(t)
+	c = gb_real_time(gb_register("mt_convert/own_file", bm_mt_own_file));
+	for (t = 1; t <= 4 || t <= bench_cfg.max_threads; t *= 2) {
 		gb_threads(b, t);
-	b = gb_real_time(gb_register("mt_convert/own_file", bm_mt_own_file));
-	BENCH_FOR_THREADS(t)
-		gb_threads(b, t);
+		gb_threads(c, t);
+	}
 }

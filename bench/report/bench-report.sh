@@ -89,15 +89,11 @@ jq -r '
 
 ctx() { jq -r --arg k "$1" '.context[$k] // empty' "$out/bench.json"; }
 
-max_threads=$(ctx max_threads)
-threads=
-t=1
-while [ "$t" -le "${max_threads:-2}" ]; do
-	threads="$threads $t"
-	n=$((t * 2))
-	[ "$t" -lt "${max_threads:-2}" ] && [ "$n" -gt "${max_threads:-2}" ] && n=$max_threads
-	t=$n
-done
+# Thread counts: every one a benchmark ran with ({T} rows whose figures
+# are missing at some count say so in the table).
+threads=$(jq -r '.benchmarks[].name' "$out/bench.json" |
+	  sed -n 's/.*threads:\([0-9][0-9]*\).*/\1/p' | sort -nu | tr '\n' ' ')
+[ -n "$threads" ] || threads=1
 
 # ------------------------------------------------------------ machine and versions
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
