@@ -120,6 +120,7 @@ enum guestmem_backend {
 /* guestmem_file_create() flags */
 #define GUESTMEM_FILE_INIT_SHARED	(UINT64_C(1) << 0)	/* pages start shared */
 #define GUESTMEM_FILE_ZERO_ON_CONVERT	(UINT64_C(1) << 1)	/* converted pages read as zero */
+#define GUESTMEM_FILE_ALLOC_ON_FAULT	(UINT64_C(1) << 2)	/* a touch allocates (userfaultfd) */
 
 /* Page states */
 #define GUESTMEM_PRIVATE	0u
@@ -274,8 +275,10 @@ int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *
  * @pool: the pool to take the file's huge pages from.
  * @size: file size in bytes, a non-zero multiple of the pool's page size.
  * @flags: zero or more of %GUESTMEM_FILE_INIT_SHARED (every page starts
- *	shared instead of private) and %GUESTMEM_FILE_ZERO_ON_CONVERT
- *	(guestmem_convert() zeroes the allocated pages it changes).
+ *	shared instead of private), %GUESTMEM_FILE_ZERO_ON_CONVERT
+ *	(guestmem_convert() zeroes the allocated pages it changes) and
+ *	%GUESTMEM_FILE_ALLOC_ON_FAULT (a touch of a huge page that is not
+ *	allocated allocates it, see below).
  * @filep: where to store the new file.
  *
  * Reserves @size / page size huge pages of @pool for the file, so that
@@ -283,12 +286,26 @@ int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *
  * (without mapping) @size bytes of address space for guestmem_file_hva().
  * No huge page is allocated yet.
  *
+ * With %GUESTMEM_FILE_ALLOC_ON_FAULT, every huge page of the file that is
+ * not allocated (not yet, or removed by guestmem_punch_hole()) is
+ * allocated, zeroed and mapped when it is first touched, by a host thread
+ * or by the kernel on the process's behalf (KVM mapping guest memory, a
+ * read(2) into it), as guestmem_allocate() would.  The file has a thread
+ * that does this; the access waits for it.  It works through a userfaultfd
+ * that handles kernel-mode faults, which needs CAP_SYS_PTRACE, access to
+ * /dev/userfaultfd, or sysctl vm.unprivileged_userfaultfd=1.
+ *
  * Return: 0 and *@filep set, or a negative errno with *@filep unchanged:
- * -EINVAL for a NULL argument, unknown flags, or a @size that is zero or
- * not a multiple of the page size; -ENOMEM if the pool has fewer free
- * unreserved pages than the file needs (see &guestmem_pool_stats.free),
- * or for lack of memory or address space; -ERANGE if @size in 4K pages
- * does not fit in half an unsigned long (only where it has 32 bits).
+ * -EINVAL for a NULL argument, unknown flags, a @size that is zero or
+ * not a multiple of the page size, or %GUESTMEM_FILE_ALLOC_ON_FAULT in a
+ * simulated pool; -ENOMEM if the pool has fewer free unreserved pages
+ * than the file needs (see &guestmem_pool_stats.free), or for lack of
+ * memory or address space; -ERANGE if @size in 4K pages does not fit in
+ * half an unsigned long (only where it has 32 bits); -EPERM if
+ * %GUESTMEM_FILE_ALLOC_ON_FAULT is set and the process may not handle
+ * kernel-mode faults with a userfaultfd (guestmem_last_error() says how
+ * to allow it); -EOPNOTSUPP if the kernel has no userfaultfd; another
+ * negative errno from userfaultfd(2), eventfd(2) or pthread_create(3).
  */
 int guestmem_file_create(struct guestmem_pool *pool, uint64_t size, uint64_t flags,
 			 struct guestmem_file **filep);
@@ -314,8 +331,11 @@ int guestmem_file_destroy(struct guestmem_file *file);
  * The file's memory is mapped at one contiguous range [hva, hva + size),
  * aligned to the pool's page size, fit for a KVM memslot's userspace_addr.
  * A huge page is mapped there once guestmem_allocate() or guestmem_pin()
- * has allocated it, and unmapped when guestmem_punch_hole() removes it;
- * touching an unmapped part raises SIGSEGV.  Private pages stay mapped.
+ * has allocated it, and unmapped when guestmem_punch_hole() removes it.
+ * Touching a huge page that is not allocated raises SIGSEGV, and a guest
+ * touching it through a KVM memslot makes KVM_RUN fail with EFAULT,
+ * unless the file was created with %GUESTMEM_FILE_ALLOC_ON_FAULT: then
+ * the touch allocates it.  Private pages stay mapped.
  * In a simulated pool nothing is ever mapped.  The address is valid until
  * guestmem_file_destroy().  Does not change guestmem_last_error().
  *
@@ -362,6 +382,14 @@ int guestmem_allocate(struct guestmem_file *file, uint64_t offset, uint64_t len)
  * allocated huge pages that are only partly covered is zeroed instead.
  * Unallocated pages are skipped, and the shared/private state of the
  * range does not change.
+ *
+ * A removed huge page is not accessible until it is allocated again.  In
+ * a file created with %GUESTMEM_FILE_ALLOC_ON_FAULT the next touch does
+ * that (the page reads as zero).  Otherwise the caller must call
+ * guestmem_allocate() on the range before the host or the guest touches
+ * it: a host touch raises SIGSEGV, and KVM_RUN fails with EFAULT without
+ * saying which guest address faulted (x86 KVM fills
+ * KVM_EXIT_MEMORY_FAULT only for guest_memfd memory).
  *
  * Return: 0, or -EINVAL if @file is NULL or the range is misaligned or
  * empty, -ERANGE if it extends past the end of the file (or @offset +

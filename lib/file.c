@@ -59,6 +59,7 @@ static void unmap_huge(struct guestmem_file *file, unsigned long hidx)
 		mmap(file->hva + hidx * huge, huge, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	file->mapped[hidx] = 0;
+	gm_fault_arm(file, hidx);	/* GUESTMEM_FILE_ALLOC_ON_FAULT */
 }
 
 /* Take a reference on the folio holding @index; returns the page's pfn. */
@@ -193,7 +194,8 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 	if (!pool || !filep)
 		return gm_error(-EINVAL, "NULL argument");
 	huge = huge_page_size(pool->h);
-	if (flags & ~(GUESTMEM_FILE_INIT_SHARED | GUESTMEM_FILE_ZERO_ON_CONVERT))
+	if (flags & ~(GUESTMEM_FILE_INIT_SHARED | GUESTMEM_FILE_ZERO_ON_CONVERT |
+		      GUESTMEM_FILE_ALLOC_ON_FAULT))
 		return gm_error(-EINVAL, "unknown file flags %#llx", (unsigned long long)flags);
 	if (!size || size % huge)
 		return gm_error(-EINVAL, "size %#llx is not a multiple of the page size %#zx",
@@ -217,7 +219,8 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 	/* Guest memory stays with the parent across fork() (lib/pool.c). */
 	madvise(file->map, file->map_len, MADV_DONTFORK);
 
-	err = hgmem_file_create(pool->h, size, flags, pool->node, &file->gf);
+	err = hgmem_file_create(pool->h, size, flags & ~GUESTMEM_FILE_ALLOC_ON_FAULT,
+				pool->node, &file->gf);
 	if (err) {
 		struct shim_hstate_counters c;
 
@@ -231,6 +234,12 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 	gm_gate_init(&file->gate);
 	xa_init(&file->pins);
 	xa_init(&file->aliases);
+	err = gm_fault_start(file, flags);
+	if (err) {
+		hgmem_file_release(file->gf);
+		pthread_mutex_destroy(&file->lock);
+		goto fail;
+	}
 	pthread_mutex_lock(&pool->lock);
 	list_add_tail(&file->node, &pool->files);
 	pool->nr_files++;
@@ -271,6 +280,7 @@ static int file_destroy(struct guestmem_file *file)
 	list_move_tail(&file->node, &pool->dead_files);
 	pthread_mutex_unlock(&pool->lock);
 
+	gm_fault_stop(file);	/* before the fault thread could use file->gf */
 	hgmem_file_release(file->gf);
 	xa_destroy(&file->pins);
 	xa_destroy(&file->aliases);	/* empty: no pins */

@@ -58,6 +58,7 @@ struct guestmem_file {
 	unsigned long nr_pins;
 	struct xarray aliases;		/* pool huge frame -> struct gm_alias, while pinned */
 	u64 next_pin;
+	struct gm_fault *fault;		/* GUESTMEM_FILE_ALLOC_ON_FAULT, else NULL */
 };
 
 /* error.c */
@@ -87,5 +88,10 @@ void gm_gate_open(struct gm_gate *g);
 void gm_gate_kill(struct gm_gate *g);
 void gm_gate_drain(struct gm_gate *g);
 bool gm_gate_dead(struct gm_gate *g);
+
+/* fault.c: allocation on fault */
+int gm_fault_start(struct guestmem_file *file, u64 flags);
+void gm_fault_arm(struct guestmem_file *file, unsigned long hidx);
+void gm_fault_stop(struct guestmem_file *file);
 
 #endif /* GUESTMEM_LIB_H */
