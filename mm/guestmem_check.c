@@ -117,15 +117,26 @@ static const char *hgmem_check_range(struct hgmem_file *f, pgoff_t start,
 static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
 				      pgoff_t end, bool exclusive)
 {
+	struct hugepage_subpool *spool = f->spool;
+	unsigned long flags;
 	const char *why;
+	long rsv;
 
 	hgmem_assert_locked(f, start, end);
 	mutex_lock(&f->state_lock);
 	why = hgmem_check_range(f, start, end);
 	mutex_unlock(&f->state_lock);
-	/* Every allocated page took one of the subpool's reserved pages. */
-	if (!why && exclusive &&
-	    f->spool->rsv_hpages + atomic_long_read(&f->nr_huge) > f->spool->min_hpages)
+	if (why || !exclusive)
+		return why;
+	/*
+	 * Every allocated page took one of the subpool's reserved pages.  A
+	 * freed page gives its reservation back later, from its final
+	 * folio_put(), under the subpool's lock: read it there.
+	 */
+	spin_lock_irqsave(&spool->lock, flags);
+	rsv = spool->rsv_hpages;
+	spin_unlock_irqrestore(&spool->lock, flags);
+	if (rsv + atomic_long_read(&f->nr_huge) > spool->min_hpages)
 		why = "subpool does not account for the file's pages";
 	return why;
 }
