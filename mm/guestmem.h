@@ -21,7 +21,7 @@
  * A failed call changes nothing.
  *
  * Each function's kernel-doc, at its definition in mm/guestmem_*.c, gives
- * its context and errors.  The file functions take the file's lock
+ * its context and errors.  The file functions take the file's locks
  * themselves and may sleep; hgmem_nr_pending() and hgmem_folio_free() do
  * not sleep.  KVM (kvm.ko) may use what guest_memfd needs; the rest is for
  * built-in callers.

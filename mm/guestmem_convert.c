@@ -4,11 +4,11 @@
  *
  * A conversion is a transaction.  Everything that can fail comes first and
  * changes nothing visible: the reference check on pages becoming private,
- * the preallocation of the state store, and the splits of the huge pages
- * the conversion leaves with mixed state (only the two huge pages at the
- * ends of the range can be).  Then the new state is stored, the split
- * folios are published, and huge pages that became uniform are merged
- * back.  Data stays in place unless the file asked for zeroing.
+ * the splits of the huge pages the conversion leaves with mixed state (only
+ * the two huge pages at the ends of the range can be), and the
+ * preallocation of the state store.  Then the new state is stored, the
+ * split folios are published, and huge pages that became uniform are
+ * merged back.  Data stays in place unless the file asked for zeroing.
  */
 #include "guestmem_internal.h"
 

@@ -20,8 +20,9 @@
  * at most one.  f->state_lock is the state tree's external lock, held only
  * around accesses to the tree: a store may reshape ranges beyond the pages
  * it converts, but only changes the values of those, so the holder of a
- * huge page's lock reads a stable state for its pages.  The counters are
- * atomic, and the huge xarray has its own lock.  Detached huge pages belong
+ * huge page's lock reads a stable state for its pages.  The shared page
+ * count is the state lock's too, the other counters are atomic, and the
+ * huge xarray has its own lock.  Detached huge pages belong
  * to no file; guestmem_split.c keeps them on lists under its own spinlock.
  * Lock order: f->lock, a huge page lock, f->state_lock, then the spinlocks
  * of the pool.
@@ -114,7 +115,8 @@ static inline bool hgmem_range_in_huge(const struct hgmem_file *f, pgoff_t start
 
 /*
  * Assert that pages [start, end) of @f may change: the caller holds f->lock
- * exclusive, or shared with the lock of their huge page.
+ * exclusive, or shared with the lock of their huge page (which, hashed, is
+ * also the lock of every HGMEM_HUGE_LOCKS-th huge page from it).
  */
 static inline void hgmem_assert_locked(struct hgmem_file *f, pgoff_t start,
 				       pgoff_t end)

@@ -459,7 +459,8 @@ static void hgmem_reassemble_work(struct work_struct *work)
  * referenced elsewhere are not waited for (see hgmem_nr_pending()).
  *
  * Context: Process context, not the reassembly worker itself.  Takes no
- * guestmem lock.  May sleep.
+ * guestmem lock, and the worker takes no file lock, so the caller may hold
+ * one.  May sleep.
  * Return: true if there was reassembly to wait for, false otherwise.
  */
 bool hgmem_flush_deferred(void)

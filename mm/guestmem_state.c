@@ -154,7 +154,8 @@ void hgmem_state_commit(struct hgmem_file *f, struct ma_state *mas,
 	pgoff_t changing;
 
 	lockdep_assert_held(&f->state_lock);
-	changing = hgmem_state_count(f, c->start, c->end, !c->to);
+	changing = hgmem_state_count(f, c->start, c->end,
+				     c->to == HGMEM_SHARED ? HGMEM_PRIVATE : HGMEM_SHARED);
 	mas_store_prealloc(mas, xa_mk_value(c->to));
 	if (c->to == HGMEM_SHARED)
 		f->nr_shared += changing;
