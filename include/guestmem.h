@@ -419,7 +419,9 @@ int guestmem_punch_hole(struct guestmem_file *file, uint64_t offset, uint64_t le
  * -EAGAIN if @to is %GUESTMEM_PRIVATE and a shared page of the range is in
  * a folio that is pinned (the whole folio counts, not just the pinned
  * 4K page): *@error_offset is then the first page of that folio inside
- * the range.
+ * the range.  -EAGAIN also comes, in either direction, when a folio to be
+ * split is referenced for a moment by another thread's call on the same
+ * file (an allocation or a pin looking the page up): retry.
  */
 int guestmem_convert(struct guestmem_file *file, uint64_t offset, uint64_t len,
 		     unsigned int to, uint64_t *error_offset);
