@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <guestmem.h>
+#include "hugetlb_env.h"
 
 #define SZ_4K	UINT64_C(4096)
 #define SZ_2M	GUESTMEM_PAGE_2M
@@ -332,92 +333,6 @@ END_TEST
 
 /* ---- real hugetlb pages, reserved here when root ---- */
 
-static long sysfs_read(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static bool sysfs_write(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return (fclose(f) == 0) && ok;
-}
-
-struct hugetlb_env {
-	char dir[128];
-	long nr_before, free_before;
-};
-
-/*
- * Serialise with every other user of the machine's hugetlb settings (the
- * guestmem tool and benchmarks take the same lock): free_hugepages is global.
- */
-static int hugetlb_lock(void)
-{
-	int fd = open("/run/lock/guestmem-hugetlb.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd >= 0)
-		flock(fd, LOCK_EX);
-	return fd;
-}
-
-/* Make @need pages of @kb available; false (with the reason printed) if impossible. */
-static bool hugetlb_reserve(struct hugetlb_env *e, unsigned long kb, long need)
-{
-	char path[160];
-	long free;
-
-	snprintf(e->dir, sizeof(e->dir), "/sys/kernel/mm/hugepages/hugepages-%lukB", kb);
-	snprintf(path, sizeof(path), "%s/nr_hugepages", e->dir);
-	e->nr_before = sysfs_read(path);
-	snprintf(path, sizeof(path), "%s/free_hugepages", e->dir);
-	e->free_before = sysfs_read(path);
-	if (e->nr_before < 0) {
-		printf("SKIP: no %lukB hugetlb pages in this kernel\n", kb);
-		return false;
-	}
-	free = e->free_before - sysfs_read(strcat(strcpy(path, e->dir), "/resv_hugepages"));
-	if (free >= need)
-		return true;
-	if (geteuid() != 0) {
-		printf("SKIP: %lukB hugetlb pages: %ld free, need %ld, not root to reserve more\n",
-		       kb, free, need);
-		return false;
-	}
-	snprintf(path, sizeof(path), "%s/nr_hugepages", e->dir);
-	if (!sysfs_write(path, e->nr_before + need - free) ||
-	    sysfs_read(path) < e->nr_before + need - free) {
-		sysfs_write(path, e->nr_before);
-		printf("SKIP: the kernel could not reserve %ld %lukB pages (memory)\n", need, kb);
-		return false;
-	}
-	e->free_before = sysfs_read(strcat(strcpy(path, e->dir), "/free_hugepages"));
-	return true;
-}
-
-static void hugetlb_restore(struct hugetlb_env *e)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "%s/free_hugepages", e->dir);
-	ck_assert_int_eq(sysfs_read(path), e->free_before);
-	snprintf(path, sizeof(path), "%s/nr_hugepages", e->dir);
-	sysfs_write(path, e->nr_before);
-}
-
 static void exercise(struct guestmem_pool *pool, uint64_t page, uint64_t nr)
 {
 	struct guestmem_file *f;
@@ -443,19 +358,18 @@ static void exercise(struct guestmem_pool *pool, uint64_t page, uint64_t nr)
 
 static void real_hugetlb(uint64_t page, unsigned long kb, uint64_t nr)
 {
-	int lock = hugetlb_lock();
-	struct hugetlb_env e;
 	struct guestmem_pool *pool;
+	struct hugetlb_env e;
 
-	if (!hugetlb_reserve(&e, kb, nr)) {
-		close(lock);
+	if (!hugetlb_env_reserve(&e, kb, nr)) {
+		hugetlb_env_restore(&e);
 		return;
 	}
 	pool = pool_of(page, nr, GUESTMEM_POOL_PREFAULT);
 	exercise(pool, page, nr);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	hugetlb_restore(&e);
-	close(lock);
+	ck_assert_int_eq(hugetlb_env_read(&e, "free_hugepages"), e.free_before);
+	ck_assert(hugetlb_env_restore(&e));
 	printf("real %lukB hugetlb: %lu pages used, free_hugepages back to %ld\n",
 	       kb, (unsigned long)nr, e.free_before);
 }

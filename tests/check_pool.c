@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../lib/libguestmem.h"
+#include "hugetlb_env.h"
 
 #define SZ_4K	UINT64_C(4096)
 #define SZ_2M	GUESTMEM_PAGE_2M
@@ -547,19 +548,6 @@ START_TEST(test_node_shortfall_decision)
 }
 END_TEST
 
-static long sysfs_read(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /* A node-bound pool the node cannot supply names the node's nr_hugepages. */
 START_TEST(test_node_short_says_which_node)
 {
@@ -595,18 +583,6 @@ START_TEST(test_node_short_says_which_node)
 }
 END_TEST
 
-/* Serialise with every other user of the machine's hugetlb settings. */
-static int hugetlb_lock(void)
-{
-	int fd = open("/run/lock/guestmem-hugetlb.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd >= 0)
-		flock(fd, LOCK_EX);
-	return fd;
-}
-
-#define HP2M "/sys/kernel/mm/hugepages/hugepages-2048kB/"
-
 /*
  * A hugetlb pool bound to node 0, without GUESTMEM_POOL_PREFAULT, holds all
  * its pages on node 0 once created: a later fault cannot find the node
@@ -619,29 +595,17 @@ START_TEST(test_node_pool_populated_on_node)
 	const unsigned long nr = 4;
 	struct guestmem_pool_opts o = { .page_size = SZ_2M, .nr_pages = nr, .node = 0 };
 	struct guestmem_pool *pool;
+	struct hugetlb_env e;
 	struct guestmem_file *f;
-	long before, avail;
 	unsigned long i;
-	int lock;
 
 	if (numa_available() < 0) {
 		printf("SKIP: NUMA is not available\n");
 		return;
 	}
-	lock = hugetlb_lock();
-	before = sysfs_read(HP2M "nr_hugepages");
-	avail = sysfs_read(HP2M "free_hugepages") - sysfs_read(HP2M "resv_hugepages");
-	if (before < 0 || (avail < (long)nr && geteuid() != 0)) {
-		printf("SKIP: %ld free 2M pages, need %lu, not root to reserve more\n", avail, nr);
-		close(lock);
+	if (!hugetlb_env_reserve(&e, 2048, nr)) {
+		hugetlb_env_restore(&e);
 		return;
-	}
-	if (avail < (long)nr) {
-		FILE *w = fopen(HP2M "nr_hugepages", "w");
-
-		ck_assert_ptr_nonnull(w);
-		fprintf(w, "%ld\n", before + (long)nr - avail);
-		fclose(w);
 	}
 	if (guestmem_pool_create(&o, &pool)) {
 		printf("SKIP: %s\n", guestmem_last_error());
@@ -667,14 +631,7 @@ START_TEST(test_node_pool_populated_on_node)
 		assert_zero(f, 0, nr * SZ_2M);
 		destroy_all(pool, f);
 	}
-	if (avail < (long)nr) {
-		FILE *w = fopen(HP2M "nr_hugepages", "w");
-
-		ck_assert_ptr_nonnull(w);
-		fprintf(w, "%ld\n", before);
-		fclose(w);
-	}
-	close(lock);
+	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST
 

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "../lib/libguestmem.h"
+#include "hugetlb_env.h"
 
 #define SOAK_MAX_THREADS	16
 #define SOAK_SLOTS		6
@@ -618,72 +619,18 @@ END_TEST
 
 /* ---- real hugetlb: reserved here as root, under the machine-wide lock ---- */
 
-#define HUGETLB_2M_DIR	"/sys/kernel/mm/hugepages/hugepages-2048kB"
-
-static long sysfs_long(const char *name)
-{
-	char path[128];
-	FILE *f;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "%s/%s", HUGETLB_2M_DIR, name);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static bool sysfs_set_nr(long v)
-{
-	FILE *f = fopen(HUGETLB_2M_DIR "/nr_hugepages", "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return fclose(f) == 0 && ok && sysfs_long("nr_hugepages") == v;
-}
-
 START_TEST(test_soak_hugetlb)
 {
 	const long need = 12;
-	long nr, avail;
-	bool raised = false;
-	/* The guestmem tool and check_api take the same lock to change nr_hugepages. */
-	int lock = open("/run/lock/guestmem-hugetlb.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	struct hugetlb_env e;
 
-	if (lock >= 0)
-		flock(lock, LOCK_EX);
-	nr = sysfs_long("nr_hugepages");
-	avail = sysfs_long("free_hugepages") - sysfs_long("resv_hugepages");
-	if (nr < 0) {
-		printf("SKIP: hugetlb 2M: no 2M hugetlb pages in this kernel\n");
-		goto out;
+	if (hugetlb_env_reserve(&e, 2048, need)) {
+		soak = (struct soak){ .name = "hugetlb 2M", .max_huge = 3 };
+		soak.pool = make_pool(GUESTMEM_PAGE_2M, need, 0);
+		soak_run(&soak);
 	}
-	if (avail < need) {
-		if (geteuid() != 0) {
-			printf("SKIP: hugetlb 2M: %ld free, need %ld, not root to reserve more\n",
-			       avail, need);
-			goto out;
-		}
-		if (!sysfs_set_nr(nr + need - avail)) {
-			sysfs_set_nr(nr);
-			printf("SKIP: hugetlb 2M: the kernel could not reserve %ld pages\n", need);
-			goto out;
-		}
-		raised = true;
-	}
-	soak = (struct soak){ .name = "hugetlb 2M", .max_huge = 3 };
-	soak.pool = make_pool(GUESTMEM_PAGE_2M, need, 0);
-	soak_run(&soak);
-out:
-	if (raised)
-		ck_assert_msg(sysfs_set_nr(nr), "could not restore nr_hugepages to %ld", nr);
-	if (lock >= 0)
-		close(lock);
+	ck_assert_msg(hugetlb_env_restore(&e), "could not restore nr_hugepages to %ld",
+		      e.nr_before);
 }
 END_TEST
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <guestmem.h>
+#include "hugetlb_env.h"
 
 #define SZ_4K	UINT64_C(4096)
 #define SZ_2M	GUESTMEM_PAGE_2M
@@ -118,85 +119,15 @@ END_TEST
 
 /* ---- real hugetlb pages: reserved here when root, else skipped ---- */
 
-static long sysfs_read(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static bool sysfs_write(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return (fclose(f) == 0) && ok;
-}
-
-#define HP_DIR "/sys/kernel/mm/hugepages/hugepages-2048kB/"
-
-/*
- * Make @need free 2M pages available, as tests/check_api.c does (under the
- * same lock); *@nr_before gets nr_hugepages to restore, -1 if unchanged.
- * False, with the reason printed, when that cannot be done.
- */
-static bool hugetlb_reserve(long need, long *nr_before, int *lock)
-{
-	long nr = sysfs_read(HP_DIR "nr_hugepages");
-	long avail = sysfs_read(HP_DIR "free_hugepages") - sysfs_read(HP_DIR "resv_hugepages");
-
-	*nr_before = -1;
-	*lock = open("/run/lock/guestmem-hugetlb.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (*lock >= 0)
-		flock(*lock, LOCK_EX);
-	if (nr < 0) {
-		printf("SKIP: no 2M hugetlb pages in this kernel\n");
-		return false;
-	}
-	if (avail >= need)
-		return true;
-	if (geteuid() != 0) {
-		printf("SKIP: 2M hugetlb pages: %ld free, need %ld, not root to reserve more\n",
-		       avail, need);
-		return false;
-	}
-	if (!sysfs_write(HP_DIR "nr_hugepages", nr + need - avail) ||
-	    sysfs_read(HP_DIR "nr_hugepages") < nr + need - avail) {
-		sysfs_write(HP_DIR "nr_hugepages", nr);
-		printf("SKIP: the kernel could not reserve %ld 2M pages (memory)\n", need);
-		return false;
-	}
-	*nr_before = nr;
-	return true;
-}
-
-static void hugetlb_restore(long nr_before, int lock)
-{
-	if (nr_before >= 0)
-		sysfs_write(HP_DIR "nr_hugepages", nr_before);
-	if (lock >= 0)
-		close(lock);
-}
-
 /* The alias of a hugetlb frame: a second hugetlb mapping of the pool's memfd. */
 START_TEST(test_pin_addr_survives_punch_hugetlb)
 {
 	struct guestmem_pool_stats st;
 	struct guestmem_pool *pool;
-	long nr_before;
-	int lock;
+	struct hugetlb_env e;
 
-	if (!hugetlb_reserve(2, &nr_before, &lock)) {
-		hugetlb_restore(nr_before, lock);
+	if (!hugetlb_env_reserve(&e, 2048, 2)) {
+		hugetlb_env_restore(&e);
 		return;
 	}
 	pool = pool_of(2, 0);
@@ -204,7 +135,7 @@ START_TEST(test_pin_addr_survives_punch_hugetlb)
 	ck_assert_uint_eq(st.backend, GUESTMEM_BACKEND_HUGETLB);
 	pin_outlives_punch(pool);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	hugetlb_restore(nr_before, lock);
+	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST
 
