@@ -138,11 +138,17 @@ static int worker_op(struct worker *w)
 
 	switch ((r >> 1) % 8) {
 	case 0:
-	case 1:
-	case 2:		/* a short run inside one owned huge page */
+	case 1:		/* a short run inside one owned huge page */
 		start = w->first + (r >> 4) % w->nr;
 		n = 1 + (r >> 24) % 8;
 		n = min(n, huge - (start & (huge - 1)));
+		break;
+	case 2:		/* a short run across two owned huge pages (exclusive) */
+		if (w->nr / huge < 2)
+			return 0;
+		start = w->first + (1 + (r >> 4) % (w->nr / huge - 1)) * huge -
+			1 - (r >> 24) % 4;
+		n = 2 + (r >> 28) % 8;
 		break;
 	case 3:		/* a whole owned huge page */
 		start = w->first + ((r >> 4) % (w->nr / huge)) * huge;
@@ -193,12 +199,12 @@ static void *worker_run(void *arg)
 }
 
 static void hammer(unsigned int order, unsigned long huge_per_thread,
-		   unsigned long ops)
+		   unsigned long ops, u64 flags)
 {
 	const pgoff_t per = huge_per_thread << order;
 	struct hstate *h = tu_pool_kind(order, NR_THREADS * huge_per_thread,
 					SHIM_BACKEND_RESERVE);
-	struct hgmem_file *f = tu_file(h, (u64)NR_THREADS * per << PAGE_SHIFT, 0);
+	struct hgmem_file *f = tu_file(h, (u64)NR_THREADS * per << PAGE_SHIFT, flags);
 	unsigned long seed = tu_seed(0x5eed), i;
 	struct worker w[NR_THREADS];
 	pthread_t tid[NR_THREADS];
@@ -212,6 +218,7 @@ static void hammer(unsigned int order, unsigned long huge_per_thread,
 			.model = calloc(per, 1),
 		};
 		ck_assert_ptr_nonnull(w[i].model);
+		memset(w[i].model, !!(flags & HGMEM_FILE_INIT_SHARED), per);
 		ck_assert_int_eq(pthread_create(&tid[i], NULL, worker_run, &w[i]), 0);
 	}
 	for (i = 0; i < NR_THREADS; i++) {
@@ -243,13 +250,31 @@ static void hammer(unsigned int order, unsigned long huge_per_thread,
 
 START_TEST(test_threads_2m)
 {
-	hammer(PMD_ORDER, 4, 3000);
+	hammer(PMD_ORDER, 4, 3000, 0);
+}
+END_TEST
+
+/* The same from shared, zeroing what converts. */
+START_TEST(test_threads_2m_shared_zeroing)
+{
+	hammer(PMD_ORDER, 4, 3000, HGMEM_FILE_INIT_SHARED | HGMEM_FILE_ZERO_ON_CONVERT);
+}
+END_TEST
+
+/*
+ * A file of 2 * HGMEM_HUGE_LOCKS huge pages: every hashed lock is shared by
+ * two huge pages of two different threads, whose operations then take
+ * turns on one lock and must still leave every model exact.
+ */
+START_TEST(test_threads_2m_hashed_locks)
+{
+	hammer(PMD_ORDER, HGMEM_HUGE_LOCKS / 2, 1500, 0);
 }
 END_TEST
 
 START_TEST(test_threads_1g)
 {
-	hammer(PUD_ORDER, 1, 400);
+	hammer(PUD_ORDER, 1, 400, 0);
 }
 END_TEST
 
@@ -263,6 +288,8 @@ static Suite *parallel_suite(void)
 	tcase_add_test(tc, test_held_huge_page_does_not_block_others);
 	tcase_add_test(tc, test_huge_lock_of_another_thread_does_not_count);
 	tcase_add_test(tc, test_threads_2m);
+	tcase_add_test(tc, test_threads_2m_shared_zeroing);
+	tcase_add_test(tc, test_threads_2m_hashed_locks);
 	tcase_add_test(tc, test_threads_1g);
 	suite_add_tcase(s, tc);
 	return s;
