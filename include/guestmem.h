@@ -469,6 +469,59 @@ int guestmem_pin(struct guestmem_file *file, uint64_t offset, struct guestmem_pa
  */
 int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page);
 
+/**
+ * struct guestmem_hugetlb_info - the kernel's hugetlb pages of one size
+ * (guestmem_hugetlb_info())
+ * @total: huge pages in the kernel's pool (nr_hugepages), surplus pages
+ *	included; of the node when one was asked for.
+ * @free: huge pages not allocated (free_hugepages), reserved ones
+ *	included; of the node when one was asked for.
+ * @reserved: free huge pages promised to existing mappings
+ *	(resv_hugepages).  Always the whole system's: the kernel keeps no
+ *	reservation count per node.
+ * @surplus: huge pages allocated beyond nr_hugepages through overcommit
+ *	(surplus_hugepages); of the node when one was asked for.
+ * @overcommit: how many surplus pages the kernel may allocate
+ *	(nr_overcommit_hugepages).  Always the whole system's.
+ * @available: huge pages a new hugetlb mapping can reserve and then get:
+ *	@free - @reserved for the whole system; for a node, the smaller of
+ *	the node's @free and the whole system's @free - @reserved.  A pool
+ *	of n pages (bound to the node) gets hugetlb pages when n is at most
+ *	this (guestmem_pool_create()).
+ *
+ * Counts are in huge pages, read from
+ * /sys/kernel/mm/hugepages/hugepages-<kB>kB/ and
+ * /sys/devices/system/node/node<N>/hugepages/hugepages-<kB>kB/.
+ */
+struct guestmem_hugetlb_info {
+	uint64_t total;		/* nr_hugepages */
+	uint64_t free;		/* free_hugepages */
+	uint64_t reserved;	/* resv_hugepages (whole system) */
+	uint64_t surplus;	/* surplus_hugepages */
+	uint64_t overcommit;	/* nr_overcommit_hugepages (whole system) */
+	uint64_t available;	/* what a new mapping can reserve */
+};
+
+/**
+ * guestmem_hugetlb_info() - read the kernel's hugetlb pool of one page size
+ * @page_size: huge page size in bytes: %GUESTMEM_PAGE_2M,
+ *	%GUESTMEM_PAGE_1G or any other size the kernel offers.
+ * @node: NUMA node to read, or -1 for the whole system.
+ * @info: filled in on success.
+ *
+ * Reads the kernel's counters, which any process may change at any time:
+ * they are a snapshot, not a promise (a pool's reservation is what makes
+ * pages its own, see guestmem_pool_create()).  Changes nothing, needs no
+ * privilege and no pool.
+ *
+ * Return: 0, or -EINVAL if @info is NULL, @page_size is not a power of
+ * two larger than 4096 or @node is below -1; -ENOENT if the kernel has
+ * no huge pages of @page_size (the size is not supported, or hugetlb is
+ * not built in) or @node does not exist; -EIO if a counter could not be
+ * parsed; another negative errno from open(2) or read(2).
+ */
+int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_info *info);
+
 /* Human-readable description of this thread's last failure ("" if none). */
 /**
  * guestmem_last_error() - describe the calling thread's last failure

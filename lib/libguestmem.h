@@ -65,6 +65,9 @@ struct guestmem_file {
 int gm_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gm_clear_error(void);
 
+/* hugetlb_info.c: guestmem_hugetlb_info() without touching guestmem_last_error(). */
+int gm_hugetlb_read(u64 page_size, int node, struct guestmem_hugetlb_info *info);
+
 /* pool.c */
 int gm_pool_backend_fd(struct guestmem_pool *pool);
 

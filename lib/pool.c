@@ -31,38 +31,6 @@ static const char *size_name(u64 page_size)
 	return page_size == GUESTMEM_PAGE_1G ? "1G" : "2M";
 }
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-/* Huge pages of @page_size the kernel can still hand out (free minus reserved). */
-static long hugetlb_available(u64 page_size, long *nr_total)
-{
-	char path[128];
-	long free, resv;
-
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/",
-		 (unsigned long long)(page_size >> 10));
-	strcat(path, "nr_hugepages");
-	*nr_total = read_long(path);
-	strcpy(strrchr(path, '/') + 1, "free_hugepages");
-	free = read_long(path);
-	strcpy(strrchr(path, '/') + 1, "resv_hugepages");
-	resv = read_long(path);
-	if (free < 0 || resv < 0 || *nr_total < 0)
-		return -1;
-	return free - resv;
-}
-
 /* The huge page sizes the kernel offers, as "2M 1G", for messages. */
 static void supported_sizes(char *buf, size_t len)
 {
@@ -100,11 +68,6 @@ static int check_opts(const struct guestmem_pool_opts *o)
 	return 0;
 }
 
-static unsigned int page_order(u64 page_size)
-{
-	return page_size == GUESTMEM_PAGE_1G ? PUD_ORDER : PMD_ORDER;
-}
-
 /*
  * Hugetlb reservations are global, not per node: a pool bound to a node
  * also needs that many free pages on the node itself, or its faults there
@@ -114,8 +77,12 @@ static unsigned int page_order(u64 page_size)
 static long node_shortfall(const struct guestmem_pool_opts *o, long avail,
 			   struct shim_node_hugetlb *c)
 {
-	if (o->node < 0 || shim_node_hugetlb_read(o->node, page_order(o->page_size), c))
+	struct guestmem_hugetlb_info n;
+
+	if (o->node < 0 || gm_hugetlb_read(o->page_size, o->node, &n))
 		return 0;
+	c->nr = (long)n.total;
+	c->free = (long)n.free;
 	return shim_node_shortfall(c, avail, o->nr_pages);
 }
 
@@ -123,6 +90,7 @@ static long node_shortfall(const struct guestmem_pool_opts *o, long avail,
 static int choose_backend(const struct guestmem_pool_opts *o,
 			  enum shim_backend *kind)
 {
+	struct guestmem_hugetlb_info sys;
 	struct shim_node_hugetlb node;
 	long total, avail, lack;
 
@@ -130,7 +98,13 @@ static int choose_backend(const struct guestmem_pool_opts *o,
 		*kind = SHIM_BACKEND_RESERVE;
 		return 0;
 	}
-	avail = hugetlb_available(o->page_size, &total);
+	/* Free minus reserved: what the kernel can still hand out; -1 if none. */
+	if (gm_hugetlb_read(o->page_size, -1, &sys)) {
+		avail = total = -1;
+	} else {
+		avail = (long)sys.available;
+		total = (long)sys.total;
+	}
 	lack = avail < 0 ? 0 : node_shortfall(o, avail, &node);
 	if (avail >= (long)o->nr_pages && !lack) {
 		*kind = SHIM_BACKEND_HUGETLB;

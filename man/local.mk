@@ -11,6 +11,7 @@ dist_man3_MANS = \
 	man/man3/guestmem_file_destroy.3 \
 	man/man3/guestmem_file_hva.3 \
 	man/man3/guestmem_file_stats.3 \
+	man/man3/guestmem_hugetlb_info.3 \
 	man/man3/guestmem_last_error.3 \
 	man/man3/guestmem_pin.3 \
 	man/man3/guestmem_pool_create.3 \
