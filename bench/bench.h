@@ -15,6 +15,8 @@
 #include <guestmem.h>
 
 #include "gbench.h"
+#include "latency.h"	/* util/: latency samples and percentiles */
+#include "rng.h"	/* util/: the random generator */
 
 #define SZ_4K	(UINT64_C(4096))
 #define SZ_2M	(UINT64_C(2) << 20)
@@ -63,25 +65,30 @@ void bench_skip(struct gb_state *st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *bench_size_name(uint64_t bytes, char *buf, size_t len);	/* "2M", "1G" */
 
-/* A small reproducible generator (splitmix64). */
-static inline uint64_t bench_rand(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+/*
+ * Per-operation latencies, reported as p50/p99/max counters (ns): the
+ * samples and their nearest-rank percentiles of util/latency.h.
+ */
+struct bench_lat {
+	struct latency l;
+};
 
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+static inline void bench_lat_init(struct bench_lat *b)
+{
+	b->l = (struct latency){ 0 };
 }
 
-/* Per-operation latencies, reported as p50/p99/max counters (ns). */
-struct bench_lat {
-	uint64_t *ns;
-	size_t n, cap;
-};
-void bench_lat_init(struct bench_lat *l);
-void bench_lat_add(struct bench_lat *l, uint64_t ns);
-void bench_lat_report(struct gb_state *st, struct bench_lat *l);
-void bench_lat_free(struct bench_lat *l);
+static inline void bench_lat_add(struct bench_lat *b, uint64_t ns)
+{
+	latency_add(&b->l, ns);
+}
+
+void bench_lat_report(struct gb_state *st, struct bench_lat *b);
+
+static inline void bench_lat_free(struct bench_lat *b)
+{
+	latency_free(&b->l);
+}
 
 /* Write one byte in every 4K page: fault the range in for the caller. */
 void bench_touch(void *p, size_t len);
@@ -90,7 +97,7 @@ void *bench_alloc_warm(size_t len, bool thp);
 void bench_free_warm(void *p, size_t len);
 
 /* ------------------------------------------------------------ hugetlb */
-/* Huge pages of @page_size the kernel can still hand out (free - reserved). */
+/* Huge pages of @page_size a new mapping can still reserve; -1 if none of that size. */
 long bench_hugetlb_avail(uint64_t page_size);
 /* Why hugetlb pages are short: "" when @need are available. */
 const char *bench_hugetlb_why(uint64_t page_size, long need, char *buf, size_t len);

@@ -123,7 +123,8 @@ static void bm_convert_guestmem(struct gb_state *st, enum pattern pat, uint64_t 
 	uint64_t len = pat == HUGE_RANGE ? (uint64_t)gb_range(st, 0) : SZ_4K;
 	/* Random 4K conversions stay within the first random_span bytes. */
 	uint64_t n = (pat == RANDOM_4K ? bench_cfg.random_span : size) / len;
-	uint64_t i = 0, seed = 42;
+	struct rng rng = { 42 };
+	uint64_t i = 0;
 	struct guestmem_pool *pool;
 	struct guestmem_file *f;
 	unsigned int to = GUESTMEM_SHARED;
@@ -149,7 +150,7 @@ static void bm_convert_guestmem(struct gb_state *st, enum pattern pat, uint64_t 
 		uint64_t idx = i;
 
 		if (pat == RANDOM_4K) {
-			idx = bench_rand(&seed) % n;
+			idx = rng_below(&rng, n);
 			to = state[idx] ^= 1;
 		} else if (++i == n) {
 			i = 0;
@@ -176,7 +177,8 @@ static void bm_convert_mprotect(struct gb_state *st, enum pattern pat)
 	uint64_t len = pat == HUGE_RANGE ? (uint64_t)gb_range(st, 0) : SZ_4K;
 	uint64_t size = pat == RANDOM_4K ? bench_cfg.random_span :
 			len >= SZ_1G ? SZ_1G : bench_cfg.convert_file;
-	uint64_t n = size / len, i = 0, seed = 42;
+	struct rng rng = { 42 };
+	uint64_t n = size / len, i = 0;
 	unsigned char *state = NULL;
 	struct bench_lat lat;
 	char *buf;
@@ -195,7 +197,7 @@ static void bm_convert_mprotect(struct gb_state *st, enum pattern pat)
 		uint64_t idx = i;
 
 		if (pat == RANDOM_4K) {
-			idx = bench_rand(&seed) % n;
+			idx = rng_below(&rng, n);
 			to = state[idx] ^= 1;
 		} else if (++i == n) {
 			i = 0;
@@ -261,7 +263,8 @@ static void bm_huge_mprotect(struct gb_state *st)
 
 static void bm_pin_guestmem(struct gb_state *st, bool split)
 {
-	uint64_t size = bench_cfg.smoke ? 2 * SZ_2M : PIN_FILE, n = size / SZ_4K, seed = 7;
+	struct rng rng = { 7 };
+	uint64_t size = bench_cfg.smoke ? 2 * SZ_2M : PIN_FILE, n = size / SZ_4K;
 	struct guestmem_pool *pool = bench_pool(st, SZ_2M, size / SZ_2M, 0);
 	struct guestmem_file *f;
 	struct bench_lat lat;
@@ -280,7 +283,7 @@ static void bm_pin_guestmem(struct gb_state *st, bool split)
 	bench_lat_init(&lat);
 	while (gb_keep_running(st)) {
 		struct guestmem_page pg;
-		uint64_t idx = bench_rand(&seed) % n;
+		uint64_t idx = rng_below(&rng, n);
 
 		if (split && (idx % 512) == 511)
 			idx--;
@@ -310,7 +313,8 @@ static void bm_pin_guestmem_split(struct gb_state *st)
 
 static void bm_pin_gup(struct gb_state *st)
 {
-	uint64_t size = bench_cfg.smoke ? 2 * SZ_2M : PIN_FILE, n = size / SZ_4K, seed = 7;
+	struct rng rng = { 7 };
+	uint64_t size = bench_cfg.smoke ? 2 * SZ_2M : PIN_FILE, n = size / SZ_4K;
 	char *buf = bench_alloc_warm(size, false), word[8];
 	pid_t pid = getpid();
 	struct bench_lat lat;
@@ -321,7 +325,7 @@ static void bm_pin_gup(struct gb_state *st)
 	}
 	bench_lat_init(&lat);
 	while (gb_keep_running(st)) {
-		uint64_t idx = bench_rand(&seed) % n;
+		uint64_t idx = rng_below(&rng, n);
 		struct iovec local = { word, sizeof(word) };
 		struct iovec remote = { buf + idx * SZ_4K, sizeof(word) };
 
@@ -368,7 +372,7 @@ static int coco_convert(struct guestmem_file *f, uint64_t off, uint64_t len,
  * Every conversion's latency goes into @lat.
  */
 static int coco_boot(struct guestmem_pool *pool, uint64_t size, uint64_t page,
-		     const void *image, uint64_t *seed, struct bench_lat *lat)
+		     const void *image, struct rng *rng, struct bench_lat *lat)
 {
 	uint64_t off, swiotlb = size / 2, n = size / SZ_4K;
 	struct guestmem_file *f;
@@ -394,7 +398,7 @@ static int coco_boot(struct guestmem_pool *pool, uint64_t size, uint64_t page,
 		err = coco_convert(f, (uint64_t)i * (size / COCO_VCPUS) + size / 16 + 3 * SZ_4K, SZ_4K,
 				   GUESTMEM_SHARED, lat);
 	for (i = 0; !err && i < COCO_DMA; i++) {
-		uint64_t p = (bench_rand(seed) % n) * SZ_4K;
+		uint64_t p = rng_below(rng, n) * SZ_4K;
 		struct guestmem_page pg;
 		unsigned int state;
 
@@ -415,7 +419,8 @@ static int coco_boot(struct guestmem_pool *pool, uint64_t size, uint64_t page,
 
 static void bm_coco_guestmem(struct gb_state *st, uint64_t page)
 {
-	uint64_t size = (uint64_t)gb_range(st, 0), seed = 1;
+	struct rng rng = { 1 };
+	uint64_t size = (uint64_t)gb_range(st, 0);
 	struct guestmem_pool *pool;
 	struct bench_lat lat;
 	void *image;
@@ -431,16 +436,16 @@ static void bm_coco_guestmem(struct gb_state *st, uint64_t page)
 	image = malloc(COCO_IMAGE);
 	memset(image, 0xc3, COCO_IMAGE);
 	bench_lat_init(&lat);
-	err = coco_boot(pool, size, page, image, &seed, &lat);	/* warm-up */
+	err = coco_boot(pool, size, page, image, &rng, &lat);	/* warm-up */
 	bench_lat_free(&lat);
 	bench_lat_init(&lat);
 	while (!err && gb_keep_running(st))
-		err = coco_boot(pool, size, page, image, &seed, &lat);
+		err = coco_boot(pool, size, page, image, &rng, &lat);
 	if (err)
 		bench_skip(st, "coco boot failed: %s: %s", strerror(-err),
 			   guestmem_last_error());
 	gb_bytes_processed(st, gb_iterations_done(st) * (int64_t)size);
-	gb_counter(st, "conversions", (double)lat.n, GB_COUNTER_AVG_ITERS);
+	gb_counter(st, "conversions", (double)lat.l.n, GB_COUNTER_AVG_ITERS);
 	bench_lat_report(st, &lat);
 	bench_lat_free(&lat);
 	free(image);

@@ -261,14 +261,14 @@ static u64 cpu_now_ns(void)
 }
 
 /* Pages 1, 3, 5, ..., 2n - 1 in random order. */
-static unsigned long *odd_pages(unsigned long n, u64 *seed)
+static unsigned long *odd_pages(unsigned long n, struct rng *rng)
 {
 	unsigned long *order = malloc(n * sizeof(*order)), i, j, t;
 
 	for (i = 0; order && i < n; i++)
 		order[i] = 2 * i + 1;
 	for (i = n; order && i > 1; i--) {
-		j = bench_rand(seed) % i;
+		j = rng_below(rng, i);
 		t = order[i - 1];
 		order[i - 1] = order[j];
 		order[j] = t;
@@ -308,14 +308,15 @@ static void bm_state_convert(struct gb_state *st)
 {
 	unsigned long ranges = (unsigned long)gb_range(st, 0), n = ranges / 2, i;
 	unsigned long nr = (ranges + (1UL << PMD_ORDER) - 1) >> PMD_ORDER;
-	u64 size = (u64)nr << (PAGE_SHIFT + PMD_ORDER), seed = 42, t0, c0, build_ns;
+	struct rng rng = { 42 };
+	u64 size = (u64)nr << (PAGE_SHIFT + PMD_ORDER), t0, c0, build_ns;
 	u64 conv_ns, cpu_ns;
 	struct hgmem_file *f = NULL;
 	unsigned long *order;
 	struct hstate *h;
 	int err = -ENOMEM;
 
-	order = odd_pages(n, &seed);
+	order = odd_pages(n, &rng);
 	h = order ? pool_reserve(st, PMD_ORDER, nr) : NULL;
 	if (!h) {
 		if (!order)
@@ -338,7 +339,7 @@ static void bm_state_convert(struct gb_state *st)
 	t0 = bench_now_ns();
 	c0 = cpu_now_ns();
 	while (gb_keep_running(st)) {
-		u64 off = (u64)order[bench_rand(&seed) % n] << PAGE_SHIFT;
+		u64 off = (u64)order[rng_below(&rng, n)] << PAGE_SHIFT;
 
 		if (hgmem_convert(f, off, PAGE_SIZE, HGMEM_SHARED, NULL) ||
 		    hgmem_convert(f, off, PAGE_SIZE, HGMEM_PRIVATE, NULL)) {
@@ -387,9 +388,10 @@ static bool tree_convert(struct maple_tree *mt, unsigned long page, unsigned lon
 static void bm_tree_only(struct gb_state *st)
 {
 	unsigned long ranges = (unsigned long)gb_range(st, 0), n = ranges / 2;
-	u64 seed = 42, c0, cpu_ns;
+	struct rng rng = { 42 };
+	u64 c0, cpu_ns;
 	struct maple_tree mt;
-	unsigned long *order = odd_pages(n, &seed);
+	unsigned long *order = odd_pages(n, &rng);
 
 	if (!order || shaped_tree(&mt, order, n)) {
 		bench_skip(st, "no memory");
@@ -401,7 +403,7 @@ static void bm_tree_only(struct gb_state *st)
 	mtree_lock(&mt);
 	c0 = cpu_now_ns();
 	while (gb_keep_running(st)) {
-		unsigned long page = order[bench_rand(&seed) % n];
+		unsigned long page = order[rng_below(&rng, n)];
 
 		if (!tree_convert(&mt, page, page - 1, page + 1, 0) ||
 		    !tree_convert(&mt, page, page, page, 1)) {
@@ -423,7 +425,8 @@ static void bm_tree_only(struct gb_state *st)
 /* ------------------------------------------------------------ mixed operations */
 static void bm_mixed(struct gb_state *st)
 {
-	u64 size = (u64)gb_range(st, 0), seed = 7, c0, cpu_ns = 0;
+	struct rng rng = { 7 };
+	u64 size = (u64)gb_range(st, 0), c0, cpu_ns = 0;
 	unsigned long nr = size >> (PAGE_SHIFT + PMD_ORDER), ops = bench_cfg.smoke ? 2000 : 1000000;
 	u64 pages = size >> PAGE_SHIFT, failed = 0, i;
 	size_t k0 = shim_kmalloc_bytes(), bytes = 0;
@@ -440,7 +443,7 @@ static void bm_mixed(struct gb_state *st)
 	while (gb_keep_running(st)) {
 		c0 = cpu_now_ns();
 		for (i = 0; i < ops; i++) {
-			u64 r = bench_rand(&seed), op = r % 100, to = (r >> 8) & 1;
+			u64 r = rng_next(&rng), op = r % 100, to = (r >> 8) & 1;
 			u64 page = (r >> 16) % pages, off = page << PAGE_SHIFT;
 			u64 huge = off & ~((u64)SZ_2M - 1);
 			enum hgmem_state state;

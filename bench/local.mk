@@ -29,7 +29,7 @@ noinst_PROGRAMS = bench/guestmem-bench
 check_LTLIBRARIES += bench/libbench-mm.la
 
 bench_libbench_mm_la_SOURCES = bench/bench_mm.c
-bench_libbench_mm_la_CPPFLAGS = $(KERNEL_CPPFLAGS) -I$(srcdir)/include
+bench_libbench_mm_la_CPPFLAGS = $(KERNEL_CPPFLAGS) -I$(srcdir)/include $(UTIL_CPPFLAGS)
 bench_libbench_mm_la_CFLAGS = $(KERNEL_CFLAGS)
 
 bench_guestmem_bench_SOURCES = \
@@ -42,14 +42,14 @@ bench_guestmem_bench_SOURCES = \
 	bench/bench_convert.c \
 	bench/bench_pool.c \
 	bench/bench_zero.c
-bench_guestmem_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/include
+bench_guestmem_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/include $(UTIL_CPPFLAGS)
 bench_guestmem_bench_CFLAGS = $(AM_CFLAGS)
 bench_guestmem_bench_CXXFLAGS = $(BENCHMARK_CFLAGS) $(WARN_CFLAGS)
 # Public API from the shared library; mm/ and the shim (for bench_mm.c) from
 # the convenience library: two copies that never meet, since the shared
 # library exports only guestmem_*.
 bench_guestmem_bench_LDADD = bench/libbench-mm.la lib/libguestmem-core.la \
-	lib/libguestmem.la $(BENCHMARK_LIBS) $(HUGETLBFS_LIBS) $(NUMA_LIBS)
+	$(UTIL_LIBS) lib/libguestmem.la $(BENCHMARK_LIBS) $(HUGETLBFS_LIBS) $(NUMA_LIBS)
 bench_guestmem_bench_LDFLAGS = -no-install
 
 # A .sh test (TEST_EXTENSIONS): bench/smoke.log.  It runs after the tests

@@ -37,6 +37,7 @@
 
 #include "config.h"
 #include "bench.h"
+#include "hugetlb_raise.h"	/* util/ */
 
 #ifndef MAP_HUGE_SHIFT
 #define MAP_HUGE_SHIFT	26
@@ -81,8 +82,8 @@ static void configure(bool smoke)
 struct hsize {
 	uint64_t page;
 	long need;		/* pages the benchmarks use at once */
-	long nr_before;		/* -1: not changed */
-	char why[256];
+	struct hugetlb_raise raise;	/* raise.nr_before -1: not changed */
+	char why[400];
 };
 
 static struct hsize hsizes[2];
@@ -98,64 +99,19 @@ static void on_signal(int sig)
 		kill(child, sig);
 }
 
-static long sysfs_long(uint64_t page, const char *what)
-{
-	char path[160];
-	FILE *f;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/%s",
-		 (unsigned long long)(page >> 10), what);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static bool sysfs_set(uint64_t page, long v)
-{
-	char path[160];
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages",
-		 (unsigned long long)(page >> 10));
-	f = fopen(path, "w");
-	if (!f)
-		return false;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return (fclose(f) == 0) && ok;
-}
-
 static void reserve(struct hsize *hs)
 {
-	long nr = sysfs_long(hs->page, "nr_hugepages");
-	long avail = bench_hugetlb_avail(hs->page);
 	char sz[16];
+	int rc;
 
 	bench_size_name(hs->page, sz, sizeof(sz));
-	hs->nr_before = -1;
-	if (nr < 0) {
-		snprintf(hs->why, sizeof(hs->why), "no %s hugetlb pages in this kernel", sz);
-		return;
-	}
-	if (avail >= hs->need) {
-		snprintf(hs->why, sizeof(hs->why), "%s: %ld pages available", sz, avail);
-		return;
-	}
-	if (!sysfs_set(hs->page, nr + hs->need - avail)) {
-		snprintf(hs->why, sizeof(hs->why), "%s: cannot write nr_hugepages: %s",
-			 sz, strerror(errno));
-		return;
-	}
-	hs->nr_before = nr;
-	avail = bench_hugetlb_avail(hs->page);
-	snprintf(hs->why, sizeof(hs->why), "%s: nr_hugepages %ld -> %ld, %ld available%s",
-		 sz, nr, sysfs_long(hs->page, "nr_hugepages"), avail,
-		 avail < hs->need ? " (short: the kernel found no more memory)" : "");
+	rc = hugetlb_raise(&hs->raise, hs->page, -1, (uint64_t)hs->need, NULL);
+	if (rc > 0 || rc == -ENOMEM)
+		snprintf(hs->why, sizeof(hs->why), "%s: nr_hugepages %ld -> %ld, %ld available%s",
+			 sz, hs->raise.nr_before, hs->raise.nr_after, bench_hugetlb_avail(hs->page),
+			 rc < 0 ? " (short: the kernel found no more memory)" : "");
+	else
+		snprintf(hs->why, sizeof(hs->why), "%s: %s", sz, hs->raise.why);
 }
 
 /* Touch every free huge page once, so that the VM backs it before timing. */
@@ -206,8 +162,9 @@ static void mount_1g(void)
 {
 #ifdef HAVE_LIBHUGETLBFS
 	char dir[] = "/tmp/guestmem-bench-1G.XXXXXX";
+	struct guestmem_hugetlb_info info;
 
-	if (sysfs_long(SZ_1G, "nr_hugepages") < 0 || have_1g_mount())
+	if (guestmem_hugetlb_info(SZ_1G, -1, &info) || have_1g_mount())
 		return;
 	if (!mkdtemp(dir))
 		return;
@@ -221,19 +178,6 @@ static void mount_1g(void)
 #endif
 }
 
-/*
- * Every program that changes the machine's hugetlb settings (the tool, the
- * tests, the benchmarks) holds this lock while it does: free_hugepages is
- * global.  It is released when the process exits.
- */
-static void hugetlb_lock(void)
-{
-	int fd = open("/run/lock/guestmem-hugetlb.lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd >= 0 && flock(fd, LOCK_EX))
-		close(fd);
-}
-
 static void restore(void)
 {
 	int i;
@@ -245,12 +189,11 @@ static void restore(void)
 		mounted[0] = 0;
 	}
 	for (i = 0; i < 2; i++) {
-		if (hsizes[i].nr_before < 0)
-			continue;
-		if (!sysfs_set(hsizes[i].page, hsizes[i].nr_before))
-			fprintf(stderr, "guestmem-bench: cannot restore nr_hugepages: %s\n",
-				strerror(errno));
-		hsizes[i].nr_before = -1;
+		int err = hugetlb_raise_undo(&hsizes[i].raise);
+
+		if (err)
+			fprintf(stderr, "guestmem-bench: cannot restore %s: %s\n",
+				hsizes[i].raise.path, strerror(-err));
 	}
 }
 
@@ -270,9 +213,9 @@ static int supervise(int argc, char **argv, bool smoke, bool setup)
 		if (saved[i].sa_handler == SIG_IGN)	/* nohup & co. */
 			sigaction(sigs[i], &saved[i], NULL);
 	}
-	hsizes[0] = (struct hsize){ .page = SZ_2M, .nr_before = -1,
+	hsizes[0] = (struct hsize){ .page = SZ_2M, .raise.nr_before = -1,
 				    .need = (long)(bench_cfg.guest_size / SZ_2M) + 32 };
-	hsizes[1] = (struct hsize){ .page = SZ_1G, .nr_before = -1,
+	hsizes[1] = (struct hsize){ .page = SZ_1G, .raise.nr_before = -1,
 				    .need = (long)(bench_cfg.guest_size / SZ_1G) };
 	if (smoke || !setup) {
 		snprintf(note, sizeof(note), "no system setup (%s)",
@@ -281,7 +224,8 @@ static int supervise(int argc, char **argv, bool smoke, bool setup)
 		snprintf(note, sizeof(note),
 			 "not root: hugetlb pages not reserved, benchmarks that need them skip");
 	} else {
-		hugetlb_lock();
+		/* Held until exit: other users of hugetlb pages wait for the restore. */
+		hugetlb_lock_take(-1, NULL);
 		for (i = 0; i < 2 && !got_signal; i++) {
 			reserve(&hsizes[i]);
 			warm(&hsizes[i]);

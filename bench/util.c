@@ -56,53 +56,15 @@ struct gb_bench *bench_heavy(struct gb_bench *b)
 }
 
 /* ------------------------------------------------------------ latencies */
-void bench_lat_init(struct bench_lat *l)
+void bench_lat_report(struct gb_state *st, struct bench_lat *b)
 {
-	memset(l, 0, sizeof(*l));
-}
+	struct latency *l = &b->l;
 
-void bench_lat_add(struct bench_lat *l, uint64_t ns)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 4096;
-		uint64_t *v = realloc(l->ns, cap * sizeof(*v));
-
-		if (!v)
-			return;	/* keep what we have: percentiles of a prefix */
-		l->ns = v;
-		l->cap = cap;
-	}
-	l->ns[l->n++] = ns;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t pct(const struct bench_lat *l, double p)
-{
-	size_t i = (size_t)(p * (double)(l->n - 1) + 0.5);
-
-	return l->ns[i < l->n ? i : l->n - 1];
-}
-
-void bench_lat_report(struct gb_state *st, struct bench_lat *l)
-{
 	if (!l->n)
 		return;
-	qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
-	gb_counter(st, "p50_ns", (double)pct(l, 0.50), GB_COUNTER_AVG_THREADS);
-	gb_counter(st, "p99_ns", (double)pct(l, 0.99), GB_COUNTER_AVG_THREADS);
-	gb_counter(st, "max_ns", (double)l->ns[l->n - 1], GB_COUNTER_AVG_THREADS);
-}
-
-void bench_lat_free(struct bench_lat *l)
-{
-	free(l->ns);
-	memset(l, 0, sizeof(*l));
+	gb_counter(st, "p50_ns", (double)latency_pct(l, 50), GB_COUNTER_AVG_THREADS);
+	gb_counter(st, "p99_ns", (double)latency_pct(l, 99), GB_COUNTER_AVG_THREADS);
+	gb_counter(st, "max_ns", (double)latency_max(l), GB_COUNTER_AVG_THREADS);
 }
 
 /* ------------------------------------------------------------ memory */
@@ -135,34 +97,11 @@ void bench_free_warm(void *p, size_t len)
 }
 
 /* ------------------------------------------------------------ hugetlb */
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static long hugetlb_read(uint64_t page_size, const char *what)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/%s",
-		 (unsigned long long)(page_size >> 10), what);
-	return read_long(path);
-}
-
 long bench_hugetlb_avail(uint64_t page_size)
 {
-	long free = hugetlb_read(page_size, "free_hugepages");
-	long resv = hugetlb_read(page_size, "resv_hugepages");
+	struct guestmem_hugetlb_info info;
 
-	return free < 0 || resv < 0 ? -1 : free - resv;
+	return guestmem_hugetlb_info(page_size, -1, &info) ? -1 : (long)info.available;
 }
 
 const char *bench_hugetlb_why(uint64_t page_size, long need, char *buf, size_t len)

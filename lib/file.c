@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "huge_span.h"
 #include "libguestmem.h"
 
 BUILD_BUG_ON(GUESTMEM_FILE_INIT_SHARED != HGMEM_FILE_INIT_SHARED);
@@ -368,7 +369,7 @@ out:
 
 static int file_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 {
-	unsigned long hidx;
+	uint64_t hidx, end;
 	size_t huge;
 	int err;
 
@@ -382,7 +383,8 @@ static int file_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 		err = range_error(err, offset, len);
 	} else {
 		/* Whole huge pages inside the hole left the file. */
-		for (hidx = (offset + huge - 1) / huge; (hidx + 1) * huge <= offset + len; hidx++)
+		huge_span_whole(offset, len, huge, &hidx, &end);
+		for (; hidx < end; hidx++)
 			unmap_huge(file, hidx);
 	}
 	pthread_mutex_unlock(&file->lock);

@@ -6,6 +6,8 @@
  * skipped and punched pages wait for reassembly.  The seed is fixed, can be
  * chosen with GUESTMEM_SEED, and is printed with every failure.
  */
+#include "huge_span.h"
+#include "rng.h"
 #include "test_util.h"
 
 #define MAX_PINS 4
@@ -29,20 +31,7 @@ struct model {
 	unsigned long ops, eagain;
 };
 
-static unsigned long rnd_state;
-
-static unsigned long rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
-}
-
-static unsigned long rnd_below(unsigned long n)
-{
-	return rnd() % n;
-}
+static struct rng rng;
 
 /* Only failures reach Check: a passing ck_assert costs a write(2). */
 #define mcheck(m, cond, fmt, ...) do {						\
@@ -55,23 +44,23 @@ static void pick_range(struct model *m, pgoff_t *start, pgoff_t *nr)
 {
 	pgoff_t huge = 1UL << m->order;
 
-	switch (rnd_below(4)) {
+	switch (rng_below(&rng, 4)) {
 	case 0:
-		*nr = 1 + rnd_below(4);
+		*nr = 1 + rng_below(&rng, 4);
 		break;
 	case 1:
-		*nr = 1 + rnd_below(600);
+		*nr = 1 + rng_below(&rng, 600);
 		break;
 	case 2:
-		*nr = 512 * (1 + rnd_below(3));
+		*nr = 512 * (1 + rng_below(&rng, 3));
 		break;
 	default:
-		*nr = huge * (1 + rnd_below(2));
+		*nr = huge * (1 + rng_below(&rng, 2));
 		break;
 	}
 	*nr = min(*nr, m->nr_pages);
-	*start = rnd_below(m->nr_pages - *nr + 1);
-	if (rnd_below(3) == 0)
+	*start = rng_below(&rng, m->nr_pages - *nr + 1);
+	if (rng_below(&rng, 3) == 0)
 		*start &= ~(pgoff_t)511;
 }
 
@@ -105,7 +94,7 @@ static void compare(struct model *m)
 		if (!m->touch || !present)
 			continue;
 		for (i = 0; i < 8; i++) {
-			pgoff_t p = (h << m->order) + rnd_below(1UL << m->order);
+			pgoff_t p = (h << m->order) + rng_below(&rng, 1UL << m->order);
 
 			mcheck(m, tu_addr(m->f, (u64)p << PAGE_SHIFT)[0] == m->data[p],
 			       "page %lu content %d, model %d", p,
@@ -128,7 +117,7 @@ static void model_alloc(struct model *m, pgoff_t h)
 
 static void op_convert(struct model *m)
 {
-	unsigned int to = rnd_below(2);
+	unsigned int to = rng_below(&rng, 2);
 	pgoff_t start, nr, i, want = ~0UL;
 	u64 bad = ~0ULL;
 	int err, p;
@@ -170,7 +159,7 @@ static void op_punch(struct model *m)
 	for (h = start / huge; h <= (start + nr - 1) / huge; h++) {
 		pgoff_t base = h * huge;
 
-		if (start <= base && start + nr >= base + huge) {
+		if (huge_span_covers(start, nr, huge, h)) {
 			m->allocated[h] = false;
 			for (p = 0; p < MAX_PINS; p++)
 				if (m->pins[p].folio && m->pins[p].first >= base &&
@@ -197,9 +186,9 @@ static void op_allocate(struct model *m)
 
 static void op_write(struct model *m)
 {
-	pgoff_t i = rnd_below(m->nr_pages);
+	pgoff_t i = rng_below(&rng, m->nr_pages);
 	struct folio *folio;
-	unsigned char v = 1 + rnd_below(255);
+	unsigned char v = 1 + rng_below(&rng, 255);
 	int order, err;
 
 	err = hgmem_get_folio(m->f, i, &folio, &order);
@@ -215,7 +204,7 @@ static void op_write(struct model *m)
 
 static void op_pin(struct model *m)
 {
-	struct pin *pin = &m->pins[rnd_below(MAX_PINS)];
+	struct pin *pin = &m->pins[rng_below(&rng, MAX_PINS)];
 	struct hgmem_huge *hp;
 	pgoff_t i;
 	int order;
@@ -226,7 +215,7 @@ static void op_pin(struct model *m)
 		return;
 	}
 	/* The host pins shared pages only. */
-	i = rnd_below(m->nr_pages);
+	i = rng_below(&rng, m->nr_pages);
 	if (m->state[i] != HGMEM_SHARED)
 		return;
 	mcheck(m, !hgmem_get_folio(m->f, i, &pin->folio, &order), "pin %lu", i);
@@ -246,7 +235,7 @@ static void run_model(unsigned int order, unsigned long nr_huge, u64 flags,
 	int p;
 
 	tu_reset_warnings();
-	rnd_state = m.seed * 2654435761UL + order + 1;
+	rng_seed(&rng, m.seed * 2654435761UL + order + 1);
 	m.f = tu_file(h, nr_huge * (PAGE_SIZE << order), flags);
 	m.nr_pages = m.f->nr_pages;
 	m.touch = kind == SHIM_BACKEND_MEMORY;
@@ -257,7 +246,7 @@ static void run_model(unsigned int order, unsigned long nr_huge, u64 flags,
 	       m.nr_pages);
 
 	for (m.ops = 0; m.ops < nr_ops; m.ops++) {
-		switch (rnd_below(10)) {
+		switch (rng_below(&rng, 10)) {
 		case 0 ... 4:
 			op_convert(&m);
 			break;

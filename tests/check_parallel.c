@@ -7,6 +7,7 @@
  * page back to the pool.  No timing is measured here (bench "threads" does
  * that); the TSan build runs this suite too.
  */
+#include "rng.h"
 #include "test_util.h"
 
 #define NR_THREADS	4
@@ -112,24 +113,16 @@ END_TEST
 struct worker {
 	struct hgmem_file *f;
 	unsigned int id;
-	unsigned long seed;
+	struct rng rng;
 	unsigned long ops;
 	pgoff_t first, nr;		/* owned pages */
 	unsigned char *model;		/* state per owned page */
 	int err;
 };
 
-static unsigned long next_rand(unsigned long *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 static int worker_op(struct worker *w)
 {
-	unsigned long r = next_rand(&w->seed);
+	unsigned long r = (unsigned long)rng_next(&w->rng);
 	pgoff_t huge = hgmem_huge_pages(w->f), start, n, i;
 	unsigned int to = r & 1;
 	struct folio *folio;
@@ -213,7 +206,7 @@ static void hammer(unsigned int order, unsigned long huge_per_thread,
 
 	for (i = 0; i < NR_THREADS; i++) {
 		w[i] = (struct worker){
-			.f = f, .id = i, .seed = seed * 2654435761UL + i + 1,
+			.f = f, .id = i, .rng = { seed * 2654435761UL + i + 1 },
 			.ops = ops, .first = i * per, .nr = per,
 			.model = calloc(per, 1),
 		};

@@ -13,27 +13,21 @@
 
 #include "maple_tree.h"
 #include "xarray.h"
+#include "rng.h"
 #include "test_util.h"
 
 static int objs[64];
 #define P(n)	((void *)&objs[n])
 
-static uint64_t seed, rng_state;
+static uint64_t seed;
+static struct rng rng;
 
 static void seed_rng(void)
 {
 	const char *env = getenv("GUESTMEM_SEED");
 
 	seed = env ? strtoull(env, NULL, 0) : 0x5eedc0de;
-	rng_state = seed ? seed : 1;
-}
-
-static uint64_t rnd(uint64_t n)	/* uniform-ish in [0, n) */
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state % n;
+	rng_seed(&rng, seed);
 }
 
 /* ---------------------------------------------------------------- XArray */
@@ -453,14 +447,14 @@ START_TEST(test_xa_random)
 	xa_init(&xa);
 	for (step = 0; step < 20000; step++) {
 		unsigned long failed;
-		void *e = rnd(5) ? xa_mk_value(rnd(1000)) : NULL, *r;
+		void *e = rng_below(&rng, 5) ? xa_mk_value(rng_below(&rng, 1000)) : NULL, *r;
 		bool had;
-		int op = rnd(10);
+		int op = rng_below(&rng, 10);
 
-		k = rnd(XA_POOL);
+		k = rng_below(&rng, XA_POOL);
 		had = model[k] || reserved[k];
 		if (op < 4) {
-			bool inject = !rnd(4);
+			bool inject = !rng_below(&rng, 4);
 
 			if (inject)
 				shim_fail_nth(1);
@@ -847,11 +841,11 @@ static void mt_random_run(unsigned long base, bool ext)
 		mt_init(&mt);
 	}
 	for (step = 0; step < 4000; step++) {
-		unsigned long a = rnd(MT_N), b = a + rnd(rnd(4) ? 8 : MT_N), k;
-		void *e = rnd(4) ? (void *)(uintptr_t)(++tok << 4) : NULL;
+		unsigned long a = rng_below(&rng, MT_N), b = a + rng_below(&rng, rng_below(&rng, 4) ? 8 : MT_N), k;
+		void *e = rng_below(&rng, 4) ? (void *)(uintptr_t)(++tok << 4) : NULL;
 		MA_STATE(mas, &mt, base + a, 0);
-		int op = rnd(10), ret = 0;
-		bool inject = !rnd(4), failed;
+		int op = rng_below(&rng, 10), ret = 0;
+		bool inject = !rng_below(&rng, 4), failed;
 
 		b = min(b, MT_N - 1UL);
 		mas.last = base + b;
@@ -860,7 +854,7 @@ static void mt_random_run(unsigned long base, bool ext)
 				shim_fail_nth(1);
 			if (ext)
 				ret = mas_store_gfp(&mas, e, GFP_KERNEL);
-			else if (a == b && rnd(2))
+			else if (a == b && rng_below(&rng, 2))
 				ret = mtree_store(&mt, base + a, e, GFP_KERNEL);
 			else
 				ret = mtree_store_range(&mt, base + a, base + b, e, GFP_KERNEL);
@@ -943,7 +937,7 @@ static void mt_random_run(unsigned long base, bool ext)
 			/* mas_find from k up to a random max. */
 			while (i < n && want[i].last < base + k)
 				i++;
-			b = k + rnd(MT_N - k);
+			b = k + rng_below(&rng, MT_N - k);
 			mas_set(&mas, base + k);
 			entry = mas_find(&mas, base + b);
 			if (i < n && want[i].first <= base + b)
@@ -1298,13 +1292,13 @@ static void mt_big_run(unsigned long base)
 	memset(model, 0, sizeof(model));
 	mt_init(&mt);
 	for (step = 0; step < 50000; step++) {
-		unsigned long a = rnd(MT_BIG), c = rnd(100), len, b;
-		void *e = rnd(5) ? (void *)(uintptr_t)(++tok << 4) : NULL;
+		unsigned long a = rng_below(&rng, MT_BIG), c = rng_below(&rng, 100), len, b;
+		void *e = rng_below(&rng, 5) ? (void *)(uintptr_t)(++tok << 4) : NULL;
 		MA_STATE(mas, &mt, 0, 0);
-		bool inject = !rnd(8), failed, done = false;
-		int op = rnd(10), ret = 0;
+		bool inject = !rng_below(&rng, 8), failed, done = false;
+		int op = rng_below(&rng, 10), ret = 0;
 
-		len = c < 70 ? 1 + rnd(8) : c < 97 ? 1 + rnd(256) : 1 + rnd(MT_BIG);
+		len = c < 70 ? 1 + rng_below(&rng, 8) : c < 97 ? 1 + rng_below(&rng, 256) : 1 + rng_below(&rng, MT_BIG);
 		b = min(a + len - 1, MT_BIG - 1);
 		mas_set_range(&mas, base + a, base + b);
 		if (op < 5) {
@@ -1458,13 +1452,13 @@ static unsigned long mt_huge_run(unsigned long base, int steps)
 	ck_assert_ptr_nonnull(model);
 	mt_init(&mt);
 	for (step = 0; step < steps; step++) {
-		unsigned long a = rnd(MT_HUGE), c = rnd(100000), len, b, allocs;
-		void *e = rnd(6) ? (void *)(uintptr_t)(++tok << 4) : NULL;
+		unsigned long a = rng_below(&rng, MT_HUGE), c = rng_below(&rng, 100000), len, b, allocs;
+		void *e = rng_below(&rng, 6) ? (void *)(uintptr_t)(++tok << 4) : NULL;
 		MA_STATE(mas, &mt, 0, 0);
-		bool inject = !rnd(8), failed;
-		int op = rnd(10), ret = 0;
+		bool inject = !rng_below(&rng, 8), failed;
+		int op = rng_below(&rng, 10), ret = 0;
 
-		len = c < 98990 ? 1 + rnd(4) : c < 99995 ? 1 + rnd(1024) : 1 + rnd(MT_HUGE / 4);
+		len = c < 98990 ? 1 + rng_below(&rng, 4) : c < 99995 ? 1 + rng_below(&rng, 1024) : 1 + rng_below(&rng, MT_HUGE / 4);
 		b = min(a + len - 1, MT_HUGE - 1);
 		mas_set_range(&mas, base + a, base + b);
 		nr = shim_mt_nr_ranges(&mt);

@@ -46,6 +46,7 @@
 
 #include "../lib/libguestmem.h"
 #include "hugetlb_env.h"
+#include "rng.h"
 
 #define SOAK_MAX_THREADS	16
 #define SOAK_SLOTS		6
@@ -68,7 +69,7 @@ struct worker {
 	struct soak *s;
 	pthread_t thread;
 	unsigned int id;
-	uint64_t rnd;
+	struct rng rng;
 	struct {
 		int slot;		/* -1: free */
 		unsigned long gen;
@@ -110,20 +111,6 @@ static double elapsed(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-static uint64_t rnd(struct worker *w)
-{
-	/* xorshift64* */
-	w->rnd ^= w->rnd >> 12;
-	w->rnd ^= w->rnd << 25;
-	w->rnd ^= w->rnd >> 27;
-	return w->rnd * UINT64_C(2685821657736338717);
-}
-
-static uint64_t below(struct worker *w, uint64_t n)
-{
-	return rnd(w) % n;
 }
 
 /* Record the first failure of a thread and stop everyone. */
@@ -194,23 +181,23 @@ static void pick_range(struct worker *w, uint64_t size, uint64_t *off, uint64_t 
 {
 	uint64_t pages = size / SOAK_4K, n;
 
-	switch (below(w, 4)) {
+	switch (rng_below(&w->rng, 4)) {
 	case 0:
-		n = 1 + below(w, 8);
+		n = 1 + rng_below(&w->rng, 8);
 		break;
 	case 1:
-		n = 1 + below(w, 1024);
+		n = 1 + rng_below(&w->rng, 1024);
 		break;
 	case 2:
 		n = w->s->huge / SOAK_4K;
 		break;
 	default:
-		n = 1 + below(w, pages);
+		n = 1 + rng_below(&w->rng, pages);
 		break;
 	}
 	n = n < pages ? n : pages;
-	*off = below(w, pages - n + 1) * SOAK_4K;
-	if (below(w, 3) == 0)
+	*off = rng_below(&w->rng, pages - n + 1) * SOAK_4K;
+	if (rng_below(&w->rng, 3) == 0)
 		*off &= ~(w->s->huge - 1);
 	*len = n * SOAK_4K;
 	if (*off + *len > size)
@@ -221,8 +208,8 @@ static void do_create(struct worker *w, int i)
 {
 	struct soak *s = w->s;
 	struct slot *sl = &s->slots[i];
-	uint64_t size = (1 + below(w, s->max_huge)) * s->huge;
-	uint64_t flags = below(w, 4);	/* INIT_SHARED, ZERO_ON_CONVERT */
+	uint64_t size = (1 + rng_below(&w->rng, s->max_huge)) * s->huge;
+	uint64_t flags = rng_below(&w->rng, 4);	/* INIT_SHARED, ZERO_ON_CONVERT */
 	struct guestmem_file *f;
 	int rc;
 
@@ -312,7 +299,7 @@ static void do_pin(struct worker *w, int i)
 	f = enter(s, i, &gen);
 	if (!f)
 		return;
-	off = below(w, sl->size / SOAK_4K) * SOAK_4K;
+	off = rng_below(&w->rng, sl->size / SOAK_4K) * SOAK_4K;
 	rc = guestmem_pin(f, off, &w->pins[p].page);
 	/* -ENOMEM: a punched page of the file is still pinned; -EBADF: a destroy won. */
 	want(w, "pin", rc, rc == 0 || rc == -EPERM || rc == -ENOMEM || transient(w, rc) ||
@@ -393,7 +380,7 @@ static void do_file_call(struct worker *w, int i, unsigned int kind)
 		break;
 	case 2:
 	case 3:
-		to = below(w, 2) ? GUESTMEM_SHARED : GUESTMEM_PRIVATE;
+		to = rng_below(&w->rng, 2) ? GUESTMEM_SHARED : GUESTMEM_PRIVATE;
 		rc = guestmem_convert(f, off, len, to, &bad);
 		want(w, to == GUESTMEM_SHARED ? "convert to shared" : "convert to private", rc,
 		     rc == 0 || (rc == -EAGAIN && to == GUESTMEM_PRIVATE) ||
@@ -461,8 +448,8 @@ static void *worker_main(void *arg)
 	int p;
 
 	while (!atomic_load(&s->stop) && w->calls < s->max_ops) {
-		int i = (int)below(w, SOAK_SLOTS);
-		unsigned int r = (unsigned int)below(w, 100);
+		int i = (int)rng_below(&w->rng, SOAK_SLOTS);
+		unsigned int r = (unsigned int)rng_below(&w->rng, 100);
 
 		w->calls++;
 		if ((w->calls & 255) == 0 && elapsed(&s->t0) > s->seconds)
@@ -474,7 +461,7 @@ static void *worker_main(void *arg)
 		} else if (r < 18) {
 			do_pin(w, i);
 		} else if (r < 30) {
-			p = (int)below(w, SOAK_PINS);
+			p = (int)rng_below(&w->rng, SOAK_PINS);
 			if (w->pins[p].slot >= 0)
 				do_unpin(w, p);
 		} else if (r < 33) {
@@ -485,7 +472,7 @@ static void *worker_main(void *arg)
 				0, 0, 1, 2, 2, 3, 3, 2, 3, 4, 4, 5, 6, 7,
 			};
 
-			do_file_call(w, i, kinds[below(w, sizeof(kinds))]);
+			do_file_call(w, i, kinds[rng_below(&w->rng, sizeof(kinds))]);
 		}
 	}
 	/* Give back every pin; a slot being destroyed will fail with -EBUSY. */
@@ -528,7 +515,7 @@ static void soak_run(struct soak *s)
 		memset(w, 0, sizeof(*w));
 		w->s = s;
 		w->id = i;
-		w->rnd = (s->seed + 1) * UINT64_C(0x9e3779b97f4a7c15) + i * UINT64_C(7919) + 1;
+		rng_seed(&w->rng, (s->seed + 1) * UINT64_C(0x9e3779b97f4a7c15) + i * UINT64_C(7919));
 		for (p = 0; p < SOAK_PINS; p++)
 			w->pins[p].slot = -1;
 		ck_assert_int_eq(pthread_create(&w->thread, NULL, worker_main, w), 0);
@@ -629,8 +616,8 @@ START_TEST(test_soak_hugetlb)
 		soak.pool = make_pool(GUESTMEM_PAGE_2M, need, 0);
 		soak_run(&soak);
 	}
-	ck_assert_msg(hugetlb_env_restore(&e), "could not restore nr_hugepages to %ld",
-		      e.nr_before);
+	ck_assert_msg(hugetlb_env_restore(&e), "could not restore %s to %ld", e.raise.path,
+		      e.raise.nr_before);
 }
 END_TEST
 

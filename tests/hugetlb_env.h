@@ -3,19 +3,22 @@
  * Tests that need real hugetlb pages: make enough free, raising
  * nr_hugepages when root, and put it back afterwards.  Every change of the
  * machine's hugetlb settings is made under one lock file, which the
- * guestmem tool and the benchmarks take too: free_hugepages is global.
+ * guestmem tool and the benchmarks take too (util/hugetlb_raise.h):
+ * free_hugepages is global.  Counters are read with guestmem_hugetlb_info().
  */
 #ifndef GUESTMEM_TEST_HUGETLB_ENV_H
 #define GUESTMEM_TEST_HUGETLB_ENV_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "hugetlb_raise.h"
 
 struct hugetlb_env {
-	char dir[96];		/* /sys/kernel/mm/hugepages/hugepages-<kb>kB */
-	long nr_before;		/* nr_hugepages to put back */
+	uint64_t page_size;
+	struct hugetlb_raise raise;	/* nr_hugepages to put back, if raised */
 	long free_before;	/* free_hugepages once reserved */
 	int lock;
-	bool raised;
 };
 
 /*
@@ -25,7 +28,7 @@ struct hugetlb_env {
 bool hugetlb_env_reserve(struct hugetlb_env *e, unsigned long kb, long need);
 /* Put nr_hugepages back and drop the lock; false if it could not be put back. */
 bool hugetlb_env_restore(struct hugetlb_env *e);
-/* A counter of the page size (nr_hugepages, free_hugepages...), -1 if unreadable. */
-long hugetlb_env_read(const struct hugetlb_env *e, const char *name);
+/* free_hugepages of the page size now, -1 if unreadable. */
+long hugetlb_env_free(const struct hugetlb_env *e);
 
 #endif /* GUESTMEM_TEST_HUGETLB_ENV_H */

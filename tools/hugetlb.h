@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * guestmem(1): the kernel's hugetlb pool, read from sysfs, and the
- * temporary enlargement of nr_hugepages that `guestmem run` makes as root
- * (restored at exit, on error paths and on fatal signals).
+ * guestmem(1): the kernel's hugetlb pool (counters from
+ * guestmem_hugetlb_info()) and the temporary enlargement of nr_hugepages
+ * that `guestmem run` makes as root (util/hugetlb_raise.h), restored at
+ * exit, on error paths and on fatal signals.
  */
 #ifndef GUESTMEM_TOOL_HUGETLB_H
 #define GUESTMEM_TOOL_HUGETLB_H
@@ -10,14 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Counters of one huge page size, global (node -1) or of one node; -1 = absent. */
-struct hugetlb_counts {
-	long nr;
-	long free;
-	long resv;		/* global only */
-	long surplus;
-	long overcommit;	/* global only */
-};
+#include "hugetlb_raise.h"	/* util/: HUGETLB_LOCK_PATH, hugetlb_nr_path() */
 
 #define HUGETLB_MAX_SIZES	8
 #define HUGETLB_MAX_NODES	64
@@ -26,22 +20,15 @@ struct hugetlb_counts {
 int hugetlb_sizes(uint64_t *sizes, int max);
 /* NUMA nodes with a hugepages directory, ascending; returns how many. */
 int hugetlb_nodes(int *nodes, int max);
-uint64_t hugetlb_default_size(void);	/* Hugepagesize of /proc/meminfo, 0 if none */
-int hugetlb_read(uint64_t page_size, int node, struct hugetlb_counts *c);
-/* Pages of @page_size a new hugetlb mapping can still reserve (free - resv), -1 if none. */
-long hugetlb_available(uint64_t page_size);
 /* kB of hugetlb pages this process maps (HugetlbPages, /proc/self/status), -1 if unknown. */
 long hugetlb_self_kb(void);
-/* The file that sets the pool size of @page_size (on @node, or -1). */
-const char *hugetlb_nr_path(uint64_t page_size, int node, char *buf, size_t len);
 
 /*
  * Serialise with other processes that change nr_hugepages (other guestmem
- * runs, tests): an exclusive flock(2) on HUGETLB_LOCK_PATH, held until the
- * process exits.  Waits up to @timeout_s seconds; returns 0, or -errno
+ * runs, tests, benchmarks): the lock of hugetlb_lock_take(), held until
+ * the process exits.  Waits up to @timeout_s seconds; returns 0, or -errno
  * when the lock could not be had (the caller goes on without it).
  */
-#define HUGETLB_LOCK_PATH	"/run/lock/guestmem-hugetlb.lock"
 int hugetlb_lock(unsigned int timeout_s);
 
 /*

@@ -13,12 +13,14 @@
 #include "kvm.h"
 #include "tool.h"
 
-static void print_count(long v)
+static void print_count(uint64_t v)
 {
-	if (v < 0)
-		printf(" %9s", "-");
-	else
-		printf(" %9ld", v);
+	printf(" %9" PRIu64, v);
+}
+
+static void print_none(void)
+{
+	printf(" %9s", "-");
 }
 
 static void print_hugetlb(void)
@@ -42,29 +44,30 @@ static void print_hugetlb(void)
 	printf("  %-5s %-6s %9s %9s %9s %9s %9s\n", "size", "node", "total", "free",
 	       "reserved", "surplus", "overcommit");
 	for (i = 0; i < nsizes; i++) {
-		struct hugetlb_counts c;
+		struct guestmem_hugetlb_info c;
 
-		if (hugetlb_read(sizes[i], -1, &c))
+		if (guestmem_hugetlb_info(sizes[i], -1, &c))
 			continue;
 		printf("  %-5s %-6s", fmt_size(sizes[i], b, sizeof(b)), "all");
-		print_count(c.nr);
+		print_count(c.total);
 		print_count(c.free);
-		print_count(c.resv);
+		print_count(c.reserved);
 		print_count(c.surplus);
 		print_count(c.overcommit);
 		printf("\n");
 		for (j = 0; j < nnodes; j++) {
 			char name[16];
 
-			if (hugetlb_read(sizes[i], nodes[j], &c))
+			/* Reserved and overcommit are the whole system's only. */
+			if (guestmem_hugetlb_info(sizes[i], nodes[j], &c))
 				continue;
 			snprintf(name, sizeof(name), "node%d", nodes[j]);
 			printf("  %-5s %-6s", "", name);
-			print_count(c.nr);
+			print_count(c.total);
 			print_count(c.free);
-			print_count(-1);
+			print_none();
 			print_count(c.surplus);
-			print_count(-1);
+			print_none();
 			printf("\n");
 		}
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "huge_span.h"
 #include "session.h"
 
 const char *const op_kind_names[OPK_NR] = {
@@ -139,7 +140,7 @@ int sess_pool_create(struct session *s, const struct sess_pool_cfg *cfg)
 		rc = hugetlb_lock(60);
 		if (rc && !s->quiet)
 			tool_note("running without %s: %s", HUGETLB_LOCK_PATH, strerror(-rc));
-		s->have_before = hugetlb_read(o.page_size, -1, &s->before) == 0;
+		s->have_before = guestmem_hugetlb_info(o.page_size, -1, &s->before) == 0;
 	}
 	if (!(o.flags & (GUESTMEM_POOL_SIMULATE | GUESTMEM_POOL_FALLBACK)) && s->have_before) {
 		rc = hugetlb_reserve(o.page_size, o.node, o.nr_pages, why, sizeof(why));
@@ -341,7 +342,7 @@ int sess_alloc(struct session *s, unsigned int idx, uint64_t off, uint64_t len)
 int sess_punch(struct session *s, unsigned int idx, uint64_t off, uint64_t len)
 {
 	struct sess_file *f = sess_file_get(s, idx);
-	uint64_t t0, h, huge = sess_huge(s);
+	uint64_t t0, h, end, huge = sess_huge(s);
 	char b[32];
 	int rc;
 
@@ -353,7 +354,8 @@ int sess_punch(struct session *s, unsigned int idx, uint64_t off, uint64_t len)
 	account(s, OPK_PUNCH, t0, rc);
 	if (!rc) {
 		/* Whole huge pages inside the hole leave the file. */
-		for (h = (off + huge - 1) / huge; (h + 1) * huge <= off + len; h++)
+		huge_span_whole(off, len, huge, &h, &end);
+		for (; h < end; h++)
 			if (bitmap_test(f->alloc, h)) {
 				bitmap_clear_bit(f->alloc, h);
 				f->nr_alloc--;
@@ -498,7 +500,7 @@ int sess_teardown(struct session *s)
 
 int sess_check_hugetlb_restored(struct session *s, char *msg, size_t len)
 {
-	struct hugetlb_counts after;
+	struct guestmem_hugetlb_info after;
 	long self = hugetlb_self_kb();
 	size_t n;
 	char b[32];
@@ -506,19 +508,20 @@ int sess_check_hugetlb_restored(struct session *s, char *msg, size_t len)
 	msg[0] = '\0';
 	/* Only pools that used (or reserved) hugetlb pages are checked. */
 	if (!s->have_before || (!s->reserved_hugetlb && s->backend != GUESTMEM_BACKEND_HUGETLB) ||
-	    hugetlb_read(s->opts.page_size, -1, &after))
+	    guestmem_hugetlb_info(s->opts.page_size, -1, &after))
 		return 0;
-	snprintf(msg, len, "hugetlb %s: free_hugepages %ld before, %ld after; nr_hugepages %ld",
-		 fmt_size(s->opts.page_size, b, sizeof(b)), s->before.free, after.free,
-		 s->before.nr);
+	snprintf(msg, len, "hugetlb %s: free_hugepages %" PRIu64 " before, %" PRIu64
+		 " after; nr_hugepages %" PRIu64, fmt_size(s->opts.page_size, b, sizeof(b)),
+		 s->before.free, after.free, s->before.total);
 	n = strlen(msg);
 	if (s->reserved_hugetlb && s->opts.node < 0)
-		snprintf(msg + n, len - n, " -> %ld (raised) -> %ld", s->raised_to, after.nr);
+		snprintf(msg + n, len - n, " -> %ld (raised) -> %" PRIu64, s->raised_to,
+			 after.total);
 	else if (s->reserved_hugetlb)
-		snprintf(msg + n, len - n, " (node %d: %ld -> %ld) -> %ld", s->opts.node,
-			 s->raised_from, s->raised_to, after.nr);
+		snprintf(msg + n, len - n, " (node %d: %ld -> %ld) -> %" PRIu64, s->opts.node,
+			 s->raised_from, s->raised_to, after.total);
 	else
-		snprintf(msg + n, len - n, " before, %ld after", after.nr);
+		snprintf(msg + n, len - n, " before, %" PRIu64 " after", after.total);
 	n = strlen(msg);
 	/* What this process still holds is a leak, whatever others do. */
 	if (self > 0) {
@@ -529,7 +532,7 @@ int sess_check_hugetlb_restored(struct session *s, char *msg, size_t len)
 	 * nr_hugepages minus surplus is the persistent pool size, what the
 	 * restore wrote back (pages still in use elsewhere stay as surplus).
 	 */
-	if (after.nr - after.surplus != s->before.nr - s->before.surplus) {
+	if (after.total - after.surplus != s->before.total - s->before.surplus) {
 		if (s->reserved_hugetlb)
 			return -EIO;
 		snprintf(msg + n, len - n, "; changed by another process (this one holds none)");

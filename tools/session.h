@@ -76,7 +76,7 @@ struct session {
 	bool reserved_hugetlb;		/* nr_hugepages raised for this pool */
 	long raised_from, raised_to;	/* ... from and to (global or node) */
 	bool fell_back;			/* fallback chosen by the tool */
-	struct hugetlb_counts before;	/* kernel counters before the pool */
+	struct guestmem_hugetlb_info before;	/* kernel counters before the pool */
 	bool have_before;
 
 	struct sess_file files[SESS_MAX_FILES];

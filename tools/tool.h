@@ -13,6 +13,8 @@
 
 #include <guestmem.h>
 
+#include "rng.h"		/* util/: the random generator */
+
 #define TOOL_PAGE	UINT64_C(4096)
 #define TOOL_K		(UINT64_C(1) << 10)
 #define TOOL_M		(UINT64_C(1) << 20)
@@ -44,14 +46,6 @@ const char *errno_str(int rc, char *buf, size_t len);
 /* Parse "0", "-EAGAIN", "EAGAIN", "-11". */
 int parse_errno(const char *s, int *rc);
 uint64_t now_ns(void);	/* CLOCK_MONOTONIC */
-
-/* util.c: a small reproducible random generator (splitmix64). */
-struct rng {
-	uint64_t s;
-};
-void rng_seed(struct rng *r, uint64_t seed);
-uint64_t rng_next(struct rng *r);
-uint64_t rng_below(struct rng *r, uint64_t n);	/* [0, n), n > 0 */
 
 /* bitmap.c: plain bitmaps with counting range updates */
 uint64_t *bitmap_alloc(uint64_t bits);

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "huge_span.h"
 #include "workload.h"
 
 #define MAX_PINS	64
@@ -117,7 +118,7 @@ static void punched(struct session *s, struct rstate *rs, unsigned int idx, uint
 		const struct sess_pin *p = &s->pins[i];
 
 		h = p->page.offset / huge;
-		if (p->file != idx || h * huge < off || (h + 1) * huge > off + len ||
+		if (p->file != idx || !huge_span_covers(off, len, huge, h) ||
 		    find_orphan(rs, p->id) || rs->nr_orphans == MAX_PINS)
 			continue;
 		rs->orphans[rs->nr_orphans++] = (struct orphan){

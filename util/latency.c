@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * guestmem(1): latency samples.  Every sample is kept (8 bytes each), so
- * percentiles are exact; they are computed once, at report time.
+ * Latency samples (see latency.h).  Every sample is kept (8 bytes each),
+ * so percentiles are exact; they are computed once, at report time.
  */
 #include <stdlib.h>
 
@@ -48,7 +48,7 @@ uint64_t latency_pct(struct latency *l, double pct)
 	return l->ns[rank - 1];
 }
 
-uint64_t latency_max(struct latency *l)
+uint64_t latency_max(const struct latency *l)
 {
 	uint64_t max = 0;
 	size_t i;
