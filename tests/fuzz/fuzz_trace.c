@@ -638,18 +638,12 @@ static void teardown(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
-	long n = 0;
+	struct guestmem_hugetlb_info info;
 
 	(void)argc;
 	(void)argv;
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = 0;
-		fclose(f);
-	}
 	/* Fallback pools would take the kernel's hugetlb pages: simulate instead. */
-	hugetlb_2m_free = n > 0;
+	hugetlb_2m_free = !guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &info) && info.free > 0;
 	return 0;
 }
 
