@@ -331,6 +331,28 @@ static void __gt_expect_same(struct hgmem_test *t, struct hgmem_file *f,
 	__gt_check(t, f, file, line);
 }
 
+/*
+ * Convert, expecting -EAGAIN for the held page at @want and nothing
+ * changed.
+ */
+#define gt_convert_busy(t, f, h, off, len, to, want) \
+	__gt_convert_busy(t, f, h, off, len, to, want, __FILE__, __LINE__)
+static void __gt_convert_busy(struct hgmem_test *t, struct hgmem_file *f,
+			      struct hstate *h, u64 off, u64 len,
+			      unsigned int to, u64 want, const char *file,
+			      int line)
+{
+	struct gt_snap before;
+	u64 bad = GT_SENTINEL;
+
+	gt_snap(f, h, &before);
+	hgmem_test_check_eq(t, hgmem_convert(f, off, len, to, &bad), -EAGAIN,
+			    file, line, "hgmem_convert(): -EAGAIN", false);
+	hgmem_test_check_eq(t, bad, want, file, line,
+			    "hgmem_convert(): the held page's offset", false);
+	__gt_expect_same(t, f, h, &before, file, line);
+}
+
 /* ------------------------------------------------------------------ cases */
 
 /* A file reserves its pages at creation and gives back what it did not use. */
@@ -345,6 +367,13 @@ static void gt_create_release(struct hgmem_test *t, struct hstate *h)
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 2, 0);
+	gt_expect_pool(t, h, &base, 0, 2);
+	/* What f reserved is no longer on offer: a file one page too big fails. */
+	avail = h->free_huge_pages - h->resv_huge_pages;
+	g = NULL;
+	err = hgmem_file_create(h, (avail + 1) * hsz, 0, NUMA_NO_NODE, &g);
+	GT_EXPECT_EQ(t, err, -ENOMEM);
+	GT_EXPECT(t, !g);
 	gt_expect_pool(t, h, &base, 0, 2);
 	st = gt_stats(f);
 	GT_EXPECT_EQ(t, st.size, 2 * hsz);
@@ -388,7 +417,9 @@ static void gt_allocate_punch(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h);
 	struct hgmem_file *f;
+	struct folio *folio;
 	struct gt_pool base;
+	int order;
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 2, HGMEM_FILE_INIT_SHARED);
@@ -397,6 +428,11 @@ static void gt_allocate_punch(struct hgmem_test *t, struct hstate *h)
 	gt_check(t, f);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, hsz);
 	gt_expect_pool(t, h, &base, -1, 1);
+	/* A fault returns the whole huge folio: the file's reference and ours. */
+	folio = gt_get(t, f, hsz + 5 * GT_PAGE, &order);
+	GT_EXPECT_EQ(t, order, huge_page_order(h));
+	GT_EXPECT_EQ(t, folio_ref_count(folio), 2);
+	folio_put(folio);
 	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, 2 * hsz), 0);
 	gt_check(t, f);
 	GT_EXPECT_EQ(t, gt_stats(f).allocated, 2 * hsz);
@@ -443,10 +479,34 @@ static void gt_allocate_punch(struct hgmem_test *t, struct hstate *h)
 
 #define gt_expect_err(t, call, err) GT_EXPECT_EQ(t, (long long)(call), (long long)(err))
 
+/*
+ * Every ranged call rejects the bad range @off, @len with @err, and a failed
+ * conversion names no offset.
+ */
+#define gt_expect_range_err(t, f, off, len, err) \
+	__gt_expect_range_err(t, f, off, len, err, __FILE__, __LINE__)
+static void __gt_expect_range_err(struct hgmem_test *t, struct hgmem_file *f,
+				  u64 off, u64 len, int err, const char *file,
+				  int line)
+{
+	u64 bad = GT_SENTINEL;
+
+	hgmem_test_check_eq(t, hgmem_allocate(f, off, len), err, file, line,
+			    "hgmem_allocate()", false);
+	hgmem_test_check_eq(t, hgmem_punch_hole(f, off, len), err, file, line,
+			    "hgmem_punch_hole()", false);
+	hgmem_test_check_eq(t, hgmem_convert(f, off, len, HGMEM_SHARED, &bad),
+			    err, file, line, "hgmem_convert(shared)", false);
+	hgmem_test_check_eq(t, hgmem_convert(f, off, len, HGMEM_PRIVATE, &bad),
+			    err, file, line, "hgmem_convert(private)", false);
+	hgmem_test_check_eq(t, bad, GT_SENTINEL, file, line,
+			    "hgmem_convert(): no error offset", false);
+}
+
 /* Bad arguments: the precise errno, and nothing changed. */
 static void gt_bad_input(struct hgmem_test *t, struct hstate *h)
 {
-	const u64 hsz = gt_huge(h), top = -GT_PAGE;
+	const u64 hsz = gt_huge(h), x = gt_mid(h), top = -GT_PAGE;
 	struct folio *folio = NULL;
 	struct hgmem_file *f, *g;
 	enum hgmem_state state;
@@ -463,35 +523,34 @@ static void gt_bad_input(struct hgmem_test *t, struct hstate *h)
 	gt_expect_err(t, hgmem_file_create(h, hsz + GT_PAGE, 0, NUMA_NO_NODE, &g),
 		      -EINVAL);
 	gt_expect_err(t, hgmem_file_create(h, hsz, BIT(7), NUMA_NO_NODE, &g), -EINVAL);
+	gt_expect_err(t, hgmem_file_create(h, hsz, (u64)1 << 40, NUMA_NO_NODE, &g),
+		      -EINVAL);
+	gt_expect_err(t, hgmem_file_create(h, hsz, HGMEM_FILE_FLAGS + 1,
+					   NUMA_NO_NODE, &g), -EINVAL);
 	gt_expect_err(t, hgmem_file_create(h, hsz, ~(u64)HGMEM_FILE_FLAGS,
 					   NUMA_NO_NODE, &g), -EINVAL);
 	GT_EXPECT(t, !g);
 	gt_expect_pool(t, h, &base, 0, 0);
 
+	/* An allocated page, split: a failed call must not touch that either. */
 	f = gt_file(t, h, 1, 0);
 	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, GT_PAGE), 0);
+	gt_convert(t, f, x, GT_PAGE, HGMEM_SHARED);
 	gt_snap(f, h, &before);
 
 	/* Misaligned and zero-length ranges. */
-	gt_expect_err(t, hgmem_allocate(f, 1, GT_PAGE), -EINVAL);
-	gt_expect_err(t, hgmem_allocate(f, 0, GT_PAGE + 1), -EINVAL);
-	gt_expect_err(t, hgmem_allocate(f, 0, 0), -EINVAL);
-	gt_expect_err(t, hgmem_punch_hole(f, GT_PAGE / 2, GT_PAGE), -EINVAL);
-	gt_expect_err(t, hgmem_punch_hole(f, GT_PAGE, 0), -EINVAL);
-	gt_expect_err(t, hgmem_convert(f, 1, GT_PAGE, HGMEM_SHARED, &bad), -EINVAL);
-	gt_expect_err(t, hgmem_convert(f, 0, 0, HGMEM_SHARED, &bad), -EINVAL);
+	gt_expect_range_err(t, f, 1, GT_PAGE, -EINVAL);
+	gt_expect_range_err(t, f, 0, GT_PAGE + 1, -EINVAL);
+	gt_expect_range_err(t, f, GT_PAGE / 2, GT_PAGE / 2, -EINVAL);
+	gt_expect_range_err(t, f, 0, 0, -EINVAL);
+	gt_expect_range_err(t, f, x, 0, -EINVAL);
 	/* Past the end: -ERANGE, also when offset + length overflows. */
-	gt_expect_err(t, hgmem_allocate(f, hsz, GT_PAGE), -ERANGE);
-	gt_expect_err(t, hgmem_allocate(f, 0, hsz + GT_PAGE), -ERANGE);
-	gt_expect_err(t, hgmem_allocate(f, hsz - GT_PAGE, 2 * GT_PAGE), -ERANGE);
-	gt_expect_err(t, hgmem_allocate(f, top, 2 * GT_PAGE), -ERANGE);
-	gt_expect_err(t, hgmem_allocate(f, GT_PAGE, top), -ERANGE);
-	gt_expect_err(t, hgmem_punch_hole(f, hsz, GT_PAGE), -ERANGE);
-	gt_expect_err(t, hgmem_punch_hole(f, top, 2 * GT_PAGE), -ERANGE);
-	gt_expect_err(t, hgmem_convert(f, hsz, GT_PAGE, HGMEM_SHARED, &bad), -ERANGE);
-	gt_expect_err(t, hgmem_convert(f, top, 2 * GT_PAGE, HGMEM_SHARED, &bad),
-		      -ERANGE);
-	gt_expect_err(t, hgmem_convert(f, GT_PAGE, top, HGMEM_PRIVATE, &bad), -ERANGE);
+	gt_expect_range_err(t, f, hsz, GT_PAGE, -ERANGE);
+	gt_expect_range_err(t, f, 0, hsz + GT_PAGE, -ERANGE);
+	gt_expect_range_err(t, f, hsz - GT_PAGE, 2 * GT_PAGE, -ERANGE);
+	gt_expect_range_err(t, f, top, 2 * GT_PAGE, -ERANGE);
+	gt_expect_range_err(t, f, GT_PAGE, top, -ERANGE);
+	gt_expect_same(t, f, h, &before);
 	/* Unknown states, checked before the range. */
 	gt_expect_err(t, hgmem_convert(f, 0, GT_PAGE, 2, &bad), -EINVAL);
 	gt_expect_err(t, hgmem_convert(f, 0, GT_PAGE, ~0U, &bad), -EINVAL);
@@ -504,13 +563,18 @@ static void gt_bad_input(struct hgmem_test *t, struct hstate *h)
 	gt_expect_err(t, hgmem_get_folio(f, ULONG_MAX, &folio, &order), -ERANGE);
 	GT_EXPECT(t, !folio);
 	GT_EXPECT_EQ(t, order, -1);
+	run = GT_SENTINEL;
 	gt_expect_err(t, hgmem_get_state(f, 1, &state, &run), -EINVAL);
+	gt_expect_err(t, hgmem_get_state(f, GT_PAGE / 2 + GT_PAGE, &state, &run),
+		      -EINVAL);
 	gt_expect_err(t, hgmem_get_state(f, hsz, &state, &run), -ERANGE);
 	gt_expect_err(t, hgmem_get_state(f, top, &state, &run), -ERANGE);
+	GT_EXPECT_EQ(t, run, GT_SENTINEL);
 	gt_expect_same(t, f, h, &before);
 
 	/* Converting a range to the state it has already is a no-op. */
-	GT_EXPECT_EQ(t, hgmem_convert(f, 0, hsz, HGMEM_PRIVATE, &bad), 0);
+	GT_EXPECT_EQ(t, hgmem_convert(f, 0, x, HGMEM_PRIVATE, &bad), 0);
+	GT_EXPECT_EQ(t, hgmem_convert(f, x, GT_PAGE, HGMEM_SHARED, &bad), 0);
 	gt_expect_same(t, f, h, &before);
 	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
@@ -562,44 +626,50 @@ static void gt_split_merge(struct hgmem_test *t, struct hstate *h)
 	gt_expect_pool_whole(t, h, &base);
 }
 
-/* A held shared 4K folio cannot be made private; once put, it can. */
+/*
+ * A held shared 4K folio cannot be made private; once put, it can.  -EAGAIN
+ * names the held page at the lowest offset of the range, whichever was
+ * taken first, also when the range goes on into the next huge page.
+ */
 static void gt_held_page_blocks_private(struct hgmem_test *t, struct hstate *h)
 {
 	const u64 hsz = gt_huge(h);
-	struct gt_snap before;
+	struct folio *held, *held9, *held6;
 	struct hgmem_file *f;
 	struct gt_pool base;
-	struct folio *held;
-	u64 bad = GT_SENTINEL;
 	int order;
 
 	gt_pool_start(t, h, &base);
-	f = gt_file(t, h, 1, HGMEM_FILE_INIT_SHARED);
+	f = gt_file(t, h, 2, HGMEM_FILE_INIT_SHARED);
 	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
 	gt_convert(t, f, 0, GT_PAGE, HGMEM_PRIVATE);
+	held9 = gt_get(t, f, 9 * GT_PAGE, &order);
+	GT_EXPECT_EQ(t, order, 0);
 	held = gt_get(t, f, 5 * GT_PAGE, &order);
 	GT_EXPECT_EQ(t, order, 0);
 
-	gt_snap(f, h, &before);
-	GT_EXPECT_EQ(t, hgmem_convert(f, 0, 16 * GT_PAGE, HGMEM_PRIVATE, &bad),
-		     -EAGAIN);
-	GT_EXPECT_EQ(t, bad, 5 * GT_PAGE);
-	gt_expect_same(t, f, h, &before);
+	gt_convert_busy(t, f, h, 0, 16 * GT_PAGE, HGMEM_PRIVATE, 5 * GT_PAGE);
 	gt_expect_state(t, f, 0, HGMEM_PRIVATE, GT_PAGE);
-	gt_expect_state(t, f, GT_PAGE, HGMEM_SHARED, hsz - GT_PAGE);
+	gt_expect_state(t, f, GT_PAGE, HGMEM_SHARED, 2 * hsz - GT_PAGE);
 	/* The whole file: still the held page that is named. */
-	bad = GT_SENTINEL;
-	GT_EXPECT_EQ(t, hgmem_convert(f, 0, hsz, HGMEM_PRIVATE, &bad), -EAGAIN);
-	GT_EXPECT_EQ(t, bad, 5 * GT_PAGE);
-	gt_expect_same(t, f, h, &before);
+	gt_convert_busy(t, f, h, 0, 2 * hsz, HGMEM_PRIVATE, 5 * GT_PAGE);
 
 	/* Its neighbours convert; making the held page shared is always fine. */
 	gt_convert(t, f, 6 * GT_PAGE, GT_PAGE, HGMEM_PRIVATE);
 	gt_convert(t, f, 5 * GT_PAGE, GT_PAGE, HGMEM_SHARED);
 	gt_expect_state(t, f, 5 * GT_PAGE, HGMEM_SHARED, GT_PAGE);
+	/* So is making a held private page shared. */
+	held6 = gt_get(t, f, 6 * GT_PAGE, &order);
+	gt_convert(t, f, 6 * GT_PAGE, GT_PAGE, HGMEM_SHARED);
+	gt_expect_state(t, f, 5 * GT_PAGE, HGMEM_SHARED, 2 * hsz - 5 * GT_PAGE);
+	folio_put(held6);
 
+	/* With page 5 put, the next held page is named. */
 	folio_put(held);
-	gt_convert(t, f, 0, hsz, HGMEM_PRIVATE);
+	gt_convert_busy(t, f, h, 0, 2 * hsz, HGMEM_PRIVATE, 9 * GT_PAGE);
+
+	folio_put(held9);
+	gt_convert(t, f, 0, 2 * hsz, HGMEM_PRIVATE);
 	GT_EXPECT_EQ(t, gt_stats(f).shared, 0);
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 0);
 	GT_EXPECT_EQ(t, gt_stats(f).huge_mappable, hsz);
@@ -627,10 +697,8 @@ static void gt_held_huge_folio(struct hgmem_test *t, struct hstate *h)
 	f = gt_file(t, h, 1, HGMEM_FILE_INIT_SHARED);
 	held = gt_get(t, f, 0, &order);
 	GT_EXPECT_EQ(t, order, huge_page_order(h));
+	gt_convert_busy(t, f, h, x, GT_PAGE, HGMEM_PRIVATE, x);
 	gt_snap(f, h, &before);
-	GT_EXPECT_EQ(t, hgmem_convert(f, x, GT_PAGE, HGMEM_PRIVATE, &bad), -EAGAIN);
-	GT_EXPECT_EQ(t, bad, x);
-	gt_expect_same(t, f, h, &before);
 	gt_expect_state(t, f, 0, HGMEM_SHARED, hsz);
 	/* Already shared: nothing to do, the reference does not matter. */
 	GT_EXPECT_EQ(t, hgmem_convert(f, 0, hsz, HGMEM_SHARED, &bad), 0);
@@ -641,11 +709,7 @@ static void gt_held_huge_folio(struct hgmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 0);
 	held = gt_get(t, f, x, &order);
 	GT_EXPECT_EQ(t, order, huge_page_order(h));
-	gt_snap(f, h, &before);
-	bad = GT_SENTINEL;
-	GT_EXPECT_EQ(t, hgmem_convert(f, x, GT_PAGE, HGMEM_SHARED, &bad), -EAGAIN);
-	GT_EXPECT_EQ(t, bad, x);
-	gt_expect_same(t, f, h, &before);
+	gt_convert_busy(t, f, h, x, GT_PAGE, HGMEM_SHARED, x);
 	gt_expect_state(t, f, 0, HGMEM_PRIVATE, hsz);
 	folio_put(held);
 
@@ -772,6 +836,30 @@ static void gt_deferred_reassembly(struct hgmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), gt_rest_order(h));
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x), 0);
 	gt_expect_pool(t, h, &base, -1, 0);
+
+	/* Released with a piece held: the page waits for that piece too. */
+	held = gt_get(t, f, x, &order);
+	hgmem_file_release(f);
+	hgmem_flush_deferred();
+	GT_EXPECT_EQ(t, hgmem_nr_pending(h), 1);
+	gt_expect_pool(t, h, &base, -1, 0);
+	folio_put(held);
+	gt_expect_pool_whole(t, h, &base);
+
+	/* A held unsplit page is punched out but in use until its last put. */
+	f = gt_file(t, h, 1, HGMEM_FILE_INIT_SHARED);
+	held = gt_get(t, f, 0, &order);
+	GT_EXPECT_EQ(t, order, huge_page_order(h));
+	GT_EXPECT_EQ(t, hgmem_punch_hole(f, 0, hsz), 0);
+	gt_check(t, f);
+	GT_EXPECT_EQ(t, gt_stats(f).allocated, 0);
+	hgmem_flush_deferred();
+	gt_expect_pool(t, h, &base, -1, 0);
+	folio_put(held);
+	hgmem_flush_deferred();
+	GT_EXPECT_EQ(t, hgmem_nr_pending(h), 0);
+	gt_expect_pool(t, h, &base, 0, 1);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), huge_page_order(h));
 	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
@@ -847,6 +935,21 @@ static void gt_state_runs_then_fault(struct hgmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 2 * GT_PAGE), huge_page_order(h));
 	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
+
+	/* A range over several unallocated huge pages converts, allocating none. */
+	f = gt_file(t, h, 2, HGMEM_FILE_INIT_SHARED);
+	gt_convert(t, f, GT_PAGE, 2 * hsz - 2 * GT_PAGE, HGMEM_PRIVATE);
+	st = gt_stats(f);
+	GT_EXPECT_EQ(t, st.allocated, 0);
+	GT_EXPECT_EQ(t, st.shared, 2 * GT_PAGE);
+	GT_EXPECT_EQ(t, st.private, 2 * hsz - 2 * GT_PAGE);
+	GT_EXPECT_EQ(t, st.splits, 0);
+	gt_expect_state(t, f, 0, HGMEM_SHARED, GT_PAGE);
+	gt_expect_state(t, f, GT_PAGE, HGMEM_PRIVATE, 2 * hsz - 2 * GT_PAGE);
+	gt_expect_state(t, f, 2 * hsz - GT_PAGE, HGMEM_SHARED, GT_PAGE);
+	gt_expect_pool(t, h, &base, 0, 2);
+	hgmem_file_release(f);
+	gt_expect_pool_whole(t, h, &base);
 }
 
 /* 1G: 1G -> 2M, and only the mixed 2M piece -> 4K; back up the same way. */
@@ -855,7 +958,10 @@ static void gt_split_1g(struct hgmem_test *t, struct hstate *h)
 	const u64 hsz = gt_huge(h), x = 300 * GT_PMD_SIZE + GT_PAGE;
 	struct hgmem_file_stats st;
 	struct hgmem_file *f;
+	struct folio *folio;
 	struct gt_pool base;
+	int order;
+	u64 i;
 
 	gt_pool_start(t, h, &base);
 	f = gt_file(t, h, 1, 0);
@@ -876,6 +982,10 @@ static void gt_split_1g(struct hgmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x), 0);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 301 * GT_PMD_SIZE), PMD_ORDER);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, hsz - GT_PAGE), PMD_ORDER);
+	for (i = 0; i < hsz; i += GT_PMD_SIZE)
+		if (!GT_EXPECT_EQ(t, gt_max_order(t, f, i),
+				  i == 300 * GT_PMD_SIZE ? 0 : PMD_ORDER))
+			break;
 
 	/* A whole 2M piece converts without any 4K split. */
 	gt_convert(t, f, 299 * GT_PMD_SIZE, GT_PMD_SIZE, HGMEM_SHARED);
@@ -894,8 +1004,105 @@ static void gt_split_1g(struct hgmem_test *t, struct hstate *h)
 	GT_EXPECT_EQ(t, st.merges, 2);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), PUD_ORDER);
 	GT_EXPECT_EQ(t, gt_max_order(t, f, x), PUD_ORDER);
+	/* One folio again, and a hugetlb folio again. */
+	folio = gt_get(t, f, x, &order);
+	GT_EXPECT(t, folio_test_hugetlb(folio));
+	folio_put(folio);
 	gt_expect_data(t, f, 0, 1, 7);
 	gt_expect_data(t, f, x, 1, 7);
+	hgmem_file_release(f);
+	gt_expect_pool_whole(t, h, &base);
+}
+
+/*
+ * 1G, conversions of whole 2M pieces: only the 1G -> 2M split, and a held
+ * 2M piece blocks a 4K split inside it but not the piece's own conversion.
+ */
+static void gt_split_1g_pieces(struct hgmem_test *t, struct hstate *h)
+{
+	const u64 hsz = gt_huge(h), p9 = 9 * GT_PMD_SIZE;
+	struct hgmem_file_stats st;
+	struct hgmem_file *f;
+	struct gt_pool base;
+	struct folio *held;
+	int order;
+
+	gt_pool_start(t, h, &base);
+	f = gt_file(t, h, 1, 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
+	gt_convert(t, f, 4 * GT_PMD_SIZE, 2 * GT_PMD_SIZE, HGMEM_SHARED);
+	st = gt_stats(f);
+	GT_EXPECT_EQ(t, st.splits, 1);
+	GT_EXPECT_EQ(t, st.split_pages, 1);
+	GT_EXPECT_EQ(t, st.huge_mappable, hsz);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), PMD_ORDER);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, 5 * GT_PMD_SIZE + GT_PAGE), PMD_ORDER);
+	/* Converting it all the same way merges back to 1G. */
+	gt_convert(t, f, 0, hsz, HGMEM_SHARED);
+	st = gt_stats(f);
+	GT_EXPECT_EQ(t, st.split_pages, 0);
+	GT_EXPECT_EQ(t, st.merges, 1);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, 0), PUD_ORDER);
+
+	/*
+	 * Private again but for page 0; hold private 2M piece 9 (as KVM maps
+	 * it): making a 4K page inside it shared needs a split, refused.
+	 */
+	gt_convert(t, f, GT_PAGE, hsz - GT_PAGE, HGMEM_PRIVATE);
+	held = gt_get(t, f, p9, &order);
+	GT_EXPECT_EQ(t, order, PMD_ORDER);
+	gt_convert_busy(t, f, h, p9 + GT_PAGE, GT_PAGE, HGMEM_SHARED,
+			p9 + GT_PAGE);
+	gt_expect_state(t, f, GT_PAGE, HGMEM_PRIVATE, hsz - GT_PAGE);
+	/* The whole piece needs no split: that works, held or not. */
+	gt_convert(t, f, p9, GT_PMD_SIZE, HGMEM_SHARED);
+	gt_expect_state(t, f, p9, HGMEM_SHARED, GT_PMD_SIZE);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, p9 + GT_PAGE), PMD_ORDER);
+	folio_put(held);
+	gt_convert(t, f, 0, hsz, HGMEM_PRIVATE);
+	GT_EXPECT_EQ(t, gt_stats(f).split_pages, 0);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, p9), PUD_ORDER);
+	hgmem_file_release(f);
+	gt_expect_pool_whole(t, h, &base);
+}
+
+/*
+ * 1G: a fault into a page whose state is mixed in many 2M pieces splits
+ * them all at once; punched with nobody holding a piece, the page is back
+ * in the pool at once.
+ */
+static void gt_split_1g_many(struct hgmem_test *t, struct hstate *h)
+{
+	const u64 hsz = gt_huge(h), step = 5 * GT_PMD_SIZE;
+	const unsigned int nr = 100;
+	struct hgmem_file_stats st;
+	struct hgmem_file *f;
+	struct gt_pool base;
+	unsigned int i;
+
+	gt_pool_start(t, h, &base);
+	f = gt_file(t, h, 1, 0);
+	for (i = 0; i < nr; i++)
+		gt_convert(t, f, i * step + 7 * GT_PAGE, GT_PAGE, HGMEM_SHARED);
+	GT_EXPECT_EQ(t, gt_stats(f).allocated, 0);
+	GT_EXPECT_EQ(t, hgmem_allocate(f, 0, hsz), 0);
+	gt_check(t, f);
+	st = gt_stats(f);
+	GT_EXPECT_EQ(t, st.split_pages, 1);
+	GT_EXPECT_EQ(t, st.splits, 1 + nr);
+	GT_EXPECT_EQ(t, st.huge_mappable, hsz - nr * GT_PMD_SIZE);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, 7 * GT_PAGE), 0);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, (nr - 1) * step), 0);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, GT_PMD_SIZE), PMD_ORDER);
+	GT_EXPECT_EQ(t, gt_max_order(t, f, nr * step), PMD_ORDER);
+
+	/* Also a whole 2M piece shared: both kinds of split, nobody holding. */
+	gt_convert(t, f, hsz - GT_PMD_SIZE, GT_PMD_SIZE, HGMEM_SHARED);
+	gt_expect_pool(t, h, &base, -1, 0);
+	GT_EXPECT_EQ(t, hgmem_punch_hole(f, 0, hsz), 0);
+	gt_check(t, f);
+	GT_EXPECT_EQ(t, hgmem_nr_pending(h), 0);
+	gt_expect_pool(t, h, &base, 0, 1);
 	hgmem_file_release(f);
 	gt_expect_pool_whole(t, h, &base);
 }
@@ -905,14 +1112,16 @@ const struct hgmem_test_case hgmem_test_cases[] = {
 	{ "allocate_punch", gt_allocate_punch, 0, 2 },
 	{ "bad_input", gt_bad_input, 0, 1 },
 	{ "split_merge", gt_split_merge, 0, 1 },
-	{ "held_page_blocks_private", gt_held_page_blocks_private, 0, 1 },
+	{ "held_page_blocks_private", gt_held_page_blocks_private, 0, 2 },
 	{ "held_huge_folio", gt_held_huge_folio, 0, 1 },
 	{ "content_preserved", gt_content_preserved, 0, 1 },
 	{ "zero_on_convert", gt_zero_on_convert, 0, 1 },
 	{ "deferred_reassembly", gt_deferred_reassembly, 0, 1 },
 	{ "held_piece_blocks_merge", gt_held_piece_blocks_merge, 0, 1 },
-	{ "state_runs_then_fault", gt_state_runs_then_fault, 0, 1 },
+	{ "state_runs_then_fault", gt_state_runs_then_fault, 0, 2 },
 	{ "split_1g", gt_split_1g, PUD_ORDER, 1 },
+	{ "split_1g_pieces", gt_split_1g_pieces, PUD_ORDER, 1 },
+	{ "split_1g_many", gt_split_1g_many, PUD_ORDER, 1 },
 };
 
 const unsigned int hgmem_test_nr_cases = ARRAY_SIZE(hgmem_test_cases);
