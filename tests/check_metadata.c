@@ -2,7 +2,9 @@
 /*
  * Metadata cost, on address-space-only memory: a 1 TiB guest on 1G pages,
  * every huge page allocated and none split, must cost at most 4 MiB of
- * allocator metadata.  Prints the figures for the other layouts too.
+ * allocator metadata.  Prints the figures for the other layouts too.  A
+ * split page that is punched and reassembled gives back all its split
+ * metadata.
  */
 #include "test_util.h"
 
@@ -68,6 +70,33 @@ START_TEST(test_metadata_table)
 }
 END_TEST
 
+/*
+ * Split at both levels (a 4K page and a whole 2M piece), then punched with
+ * nobody holding a piece: the page is reassembled at once and the per-4K
+ * and per-2M descriptors are gone with the split.
+ */
+START_TEST(test_reassembly_frees_split_metadata)
+{
+	struct hstate *h = tu_pool_kind(PUD_ORDER, 1, SHIM_BACKEND_RESERVE);
+	struct hgmem_file *f = tu_file(h, SZ_1G, 0);
+	size_t v0 = shim_vmemmap_bytes();
+
+	ck_assert_int_eq(hgmem_allocate(f, 0, SZ_1G), 0);
+	ck_assert_int_eq(hgmem_convert(f, SZ_4K, SZ_4K, HGMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(hgmem_convert(f, 100 * SZ_2M, SZ_2M, HGMEM_SHARED, NULL), 0);
+	tu_check(f);
+	ck_assert_uint_eq(shim_vmemmap_bytes() - v0,
+			  (512 + 512) * sizeof(struct folio));
+	ck_assert_int_eq(hgmem_punch_hole(f, 0, SZ_1G), 0);
+	tu_check(f);
+	ck_assert_uint_eq(hgmem_nr_pending(h), 0);
+	ck_assert_uint_eq(shim_vmemmap_bytes(), v0);
+	ck_assert_ptr_null(h->region->heads[0].children);
+	hgmem_file_release(f);
+	tu_pool_destroy(h);
+}
+END_TEST
+
 static Suite *metadata_suite(void)
 {
 	Suite *s = suite_create("metadata");
@@ -77,6 +106,7 @@ static Suite *metadata_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_1t_on_1g_unsplit_within_4m);
 	tcase_add_test(tc, test_metadata_table);
+	tcase_add_test(tc, test_reassembly_frees_split_metadata);
 	suite_add_tcase(s, tc);
 	return s;
 }
