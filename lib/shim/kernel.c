@@ -51,8 +51,9 @@ bool lock_is_held_type(const struct lockdep_map *map, int read)
 {
 	if (read)
 		return read_held_slot(map) >= 0;
-	return atomic_load(&map->held) &&
-	       pthread_equal(atomic_load(&map->owner), pthread_self());
+	return atomic_load_explicit(&map->held, memory_order_acquire) &&
+	       pthread_equal(atomic_load_explicit(&map->owner, memory_order_relaxed),
+			     pthread_self());
 }
 
 bool lock_is_held(const struct lockdep_map *map)
@@ -67,17 +68,22 @@ bool lock_is_held(const struct lockdep_map *map)
  */
 static void lock_acquire(struct lockdep_map *map, const char *what)
 {
-	if (lock_is_held(map)) {
+	if (CONFIG_GUESTMEM_DEBUG && lock_is_held(map)) {
 		fprintf(stderr, "shim: deadlock: %s %p taken again by the thread holding it\n",
 			what, (void *)map);
 		abort();
 	}
 }
 
+/*
+ * Only the holder writes @map, under the lock; another thread reading it
+ * may see it stale, but never its own identity unless it holds the lock:
+ * @held is published after @owner (release) and read before it (acquire).
+ */
 static void lock_acquired(struct lockdep_map *map)
 {
-	atomic_store(&map->owner, pthread_self());
-	atomic_store(&map->held, true);
+	atomic_store_explicit(&map->owner, pthread_self(), memory_order_relaxed);
+	atomic_store_explicit(&map->held, true, memory_order_release);
 }
 
 /* Returns whether the calling thread held the lock, which it no longer does. */
@@ -85,7 +91,7 @@ static bool lock_release(struct lockdep_map *map)
 {
 	if (WARN_ON(!lock_is_held_type(map, 0)))
 		return false;
-	atomic_store(&map->held, false);
+	atomic_store_explicit(&map->held, false, memory_order_relaxed);
 	return true;
 }
 
@@ -119,14 +125,16 @@ void spin_lock(spinlock_t *lock)
 	lock_acquire(&lock->dep_map, "spinlock");
 	pthread_mutex_lock(&lock->m);
 	lock_acquired(&lock->dep_map);
-	atomic_depth++;
+	if (CONFIG_GUESTMEM_DEBUG)
+		atomic_depth++;
 }
 
 void spin_unlock(spinlock_t *lock)
 {
 	if (!lock_release(&lock->dep_map))
 		return;
-	atomic_depth--;
+	if (CONFIG_GUESTMEM_DEBUG)
+		atomic_depth--;
 	pthread_mutex_unlock(&lock->m);
 }
 
@@ -149,12 +157,17 @@ void mutex_init(struct mutex *lock)
 
 void mutex_destroy(struct mutex *lock)
 {
-	WARN_ON(atomic_load(&lock->dep_map.held));
+	WARN_ON(CONFIG_GUESTMEM_DEBUG && atomic_load(&lock->dep_map.held));
 	pthread_mutex_destroy(&lock->m);
 }
 
+/* Sleeping locks are tracked in debug builds only: nothing else asks. */
 void mutex_lock(struct mutex *lock)
 {
+	if (!CONFIG_GUESTMEM_DEBUG) {
+		pthread_mutex_lock(&lock->m);
+		return;
+	}
 	might_sleep();
 	lock_acquire(&lock->dep_map, "mutex");
 	pthread_mutex_lock(&lock->m);
@@ -163,7 +176,7 @@ void mutex_lock(struct mutex *lock)
 
 void mutex_unlock(struct mutex *lock)
 {
-	if (lock_release(&lock->dep_map))
+	if (!CONFIG_GUESTMEM_DEBUG || lock_release(&lock->dep_map))
 		pthread_mutex_unlock(&lock->m);
 }
 
@@ -182,6 +195,10 @@ void init_rwsem(struct rw_semaphore *sem)
 /* Taking it again for reading can deadlock behind a waiting writer: lockdep says so too. */
 void down_read(struct rw_semaphore *sem)
 {
+	if (!CONFIG_GUESTMEM_DEBUG) {
+		pthread_rwlock_rdlock(&sem->rw);
+		return;
+	}
 	might_sleep();
 	lock_acquire(&sem->dep_map, "rw_semaphore");
 	if (nr_read_held == MAX_READ_HELD) {
@@ -195,8 +212,13 @@ void down_read(struct rw_semaphore *sem)
 
 void up_read(struct rw_semaphore *sem)
 {
-	int i = read_held_slot(&sem->dep_map);
+	int i;
 
+	if (!CONFIG_GUESTMEM_DEBUG) {
+		pthread_rwlock_unlock(&sem->rw);
+		return;
+	}
+	i = read_held_slot(&sem->dep_map);
 	if (WARN_ON(i < 0))
 		return;
 	memmove(&read_held[i], &read_held[i + 1],
@@ -207,6 +229,10 @@ void up_read(struct rw_semaphore *sem)
 
 void down_write(struct rw_semaphore *sem)
 {
+	if (!CONFIG_GUESTMEM_DEBUG) {
+		pthread_rwlock_wrlock(&sem->rw);
+		return;
+	}
 	might_sleep();
 	lock_acquire(&sem->dep_map, "rw_semaphore");
 	pthread_rwlock_wrlock(&sem->rw);
@@ -215,6 +241,6 @@ void down_write(struct rw_semaphore *sem)
 
 void up_write(struct rw_semaphore *sem)
 {
-	if (lock_release(&sem->dep_map))
+	if (!CONFIG_GUESTMEM_DEBUG || lock_release(&sem->dep_map))
 		pthread_rwlock_unlock(&sem->rw);
 }

@@ -114,7 +114,11 @@ typedef struct { _Atomic long counter; } atomic_long_t;
 #define atomic_long_sub(i, v)		((void)atomic_fetch_sub(&(v)->counter, (i)))
 
 /*
- * Locks on pthreads, with the part of lockdep mm/ relies on.  Every lock has
+ * Locks on pthreads, with the part of lockdep mm/ relies on.  Debug builds
+ * (CONFIG_GUESTMEM_DEBUG) are a kernel with lockdep and atomic-sleep
+ * checking; release builds, like a production kernel, check nothing and
+ * track only spinlocks, whose holder the xarray and the maple tree's
+ * internal lock ask for.  Every lock has
  * a struct lockdep_map, as in the kernel, that records the thread holding
  * it, so lockdep_is_held() and lockdep_assert_held() answer for the
  * *calling* thread: a lock held by another thread counts as not held.
@@ -162,7 +166,12 @@ bool lock_is_held(const struct lockdep_map *map);
 bool lock_is_held_type(const struct lockdep_map *map, int read);
 #define lockdep_is_held(l)		lock_is_held(&(l)->dep_map)
 #define lockdep_is_held_type(l, r)	lock_is_held_type(&(l)->dep_map, (r))
+#if CONFIG_GUESTMEM_DEBUG
 #define lockdep_assert(c)		((void)WARN_ON(!(c)))
+#else
+/* As in a kernel without lockdep: the condition is not evaluated. */
+#define lockdep_assert(c)		((void)sizeof(!(c)))
+#endif
 #define lockdep_assert_held(l)		lockdep_assert(lockdep_is_held(l))
 #define lockdep_assert_held_write(l)	lockdep_assert(lockdep_is_held_type(l, 0))
 #define lockdep_assert_not_held(l)	((void)WARN_ON(lockdep_is_held(l)))
@@ -189,7 +198,11 @@ void up_write(struct rw_semaphore *sem);
 /* Spinlocks the calling thread holds: nonzero is atomic context. */
 unsigned int shim_atomic_depth(void);
 void shim_might_sleep(const char *file, int line);
+#if CONFIG_GUESTMEM_DEBUG
 #define might_sleep()			shim_might_sleep(__FILE__, __LINE__)
+#else
+#define might_sleep()			do { } while (0)
+#endif
 
 /* Doubly linked lists with the kernel's interface. */
 struct list_head {

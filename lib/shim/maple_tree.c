@@ -762,6 +762,8 @@ static void mt_warn(const char *fn, const char *what)
 /* A reader (mas_walk, mas_find, mtree_load on an external-lock tree). */
 static void mt_check_read(const struct maple_tree *mt, const char *fn)
 {
+	if (!CONFIG_GUESTMEM_DEBUG)	/* only lockdep knows a mutex's holder */
+		return;
 	if (mt_external_lock(mt) && !mt_lock_is_held(mt))
 		mt_warn(fn, "the tree's external lock is not held by this thread");
 }
@@ -769,6 +771,8 @@ static void mt_check_read(const struct maple_tree *mt, const char *fn)
 /* A writer of the advanced API: the kernel's mt_write_locked(). */
 static void mt_check_write(const struct maple_tree *mt, const char *fn)
 {
+	if (!CONFIG_GUESTMEM_DEBUG)
+		return;
 	if (mt_external_lock(mt)) {
 		if (!mt_lock_is_held(mt))
 			mt_warn(fn, "the tree's external lock is not held by this thread");
