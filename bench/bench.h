@@ -55,7 +55,7 @@ void bench_register_split(void);	/* bench_convert.c */
 void bench_register_mm_split(void);	/* bench_mm.c */
 void bench_register_convert(void);	/* bench_convert.c */
 void bench_register_pool(void);		/* bench_pool.c */
-void bench_register_state_tree(void);	/* bench_mm.c */
+void bench_register_state(void);	/* bench_mm.c */
 void bench_register_metadata(void);	/* bench_mm.c */
 
 /* ------------------------------------------------------------ utilities */

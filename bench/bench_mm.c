@@ -12,7 +12,7 @@
  * split_merge/memset_floor/<n>: memset() of n * sizeof(struct folio) bytes
  *	of warm memory: the physical floor of creating n descriptors.
  * metadata/<layout>/<guest bytes>: allocator metadata (kmalloc'd records,
- *	state tree, folio descriptors), as tests/check_metadata.c counts it,
+ *	state, folio descriptors), as tests/check_metadata.c counts it,
  *	for a fully allocated file.  Layouts: 2M_unsplit, 2M_split (one 4K
  *	page per 2M converted: every page split to 4K), 1G_unsplit,
  *	1G_split_one (one 4K per 1G: 512 2M + 512 4K folios each), 1G_split
@@ -20,33 +20,26 @@
  *	kernel_memmap (64-byte struct page per 4K, what a split hugetlb page
  *	costs in the kernel) and kernel_hvo_<page> (one 4K vmemmap page per
  *	huge page kept by the HugeTLB vmemmap optimisation).
- * state_tree/convert_4K/<ranges>: hgmem_convert() of one 4K page of a file
- *	whose state tree holds about <ranges> ranges: a fully allocated file
- *	of 2M pages in which every other page was made private, in random
- *	order (that build is timed too: build_us_per_conv).  Each iteration
- *	makes a random one of those pages shared (three ranges become one)
- *	and private again (back to three): two conversions, no split or merge
- *	of folios, so the figure is the conversion's own cost at that number
- *	of ranges (us_per_conv).  tree_bytes_per_range: kmalloc'd bytes per
- *	range of a maple tree (the shim's) shaped like that state tree
- *	(alternating entries over consecutive indices, built in the same
- *	random order); tree_height: the state tree's height.  cpu_us_per_conv
- *	is the same figure in the thread's CPU time, which a loaded machine
- *	does not inflate; the ratio against 10^3 ranges (ratios.tsv, goal
- *	<= 2) is taken on it.
- * state_tree/tree_only/<ranges>: the maple-tree calls of those two
- *	conversions alone, on a bare tree of the same shape: three mas_walk()
- *	(the page and its neighbours), mas_preallocate() and
- *	mas_store_prealloc() each way.  The shim's own scaling, apart from
- *	mm/'s folio descriptors, which grow with the file too.
+ * state/convert_4K/<ranges>: hgmem_convert() of one 4K page of a file
+ *	whose state holds about <ranges> runs: a fully allocated file of 2M
+ *	pages in which every other page was made private, in random order
+ *	(that build is timed too: build_us_per_conv).  Each iteration makes a
+ *	random one of those pages shared (three runs become one) and private
+ *	again (back to three): two conversions, no split or merge of folios,
+ *	so the figure is the conversion's own cost at that number of runs
+ *	(us_per_conv).  state_bytes_per_range: the state's bytes (a word per
+ *	huge page, a bitmap per mixed one) per run.  cpu_us_per_conv is the
+ *	same figure in the thread's CPU time, which a loaded machine does not
+ *	inflate; the ratio against 10^3 runs (ratios.tsv, goal <= 2) is taken
+ *	on it.
  * mixed/<guest bytes>: 10^6 random operations on a file of that size on an
  *	address-space-only pool of 2M pages (1 TiB, and 1 GiB as the
  *	reference): 55% 4K conversions and 10% 2M conversions to a random
  *	state, 1% allocations and 1% hole punches of a 2M page, 33%
- *	hgmem_get_state() of a random page.  ops_per_s (CPU time), the state
- *	tree's ranges and height at the end, and metadata_bytes: kmalloc'd
- *	bytes (records, state tree, split descriptors) at the end, plus the
- *	huge pages' head descriptors.
+ *	hgmem_get_state() of a random page.  ops_per_s (CPU time), the runs
+ *	of state and the state's bytes at the end, and metadata_bytes:
+ *	kmalloc'd bytes (records, state, split descriptors) at the end, plus
+ *	the huge pages' head descriptors.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,7 +176,7 @@ static void metadata(struct gb_state *st, unsigned int order, enum layout layout
 			bench_skip(st, "building the file failed: %d", err);
 			break;
 		}
-		/* kmalloc: records, state tree, split descriptors; plus the heads. */
+		/* kmalloc: records, state, split descriptors; plus the heads. */
 		bytes = shim_kmalloc_bytes() - k0 + (size_t)nr * sizeof(struct folio);
 		desc = shim_vmemmap_bytes() - v0 + (size_t)nr * sizeof(struct folio);
 		hgmem_file_release(f);
@@ -250,7 +243,7 @@ static void bm_ref_hvo_1g(struct gb_state *st)
 	reference(st, (double)PAGE_SIZE / (1 << PUD_ORDER));
 }
 
-/* ------------------------------------------------------------ state tree */
+/* ------------------------------------------------------------ state */
 /* The calling thread's CPU time: what a loaded machine does not inflate. */
 static u64 cpu_now_ns(void)
 {
@@ -276,32 +269,34 @@ static unsigned long *odd_pages(unsigned long n, struct rng *rng)
 	return order;
 }
 
-/*
- * A bare maple tree shaped like the state tree of bm_state_convert():
- * value 0 over [0, 2n], value 1 stored on the pages of @order.
- */
-static int shaped_tree(struct maple_tree *mt, const unsigned long *order, unsigned long n)
+/* Runs of equal state in @f, counted as hgmem_get_state() reports them. */
+static double nr_runs(struct hgmem_file *f)
 {
-	unsigned long i;
-	int err;
+	u64 off = 0, len, size = (u64)f->nr_pages << PAGE_SHIFT;
+	enum hgmem_state state;
+	double n = 0;
 
-	mt_init(mt);
-	err = mtree_store_range(mt, 0, 2 * n, xa_mk_value(0), GFP_KERNEL);
-	for (i = 0; !err && i < n; i++)
-		err = mtree_store(mt, order[i], xa_mk_value(1), GFP_KERNEL);
-	return err;
+	for (; off < size && !hgmem_get_state(f, off, &state, &len); off += len)
+		n++;
+	return n;
 }
 
-static double tree_bytes_per_range(const unsigned long *order, unsigned long n)
+/*
+ * Bytes of the state of @f: a word per huge page, and a bitmap of its
+ * pages for each huge page of mixed state.
+ */
+static double state_bytes(struct hgmem_file *f)
 {
-	size_t k0 = shim_kmalloc_bytes();
-	struct maple_tree mt;
-	double per = 0;
+	unsigned long hidx, nr_huge = f->nr_pages >> f->order, mixed = 0;
+	pgoff_t n = hgmem_huge_pages(f), base;
 
-	if (!shaped_tree(&mt, order, n))
-		per = (double)(shim_kmalloc_bytes() - k0) / (double)shim_mt_nr_ranges(&mt);
-	mtree_destroy(&mt);
-	return per;
+	for (hidx = 0; hidx < nr_huge; hidx++) {
+		base = (pgoff_t)hidx << f->order;
+		hgmem_lock(f, base, base + 1);
+		mixed += hgmem_uniform_state(f, base, n, NULL) < 0;
+		hgmem_unlock(f, base, base + 1);
+	}
+	return (double)(nr_huge * sizeof(long) + mixed * BITS_TO_LONGS(n) * sizeof(long));
 }
 
 static void bm_state_convert(struct gb_state *st)
@@ -313,6 +308,7 @@ static void bm_state_convert(struct gb_state *st)
 	u64 conv_ns, cpu_ns;
 	struct hgmem_file *f = NULL;
 	unsigned long *order;
+	double runs;
 	struct hstate *h;
 	int err = -ENOMEM;
 
@@ -354,71 +350,14 @@ static void bm_state_convert(struct gb_state *st)
 	gb_counter(st, "cpu_us_per_conv", (double)cpu_ns * 1e-3 /
 		   (2.0 * (double)gb_iterations_done(st)), 0);
 	gb_counter(st, "build_us_per_conv", (double)build_ns * 1e-3 / (double)n, 0);
-	gb_counter(st, "ranges", (double)shim_mt_nr_ranges(&f->state), 0);
-	gb_counter(st, "tree_height", (double)shim_mt_height(&f->state), 0);
-	gb_counter(st, "tree_bytes_per_range", tree_bytes_per_range(order, n), 0);
+	runs = nr_runs(f);
+	gb_counter(st, "ranges", runs, 0);
+	gb_counter(st, "state_bytes_per_range", state_bytes(f) / runs, 0);
 	gb_items_processed(st, 2 * gb_iterations_done(st));
 out:
 	if (f)
 		hgmem_file_release(f);
 	pool_release(h);
-	free(order);
-}
-
-/* What hgmem_convert() asks of the state tree to store @v over [first, last]. */
-static bool tree_convert(struct maple_tree *mt, unsigned long page, unsigned long first,
-			 unsigned long last, unsigned long v)
-{
-	MA_STATE(mas, mt, page, page);
-	bool ok;
-
-	mas_walk(&mas);
-	mas_set(&mas, page - 1);
-	mas_walk(&mas);
-	mas_set(&mas, page + 1);
-	mas_walk(&mas);
-	mas_set_range(&mas, first, last);
-	ok = !mas_preallocate(&mas, xa_mk_value(v), GFP_KERNEL);
-	if (ok)
-		mas_store_prealloc(&mas, xa_mk_value(v));
-	mas_destroy(&mas);
-	return ok;
-}
-
-static void bm_tree_only(struct gb_state *st)
-{
-	unsigned long ranges = (unsigned long)gb_range(st, 0), n = ranges / 2;
-	struct rng rng = { 42 };
-	u64 c0, cpu_ns;
-	struct maple_tree mt;
-	unsigned long *order = odd_pages(n, &rng);
-
-	if (!order || shaped_tree(&mt, order, n)) {
-		bench_skip(st, "no memory");
-		if (order)
-			mtree_destroy(&mt);
-		free(order);
-		return;
-	}
-	mtree_lock(&mt);
-	c0 = cpu_now_ns();
-	while (gb_keep_running(st)) {
-		unsigned long page = order[rng_below(&rng, n)];
-
-		if (!tree_convert(&mt, page, page - 1, page + 1, 0) ||
-		    !tree_convert(&mt, page, page, page, 1)) {
-			bench_skip(st, "tree store failed");
-			break;
-		}
-	}
-	cpu_ns = cpu_now_ns() - c0;
-	gb_counter(st, "cpu_us_per_conv", (double)cpu_ns * 1e-3 /
-		   (2.0 * (double)gb_iterations_done(st)), 0);
-	gb_counter(st, "ranges", (double)shim_mt_nr_ranges(&mt), 0);
-	gb_counter(st, "tree_height", (double)shim_mt_height(&mt), 0);
-	gb_items_processed(st, 2 * gb_iterations_done(st));
-	mtree_unlock(&mt);
-	mtree_destroy(&mt);
 	free(order);
 }
 
@@ -469,8 +408,8 @@ static void bm_mixed(struct gb_state *st)
 	gb_counter(st, "ops", (double)ops, 0);
 	gb_counter(st, "ops_per_s", (double)ops * (double)gb_iterations_done(st) /
 		   ((double)cpu_ns * 1e-9), 0);
-	gb_counter(st, "ranges", (double)shim_mt_nr_ranges(&f->state), 0);
-	gb_counter(st, "tree_height", (double)shim_mt_height(&f->state), 0);
+	gb_counter(st, "ranges", nr_runs(f), 0);
+	gb_counter(st, "state_bytes", state_bytes(f), 0);
 	gb_counter(st, "metadata_bytes", (double)bytes, 0);
 	gb_counter(st, "bytes_per_TiB", (double)bytes * (double)TIB / (double)size, 0);
 out:
@@ -501,20 +440,14 @@ void bench_register_mm_split(void)
 				     512), 1024), 1 << PUD_ORDER), GB_US);
 }
 
-void bench_register_state_tree(void)
+void bench_register_state(void)
 {
-	struct gb_bench *b = gb_register("state_tree/convert_4K", bm_state_convert);
+	struct gb_bench *b = gb_register("state/convert_4K", bm_state_convert);
 	long r;
 
 	for (r = 1000; r <= (bench_cfg.smoke ? 1000 : 1000000); r *= 10)
 		gb_arg(b, r);
 	/* Fixed iterations: one run per size, as building 10^6 ranges takes seconds. */
-	gb_iterations(b, bench_cfg.smoke ? 10 : 200000);
-	gb_unit(gb_arg_name(b, "ranges"), GB_US);
-
-	b = gb_register("state_tree/tree_only", bm_tree_only);
-	for (r = 1000; r <= (bench_cfg.smoke ? 1000 : 1000000); r *= 10)
-		gb_arg(b, r);
 	gb_iterations(b, bench_cfg.smoke ? 10 : 200000);
 	gb_unit(gb_arg_name(b, "ranges"), GB_US);
 

@@ -356,7 +356,7 @@ int main(int argc, char **argv)
 	bench_register_convert();
 	bench_register_pool();
 	bench_register_zero();
-	bench_register_state_tree();
+	bench_register_state();
 	bench_register_metadata();
 	contexts();
 	return gb_main(argc, argv);

@@ -2,8 +2,8 @@
 /*
  * guestmem: the invariant checker.
  *
- * It verifies what every operation must preserve: the state covers every
- * page of the file with adjacent ranges differing; each allocated huge page
+ * It verifies what every operation must preserve: the state of every huge
+ * page is a known state or a bitmap of mixed state; each allocated huge page
  * is one huge folio or is covered exactly by its pieces, every piece held
  * by the file and pointing back to its huge page; no folio spans mixed
  * state; and the file's subpool accounts for every allocated page.
@@ -11,47 +11,13 @@
  */
 #include "guestmem_internal.h"
 
-/* Check the state ranges touching pages [start, end).  Caller holds f->state_lock. */
-static const char *hgmem_check_state(struct hgmem_file *f, pgoff_t start,
-				     pgoff_t end)
-{
-	MA_STATE(mas, &f->state, start ? start - 1 : 0, start ? start - 1 : 0);
-	pgoff_t from = mas.index, next = ULONG_MAX;
-	unsigned long prev = ULONG_MAX;
-	void *entry;
-
-	lockdep_assert_held(&f->state_lock);
-	mas_for_each(&mas, entry, min(end, f->nr_pages - 1)) {
-		if (next != ULONG_MAX && mas.index != next)
-			return "state has a gap";
-		if (next == ULONG_MAX && mas.index > from)
-			return "state has a gap";
-		if (!xa_is_value(entry) || xa_to_value(entry) > HGMEM_SHARED)
-			return "state holds an unknown value";
-		if (xa_to_value(entry) == prev)
-			return "adjacent state ranges are equal";
-		prev = xa_to_value(entry);
-		next = mas.last + 1;
-	}
-	if (next == ULONG_MAX || next < min(end + 1, f->nr_pages))
-		return "state does not cover the file";
-	mas_set(&mas, f->nr_pages);
-	if (mas_walk(&mas))
-		return "state extends past the end of the file";
-	return NULL;
-}
-
-/*
- * Check the folios of @hp, a huge page of @f.  Caller locked @hp and holds
- * f->state_lock.
- */
+/* Check the folios of @hp, a huge page of @f.  Caller locked @hp. */
 static const char *hgmem_check_huge(struct hgmem_file *f, struct hgmem_huge *hp)
 {
 	unsigned long end = hp->pfn + (1UL << hp->order), pfn;
 	struct folio *folio;
 
 	hgmem_assert_huge_locked(f, hp);
-	lockdep_assert_held(&f->state_lock);
 	if (hp->order != f->order || !IS_ALIGNED(hp->pfn, 1UL << hp->order))
 		return "huge page record is malformed";
 	for (pfn = hp->pfn; pfn < end; pfn += folio_nr_pages(folio)) {
@@ -70,17 +36,17 @@ static const char *hgmem_check_huge(struct hgmem_file *f, struct hgmem_huge *hp)
 			return "a piece has an unexpected order";
 		}
 		if (folio_order(folio) &&
-		    __hgmem_uniform_state(f, hgmem_folio_index(hp, folio),
-					  folio_nr_pages(folio), NULL) < 0)
+		    hgmem_uniform_state(f, hgmem_folio_index(hp, folio),
+					folio_nr_pages(folio), NULL) < 0)
 			return "a folio spans mixed state";
 	}
 	return NULL;
 }
 
 /*
- * Check the part of @f around pages [start, end) under f->state_lock.  A
- * debug build's check after each operation costs what the operation
- * touched.  Over the whole file it also checks the allocated page count.
+ * Check the huge pages of @f holding pages [start, end), which the caller
+ * locked.  A debug build's check after each operation costs what the
+ * operation touched.  Over the whole file it also checks the counts.
  */
 static const char *hgmem_check_range(struct hgmem_file *f, pgoff_t start,
 				     pgoff_t end)
@@ -90,8 +56,7 @@ static const char *hgmem_check_range(struct hgmem_file *f, pgoff_t start,
 	struct hgmem_huge *hp;
 	const char *why;
 
-	lockdep_assert_held(&f->state_lock);
-	why = hgmem_check_state(f, start, end);
+	why = hgmem_state_check(f, start, end);
 	if (why)
 		return why;
 	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,
@@ -105,7 +70,8 @@ static const char *hgmem_check_range(struct hgmem_file *f, pgoff_t start,
 	}
 	if (whole && n != atomic_long_read(&f->nr_huge))
 		return "allocated huge page count is wrong";
-	if (whole && f->nr_shared != hgmem_state_count(f, 0, f->nr_pages, HGMEM_SHARED))
+	if (whole && atomic_long_read(&f->nr_shared) !=
+	    hgmem_state_count(f, 0, f->nr_pages, HGMEM_SHARED))
 		return "shared page count is wrong";
 	return NULL;
 }
@@ -123,9 +89,7 @@ static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
 	long rsv;
 
 	hgmem_assert_locked(f, start, end);
-	mutex_lock(&f->state_lock);
 	why = hgmem_check_range(f, start, end);
-	mutex_unlock(&f->state_lock);
 	if (why || !exclusive)
 		return why;
 	/*
@@ -146,8 +110,8 @@ static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
  * @f: The file.
  * @why: If not NULL, where to store the first violation found, or NULL.
  *
- * Checks the whole file: the state covers every page with adjacent ranges
- * differing, the folios of every allocated huge page tile it, point back to
+ * Checks the whole file: the state of every huge page is a known state or
+ * a bitmap of mixed state, the folios of every allocated huge page tile it, point back to
  * it and never span mixed state, and the subpool accounts for every page.
  *
  * Context: Process context.  Takes and releases the file's locks, so the

@@ -47,7 +47,7 @@ static int hgmem_check_unreferenced(struct hgmem_file *f, const struct hgmem_con
 
 /*
  * Zero the allocated pages of [c->start, c->end) whose state is changing.
- * Caller locked the range and holds f->state_lock.
+ * Caller locked the range.
  */
 static void hgmem_zero_changing(struct hgmem_file *f, const struct hgmem_conv *c)
 {
@@ -55,10 +55,9 @@ static void hgmem_zero_changing(struct hgmem_file *f, const struct hgmem_conv *c
 	struct hgmem_huge *hp;
 
 	hgmem_assert_locked(f, c->start, c->end);
-	lockdep_assert_held(&f->state_lock);
 	while (i < c->end) {
 		next = hgmem_huge_base(f, i) + hgmem_huge_pages(f);
-		if (__hgmem_state_at(f, i, &last) == c->to) {
+		if (hgmem_state_at(f, i, &last) == c->to) {
 			i = last + 1;
 			continue;
 		}
@@ -118,7 +117,7 @@ static int hgmem_split_end(struct hgmem_file *f, pgoff_t index,
 int hgmem_convert(struct hgmem_file *f, u64 offset, u64 len, unsigned int to,
 		  u64 *error_offset)
 {
-	MA_STATE(mas, &f->state, 0, 0);
+	struct hgmem_state_prep prep;
 	struct hgmem_txn t = { };
 	pgoff_t start, end, bad = 0;
 	struct hgmem_huge *hp;
@@ -144,27 +143,17 @@ int hgmem_convert(struct hgmem_file *f, u64 offset, u64 len, unsigned int to,
 		if (err)
 			goto out;
 	}
-	/*
-	 * Split first, so that the state lock is held only for the store:
-	 * conversions in other huge pages store meanwhile, and a store must be
-	 * prepared in the tree it is committed to.
-	 */
 	err = hgmem_split_end(f, start, &c, &t, &bad);
 	if (!err && !hgmem_range_in_huge(f, start, end))
 		err = hgmem_split_end(f, end - 1, &c, &t, &bad);
+	if (!err)
+		err = hgmem_state_prepare(f, &c, &prep);
 	if (err)
 		goto abort;
-
-	mutex_lock(&f->state_lock);
-	err = hgmem_state_prepare(f, &mas, &c);
-	if (err) {
-		mutex_unlock(&f->state_lock);
-		goto abort;
-	}
+	/* Nothing can fail from here on. */
 	if (f->flags & HGMEM_FILE_ZERO_ON_CONVERT)
 		hgmem_zero_changing(f, &c);
-	hgmem_state_commit(f, &mas, &c);
-	mutex_unlock(&f->state_lock);
+	hgmem_state_commit(f, &c, &prep);
 
 	hgmem_txn_commit(f, &t);
 	xa_for_each_range(&f->huge, hidx, hp, start >> f->order,

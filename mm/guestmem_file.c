@@ -81,7 +81,6 @@ static void hgmem_file_free(struct hgmem_file *f)
 {
 	int i;
 
-	mutex_destroy(&f->state_lock);
 	for (i = 0; i < HGMEM_HUGE_LOCKS; i++)
 		mutex_destroy(&f->huge_lock[i]);
 	kfree(f);
@@ -136,16 +135,10 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	init_rwsem(&f->lock);
 	for (i = 0; i < HGMEM_HUGE_LOCKS; i++)
 		mutex_init(&f->huge_lock[i]);
-	mutex_init(&f->state_lock);
 	xa_init(&f->huge);
-	mt_init_flags(&f->state, MT_FLAGS_LOCK_EXTERN);
-	mt_set_external_lock(&f->state, &f->state_lock);
 
 	init = flags & HGMEM_FILE_INIT_SHARED ? HGMEM_SHARED : HGMEM_PRIVATE;
-	/* Nobody else can see @f yet, but the state tree's accesses need its lock. */
-	mutex_lock(&f->state_lock);
 	err = hgmem_state_init(f, init);
-	mutex_unlock(&f->state_lock);
 	if (err)
 		goto free;
 	f->spool = hugepage_new_subpool(h, -1, f->nr_pages >> order);
@@ -156,9 +149,7 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	*filep = f;
 	return 0;
 destroy:
-	mutex_lock(&f->state_lock);
 	hgmem_state_destroy(f);
-	mutex_unlock(&f->state_lock);
 free:
 	hgmem_file_free(f);
 	return err;
@@ -187,9 +178,7 @@ void hgmem_file_release(struct hgmem_file *f)
 		xa_erase(&f->huge, hidx);
 		hgmem_detach(f, hp);
 	}
-	mutex_lock(&f->state_lock);
 	hgmem_state_destroy(f);
-	mutex_unlock(&f->state_lock);
 	up_write(&f->lock);
 	xa_destroy(&f->huge);
 	hugepage_put_subpool(f->spool);
@@ -423,8 +412,11 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_punch_hole, "kvm");
  * @run_len: If not NULL, where to store the length in bytes of the run of
  *	pages with that state from @offset on.
  *
- * Context: Process context.  Takes and releases the file's state lock, so
- * the caller must not hold it.  May sleep.
+ * The state alone takes the lock of the page's huge page; the run, which
+ * may go on through many huge pages, takes the file's lock exclusive.
+ *
+ * Context: Process context.  Takes and releases the file's locks, so the
+ * caller must not hold them.  May sleep.
  * Return:
  * * %0 - The state (and the run length) are stored.
  * * %-EINVAL - @offset is not 4K aligned.
@@ -433,7 +425,7 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_punch_hole, "kvm");
 int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
 		    u64 *run_len)
 {
-	pgoff_t index = offset >> PAGE_SHIFT, last;
+	pgoff_t index = offset >> PAGE_SHIFT, start, end, last, next_last;
 
 	might_sleep();
 	if (!IS_ALIGNED(offset, PAGE_SIZE))
@@ -441,7 +433,15 @@ int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
 	if (offset >= (u64)f->nr_pages << PAGE_SHIFT)
 		return -ERANGE;
 
+	start = run_len ? 0 : index;
+	end = run_len ? f->nr_pages : index + 1;
+	hgmem_lock(f, start, end);
 	*state = hgmem_state_at(f, index, &last);
+	/* hgmem_state_at() stops at the end of the huge page: walk on. */
+	while (run_len && last + 1 < f->nr_pages &&
+	       hgmem_state_at(f, last + 1, &next_last) == *state)
+		last = next_last;
+	hgmem_unlock(f, start, end);
 	if (run_len)
 		*run_len = (u64)(last + 1 - index) << PAGE_SHIFT;
 	return 0;
@@ -471,9 +471,7 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 	st->allocated = atomic_long_read(&f->nr_huge) * huge;
 	st->splits = atomic_long_read(&f->nr_splits);
 	st->merges = atomic_long_read(&f->nr_merges);
-	mutex_lock(&f->state_lock);
-	st->shared = (u64)f->nr_shared << PAGE_SHIFT;
-	mutex_unlock(&f->state_lock);
+	st->shared = (u64)atomic_long_read(&f->nr_shared) << PAGE_SHIFT;
 	st->private = st->size - st->shared;
 	xa_for_each(&f->huge, hidx, hp) {
 		if (!hgmem_huge_is_split(hp)) {

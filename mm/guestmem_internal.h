@@ -7,8 +7,8 @@
  * from its first pfn: one huge folio while unsplit, otherwise the pieces
  * left by splits (2M and 4K folios for a 1G page, 4K folios for a 2M page),
  * each of which points back to the record through folio->private.  The
- * shared/private state of every 4K page lives in a maple tree of ranges in
- * which adjacent ranges always differ.
+ * shared/private state of every 4K page is kept per huge page, allocated
+ * or not (guestmem_state.c).
  *
  * Locking: the pages of one huge page - its record, its folios, the state
  * of its pages and the zeroing of them - change only under that huge page's
@@ -17,15 +17,10 @@
  * way, so operations on different huge pages of a file run in parallel;
  * one spanning several huge pages takes the second (hgmem_lock()).  Huge
  * page locks are hashed over HGMEM_HUGE_LOCKS mutexes and a thread holds
- * at most one.  f->state_lock is the state tree's external lock, held only
- * around accesses to the tree: a store may reshape ranges beyond the pages
- * it converts, but only changes the values of those, so the holder of a
- * huge page's lock reads a stable state for its pages.  The shared page
- * count is the state lock's too, the other counters are atomic, and the
- * huge xarray has its own lock.  Detached huge pages belong
- * to no file; guestmem_split.c keeps them on lists under its own spinlock.
- * Lock order: f->lock, a huge page lock, f->state_lock, then the spinlocks
- * of the pool.
+ * at most one.  The counters are atomic, and the huge xarray has its own
+ * lock.  Detached huge pages belong to no file; guestmem_split.c keeps them
+ * on lists under its own spinlock.  Lock order: f->lock, a huge page lock,
+ * then the spinlocks of the pool.
  */
 #ifndef _MM_GUESTMEM_INTERNAL_H
 #define _MM_GUESTMEM_INTERNAL_H
@@ -45,10 +40,9 @@ struct hgmem_file {
 	pgoff_t nr_pages;		/* size in 4K pages */
 	struct rw_semaphore lock;	/* shared: within one huge page; else exclusive */
 	struct mutex huge_lock[HGMEM_HUGE_LOCKS];	/* see hgmem_huge_lock() */
-	struct mutex state_lock;	/* @state's lock */
 	struct xarray huge;		/* huge index -> struct hgmem_huge */
-	struct maple_tree state;	/* 4K index ranges -> xa_mk_value(state) */
-	pgoff_t nr_shared;		/* pages in the shared state; @state_lock */
+	unsigned long *state;		/* per huge index: see guestmem_state.c */
+	atomic_long_t nr_shared;	/* pages in the shared state */
 	atomic_long_t nr_huge;		/* allocated huge pages */
 	atomic_long_t nr_splits;
 	atomic_long_t nr_merges;
@@ -68,6 +62,12 @@ struct hgmem_conv {
 	pgoff_t start;
 	pgoff_t end;
 	enum hgmem_state to;
+};
+
+/* The bitmaps a conversion will need, allocated before it changes anything. */
+struct hgmem_state_prep {
+	unsigned long *map[2];		/* for the huge pages at its ends */
+	unsigned long hidx[2];
 };
 
 /*
@@ -161,18 +161,16 @@ void hgmem_zero(struct hgmem_file *f, struct hgmem_huge *hp, pgoff_t from, pgoff
 /* guestmem_state.c */
 int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init);
 void hgmem_state_destroy(struct hgmem_file *f);
-enum hgmem_state __hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last);
 enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last);
 pgoff_t hgmem_state_count(struct hgmem_file *f, pgoff_t start, pgoff_t end,
 			  enum hgmem_state state);
-int __hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
-			  const struct hgmem_conv *c);
 int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 			const struct hgmem_conv *c);
-int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
-			const struct hgmem_conv *c);
-void hgmem_state_commit(struct hgmem_file *f, struct ma_state *mas,
-			const struct hgmem_conv *c);
+int hgmem_state_prepare(struct hgmem_file *f, const struct hgmem_conv *c,
+			struct hgmem_state_prep *p);
+void hgmem_state_commit(struct hgmem_file *f, const struct hgmem_conv *c,
+			struct hgmem_state_prep *p);
+const char *hgmem_state_check(struct hgmem_file *f, pgoff_t start, pgoff_t end);
 
 /* guestmem_split.c */
 int hgmem_split_for_state(struct hgmem_file *f, struct hgmem_huge *hp,

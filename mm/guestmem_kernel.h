@@ -15,12 +15,12 @@
 #define _MM_GUESTMEM_KERNEL_H
 
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/export.h>
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
-#include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>

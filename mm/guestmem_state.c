@@ -2,97 +2,129 @@
 /*
  * guestmem: the shared/private state of every 4K page.
  *
- * The state is a maple tree of ranges covering the whole file.  Every store
- * is widened over equal neighbours, so adjacent ranges always differ and the
- * tree holds one range per run of equal state.  Queries can take a pending
- * conversion into account, which lets a conversion plan its splits against
- * the state it is about to create before changing anything.
+ * The state is kept per huge page of the file, in f->state[huge index]:
+ * one word, HGMEM_UNIFORM(state), while all its pages have the same state,
+ * else a bitmap of its pages, a bit set for each shared page.  A huge page
+ * whose pages all agree is never a bitmap, so the representation of a
+ * state is unique, as a merged range tree's would be.  Each huge page's
+ * state belongs to that huge page's lock, like its folios: conversions in
+ * different huge pages share nothing, and the cost of one does not grow
+ * with the number of ranges elsewhere in the file.  A uniform huge page
+ * costs a word (4 MiB for 1 TiB of 2M pages), a mixed one a bitmap of
+ * 64 bytes (2M) or 32K (1G) more.
  *
- * The tree's lock is the file's f->state_lock (MT_FLAGS_LOCK_EXTERN): it
- * is only used with that held, as lockdep checks, and only written through
- * the advanced API.  The normal API's writers (mtree_store_range(),
- * mtree_destroy(), ...) must not be used on it: they take the tree's
- * internal spinlock, whose storage an external-lock tree uses for its
- * lock's lockdep map.  The functions here require f->state_lock, except
- * hgmem_state_at() and hgmem_uniform_state(), which take it.
+ * Runs are reported up to the end of their huge page; callers walk on.
+ * Every function here needs the huge pages it reads or changes locked
+ * (hgmem_lock()), except hgmem_state_init() and hgmem_state_destroy(),
+ * which run while nobody else can see the file.
  */
 #include "guestmem_internal.h"
 
+#define HGMEM_UNIFORM(state)	((unsigned long)(state) << 1 | 1)
+
+static inline bool hgmem_word_uniform(unsigned long word)
+{
+	return word & 1;
+}
+
+static inline enum hgmem_state hgmem_word_state(unsigned long word)
+{
+	return word >> 1;
+}
+
+static inline unsigned long *hgmem_word_bitmap(unsigned long word)
+{
+	return (unsigned long *)word;
+}
+
 /*
- * Fill the empty state tree of @f with @init for the whole file.
- * Returns 0 or -ENOMEM.  Caller holds f->state_lock; may sleep.
+ * Fill the state of the new file @f with @init for every page.
+ * Returns 0 or -ENOMEM.  May sleep.
  */
 int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init)
 {
-	MA_STATE(mas, &f->state, 0, f->nr_pages - 1);
+	unsigned long hidx, nr_huge = f->nr_pages >> f->order;
 
-	lockdep_assert_held(&f->state_lock);
-	f->nr_shared = init == HGMEM_SHARED ? f->nr_pages : 0;
-	return mas_store_gfp(&mas, xa_mk_value(init), GFP_KERNEL);
+	f->state = kvcalloc(nr_huge, sizeof(*f->state), GFP_KERNEL);
+	if (!f->state)
+		return -ENOMEM;
+	for (hidx = 0; hidx < nr_huge; hidx++)
+		f->state[hidx] = HGMEM_UNIFORM(init);
+	atomic_long_set(&f->nr_shared, init == HGMEM_SHARED ? f->nr_pages : 0);
+	return 0;
 }
 
-/* Free the state tree of @f.  Caller holds f->state_lock. */
+/* Free the state of @f, which nobody else can reach any more. */
 void hgmem_state_destroy(struct hgmem_file *f)
 {
-	lockdep_assert_held(&f->state_lock);
-	__mt_destroy(&f->state);
+	unsigned long hidx, nr_huge = f->nr_pages >> f->order;
+
+	for (hidx = 0; hidx < nr_huge; hidx++)
+		if (!hgmem_word_uniform(f->state[hidx]))
+			bitmap_free(hgmem_word_bitmap(f->state[hidx]));
+	kvfree(f->state);
+	f->state = NULL;
 }
 
-/* State of page @index; *last is set to the last page of its run.  Caller holds f->state_lock. */
-enum hgmem_state __hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last)
-{
-	MA_STATE(mas, &f->state, index, index);
-	void *entry;
-
-	lockdep_assert_held(&f->state_lock);
-	entry = mas_walk(&mas);
-	*last = mas.last;
-	return xa_to_value(entry);
-}
-
-/* __hgmem_state_at() for a caller not holding f->state_lock.  May sleep. */
+/*
+ * State of page @index; *last is set to the last page of its run within
+ * its huge page.  Caller locked that huge page.
+ */
 enum hgmem_state hgmem_state_at(struct hgmem_file *f, pgoff_t index, pgoff_t *last)
 {
-	enum hgmem_state state;
+	pgoff_t base = hgmem_huge_base(f, index), n = hgmem_huge_pages(f);
+	unsigned long word = f->state[index >> f->order], *map, next;
+	bool shared;
 
-	mutex_lock(&f->state_lock);
-	state = __hgmem_state_at(f, index, last);
-	mutex_unlock(&f->state_lock);
-	return state;
+	hgmem_assert_locked(f, index, index + 1);
+	if (hgmem_word_uniform(word)) {
+		*last = base + n - 1;
+		return hgmem_word_state(word);
+	}
+	map = hgmem_word_bitmap(word);
+	shared = test_bit(index - base, map);
+	if (shared)
+		next = find_next_zero_bit(map, n, index - base + 1);
+	else
+		next = find_next_bit(map, n, index - base + 1);
+	*last = base + next - 1;
+	return shared ? HGMEM_SHARED : HGMEM_PRIVATE;
 }
 
-/* Number of pages in [start, end) of @f in state @state.  Caller holds f->state_lock. */
+/*
+ * Number of pages in [start, end) of @f in state @state.  Caller locked
+ * the huge pages of the range.
+ */
 pgoff_t hgmem_state_count(struct hgmem_file *f, pgoff_t start, pgoff_t end,
 			  enum hgmem_state state)
 {
-	MA_STATE(mas, &f->state, start, start);
-	pgoff_t n = 0;
-	void *entry;
+	pgoff_t i = start, last, n = 0;
 
-	lockdep_assert_held(&f->state_lock);
-	mas_for_each(&mas, entry, end - 1)
-		if (xa_to_value(entry) == state)
-			n += min(mas.last + 1, end) - max(mas.index, start);
+	while (i < end) {
+		if (hgmem_state_at(f, i, &last) == state)
+			n += min(last + 1, end) - i;
+		i = last + 1;
+	}
 	return n;
 }
 
 /*
  * If pages [first, first + nr) all have the same state once @c (may be
- * NULL) is applied, return that state, else -1.  Caller holds f->state_lock.
+ * NULL) is applied, return that state, else -1.  Caller locked the huge
+ * pages of the range.
  */
-int __hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
-			  const struct hgmem_conv *c)
+int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
+			const struct hgmem_conv *c)
 {
 	pgoff_t i = first, last = first + nr - 1, run_end;
 	int state = -1, s;
 
-	lockdep_assert_held(&f->state_lock);
 	while (i <= last) {
 		if (c && i >= c->start && i < c->end) {
 			s = c->to;
 			run_end = c->end - 1;
 		} else {
-			s = __hgmem_state_at(f, i, &run_end);
+			s = hgmem_state_at(f, i, &run_end);
 			if (c && i < c->start)
 				run_end = min(run_end, c->start - 1);
 		}
@@ -106,59 +138,126 @@ int __hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
 	return state;
 }
 
-/* __hgmem_uniform_state() for a caller not holding f->state_lock.  May sleep. */
-int hgmem_uniform_state(struct hgmem_file *f, pgoff_t first, pgoff_t nr,
-			const struct hgmem_conv *c)
-{
-	int state;
-
-	mutex_lock(&f->state_lock);
-	state = __hgmem_uniform_state(f, first, nr, c);
-	mutex_unlock(&f->state_lock);
-	return state;
-}
-
 /*
- * Preallocate the store of @c, widened over neighbours already in state
- * c->to.  The store itself (hgmem_state_commit()) then cannot fail.
- * Returns 0 or -ENOMEM.  Caller holds f->state_lock, and keeps holding it until
- * it commits the store or gives up with mas_destroy(); may sleep.
+ * Allocate the bitmaps @c needs: the huge pages at its ends that are
+ * uniform now and will be mixed.  hgmem_state_commit() then cannot fail.
+ * Returns 0 or -ENOMEM, having allocated nothing.  Caller locked the huge
+ * pages of @c; may sleep.
  */
-int hgmem_state_prepare(struct hgmem_file *f, struct ma_state *mas,
-			const struct hgmem_conv *c)
+int hgmem_state_prepare(struct hgmem_file *f, const struct hgmem_conv *c,
+			struct hgmem_state_prep *p)
 {
-	pgoff_t first = c->start, last = c->end - 1, run_last;
+	pgoff_t ends[2] = { c->start, c->end - 1 }, n = hgmem_huge_pages(f), base;
+	unsigned long word;
+	int i;
 
-	lockdep_assert_held(&f->state_lock);
-	if (first > 0) {
-		MA_STATE(left, &f->state, first - 1, first - 1);
-
-		if (xa_to_value(mas_walk(&left)) == c->to)
-			first = left.index;
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < 2; i++) {
+		base = hgmem_huge_base(f, ends[i]);
+		word = f->state[base >> f->order];
+		if ((i && base == hgmem_huge_base(f, c->start)) ||
+		    !hgmem_word_uniform(word) ||
+		    hgmem_uniform_state(f, base, n, c) >= 0)
+			continue;
+		p->map[i] = bitmap_alloc(n, GFP_KERNEL);
+		if (!p->map[i]) {
+			bitmap_free(p->map[0]);
+			return -ENOMEM;
+		}
+		if (hgmem_word_state(word) == HGMEM_SHARED)
+			bitmap_fill(p->map[i], n);
+		else
+			bitmap_zero(p->map[i], n);
+		p->hidx[i] = base >> f->order;
 	}
-	if (last + 1 < f->nr_pages &&
-	    __hgmem_state_at(f, last + 1, &run_last) == c->to)
-		last = run_last;
+	return 0;
+}
 
-	mas_set_range(mas, first, last);
-	return mas_preallocate(mas, xa_mk_value(c->to), GFP_KERNEL);
+/* Store state @to for pages [from, to) of the huge page @hidx. */
+static void hgmem_state_store(struct hgmem_file *f, unsigned long hidx, pgoff_t from,
+			      pgoff_t to, enum hgmem_state state,
+			      struct hgmem_state_prep *p)
+{
+	pgoff_t base = (pgoff_t)hidx << f->order, n = hgmem_huge_pages(f);
+	unsigned long word = f->state[hidx], *map;
+	int i;
+
+	if (from == base && to == base + n) {
+		if (!hgmem_word_uniform(word))
+			bitmap_free(hgmem_word_bitmap(word));
+		f->state[hidx] = HGMEM_UNIFORM(state);
+		return;
+	}
+	if (hgmem_word_uniform(word)) {
+		if (hgmem_word_state(word) == state)
+			return;
+		i = p->map[0] && p->hidx[0] == hidx ? 0 : 1;
+		map = p->map[i];
+		p->map[i] = NULL;
+		if (WARN_ON(!map))
+			return;
+	} else {
+		map = hgmem_word_bitmap(word);
+	}
+	if (state == HGMEM_SHARED)
+		bitmap_set(map, from - base, to - from);
+	else
+		bitmap_clear(map, from - base, to - from);
+	if (find_first_bit(map, n) == n || find_first_zero_bit(map, n) == n) {
+		f->state[hidx] = HGMEM_UNIFORM(state);
+		bitmap_free(map);
+		return;
+	}
+	f->state[hidx] = (unsigned long)map;
 }
 
 /*
- * Store @c as prepared in @mas by hgmem_state_prepare(); the store frees
- * what it did not use of the preallocation.  Caller holds f->state_lock.
+ * Store @c, with the bitmaps hgmem_state_prepare() allocated into @p.
+ * Caller locked the huge pages of @c.
  */
-void hgmem_state_commit(struct hgmem_file *f, struct ma_state *mas,
-			const struct hgmem_conv *c)
+void hgmem_state_commit(struct hgmem_file *f, const struct hgmem_conv *c,
+			struct hgmem_state_prep *p)
 {
-	pgoff_t changing;
+	unsigned long hidx, last_hidx = (c->end - 1) >> f->order;
+	pgoff_t changing, base;
 
-	lockdep_assert_held(&f->state_lock);
 	changing = hgmem_state_count(f, c->start, c->end,
 				     c->to == HGMEM_SHARED ? HGMEM_PRIVATE : HGMEM_SHARED);
-	mas_store_prealloc(mas, xa_mk_value(c->to));
+	for (hidx = c->start >> f->order; hidx <= last_hidx; hidx++) {
+		base = (pgoff_t)hidx << f->order;
+		hgmem_state_store(f, hidx, max(c->start, base),
+				  min(c->end, base + hgmem_huge_pages(f)), c->to, p);
+	}
 	if (c->to == HGMEM_SHARED)
-		f->nr_shared += changing;
+		atomic_long_add(changing, &f->nr_shared);
 	else
-		f->nr_shared -= changing;
+		atomic_long_sub(changing, &f->nr_shared);
+	/* Only a huge page already mixed can be left uniform: nothing to free. */
+	WARN_ON(p->map[0] || p->map[1]);
+}
+
+/*
+ * Check the state of the huge pages of pages [start, end): each is a known
+ * state, or a bitmap holding both.  Returns what is wrong, or NULL.
+ * Caller locked those huge pages.
+ */
+const char *hgmem_state_check(struct hgmem_file *f, pgoff_t start, pgoff_t end)
+{
+	unsigned long hidx, word, *map, n = hgmem_huge_pages(f);
+
+	hgmem_assert_locked(f, start, end);
+	for (hidx = start >> f->order; hidx <= (end - 1) >> f->order; hidx++) {
+		word = f->state[hidx];
+		if (hgmem_word_uniform(word)) {
+			if (hgmem_word_state(word) > HGMEM_SHARED)
+				return "state holds an unknown value";
+			continue;
+		}
+		map = hgmem_word_bitmap(word);
+		if (!map)
+			return "a huge page has no state";
+		if (find_first_bit(map, n) == n || find_first_zero_bit(map, n) == n)
+			return "a huge page of uniform state keeps a bitmap";
+	}
+	return NULL;
 }

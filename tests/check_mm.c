@@ -99,10 +99,10 @@ START_TEST(test_refault_while_punched_page_held)
 END_TEST
 
 /*
- * mm/ states its locking rules with lockdep_assert_held() and might_sleep(),
- * and the file's lock is its state tree's external lock: breaking a rule is
- * reported (and fails any test that asserts no WARN), whether the lock is
- * not held at all or held by another thread.
+ * mm/ states its locking rules with lockdep_assert_held() and might_sleep():
+ * the state of a huge page's pages belongs to that huge page's lock, and
+ * breaking a rule is reported (and fails any test that asserts no WARN),
+ * whether the lock is not held at all or held by another thread.
  */
 START_TEST(test_file_lock_rules_are_checked)
 {
@@ -114,27 +114,25 @@ START_TEST(test_file_lock_rules_are_checked)
 	spinlock_t sl;
 	pgoff_t last;
 
-	ck_assert(mt_external_lock(&f->state));
-	ck_assert_ptr_eq(f->state.ma_external_lock, &f->state_lock.dep_map);
-
-	/* Held: nothing to report. */
-	mutex_lock(&f->state_lock);
-	ck_assert_int_eq(__hgmem_state_at(f, 0, &last), HGMEM_SHARED);
-	ck_assert_uint_eq(last, 2 * 512 - 1);
-	mutex_unlock(&f->state_lock);
+	/* Held: nothing to report; the run stops at the end of the huge page. */
+	hgmem_lock(f, 0, 1);
+	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	ck_assert_uint_eq(last, 511);
+	hgmem_unlock(f, 0, 1);
 	tu_assert_no_warnings();
 
-	/* Not held: mm/'s assertion and the tree's own check both report. */
+	/* Not held: mm/'s assertion reports. */
 	warns = shim_warn_count();
-	ck_assert_int_eq(__hgmem_state_at(f, 0, &last), HGMEM_SHARED);
-	ck_assert_uint_eq(shim_warn_count(), warns + 2);
-	ck_assert_msg(strstr(shim_last_warning(), "mas_walk"), "%s", shim_last_warning());
+	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	ck_assert_uint_eq(shim_warn_count(), warns + 1);
+	ck_assert_msg(strstr(shim_last_warning(), "lock_is_held"), "%s",
+		      shim_last_warning());
 
-	/* Held by another thread: the same. */
-	tu_hold_start(&hd, tu_mutex_lock, tu_mutex_unlock, &f->state_lock);
+	/* The huge page's lock held by another thread: the same. */
+	tu_hold_start(&hd, tu_mutex_lock, tu_mutex_unlock, hgmem_huge_lock(f, 0));
 	warns = shim_warn_count();
-	ck_assert_int_eq(__hgmem_state_at(f, 0, &last), HGMEM_SHARED);
-	ck_assert_uint_eq(shim_warn_count(), warns + 2);
+	ck_assert_int_eq(hgmem_state_at(f, 0, &last), HGMEM_SHARED);
+	ck_assert_uint_eq(shim_warn_count(), warns + 1);
 	tu_hold_stop(&hd);
 
 	/* An entry point that may sleep, called in atomic context. */
@@ -144,8 +142,8 @@ START_TEST(test_file_lock_rules_are_checked)
 	ck_assert_int_eq(hgmem_get_state(f, 0, &s, NULL), 0);
 	spin_unlock(&sl);
 	ck_assert_int_eq(s, HGMEM_SHARED);
-	/* hgmem_get_state()'s might_sleep(), then mutex_lock()'s. */
-	ck_assert_uint_eq(shim_warn_count(), warns + 2);
+	/* hgmem_get_state()'s might_sleep(), then down_read()'s and mutex_lock()'s. */
+	ck_assert_uint_eq(shim_warn_count(), warns + 3);
 	ck_assert_msg(strstr(shim_last_warning(), "might_sleep"), "%s", shim_last_warning());
 	tu_reset_warnings();
 

@@ -124,16 +124,18 @@ void tu_snapshot(struct hgmem_file *f, struct tu_snapshot *s)
 {
 	FILE *out = open_memstream(&s->text, &s->len);
 	struct shim_hstate_counters c;
+	pgoff_t i, last, next;
 	struct hgmem_huge *hp;
 	unsigned long hidx;
-	void *entry;
-	MA_STATE(mas, &f->state, 0, 0);
+	enum hgmem_state state;
 
 	down_write(&f->lock);
-	mutex_lock(&f->state_lock);
-	mas_for_each(&mas, entry, ULONG_MAX)
-		tu_printf(out, "state [%lu,%lu]=%lu\n", mas.index, mas.last,
-			  xa_to_value(entry));
+	for (i = 0; i < f->nr_pages; i = last + 1) {
+		state = hgmem_state_at(f, i, &last);
+		while (last + 1 < f->nr_pages && hgmem_state_at(f, last + 1, &next) == state)
+			last = next;
+		tu_printf(out, "state [%lu,%lu]=%d\n", i, last, state);
+	}
 	xa_for_each(&f->huge, hidx, hp) {
 		unsigned long pfn, end = hp->pfn + (1UL << hp->order);
 
@@ -151,7 +153,6 @@ void tu_snapshot(struct hgmem_file *f, struct tu_snapshot *s)
 	tu_printf(out, "nr_huge %ld splits %ld merges %ld\n",
 		  atomic_long_read(&f->nr_huge), atomic_long_read(&f->nr_splits),
 		  atomic_long_read(&f->nr_merges));
-	mutex_unlock(&f->state_lock);
 	up_write(&f->lock);
 	shim_hstate_counters(f->h, &c);
 	tu_printf(out, "pool total %lu free %lu resv %lu in_use %lu pending %lu\n",

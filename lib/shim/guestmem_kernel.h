@@ -12,7 +12,7 @@
 #include "slab.h"
 #include "workqueue.h"
 #include "xarray.h"
-#include "maple_tree.h"
+#include "bitmap.h"
 #include "folio.h"
 #include "hugetlb.h"
 
