@@ -37,7 +37,7 @@ void tu_assert_pool_whole_at(struct hstate *h, const char *file, int line);
 /*
  * No WARN fired since tu_reset_warnings().  The shim's WARN_ON only counts
  * (lib/shim/kernel.c), and so do its lock checks (lockdep_assert_held(),
- * might_sleep(), the maple tree's lock rules): a WARN fails a test only
+ * might_sleep()): a WARN fails a test only
  * through this.  Every suite that drives mm/ runs the pair as the checked
  * fixture of its test cases, so an unexpected WARN fails the test it fired
  * in; a test that provokes WARNs on purpose resets the count afterwards.

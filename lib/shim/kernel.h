@@ -117,9 +117,8 @@ typedef struct { _Atomic long counter; } atomic_long_t;
  * Locks on pthreads, with the part of lockdep mm/ relies on.  Debug builds
  * (CONFIG_GUESTMEM_DEBUG) are a kernel with lockdep and atomic-sleep
  * checking; release builds, like a production kernel, check nothing and
- * track only spinlocks, whose holder the xarray and the maple tree's
- * internal lock ask for.  Every lock has
- * a struct lockdep_map, as in the kernel, that records the thread holding
+ * track only spinlocks, whose holder the xarray asks for.  Every lock
+ * has a struct lockdep_map, as in the kernel, that records the thread holding
  * it, so lockdep_is_held() and lockdep_assert_held() answer for the
  * *calling* thread: a lock held by another thread counts as not held.
  * Taking a lock this thread already holds would deadlock (the kernel
