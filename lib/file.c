@@ -31,17 +31,28 @@ static size_t huge_size(struct guestmem_file *file)
  * Map huge page @hidx of the file, whose memory starts at @pfn.  mapped[]
  * records it for every backend (a simulated pool has nothing to mmap), so
  * it always tells which huge pages the file holds.
+ *
+ * A hugetlb page is mapped populated (MAP_POPULATE): its one huge page
+ * table entry is written inside this mmap(2) instead of at the first
+ * touch, which saves the caller (or KVM's get_user_pages()) a page fault
+ * per allocation: the fault's entry and exit cost more than the entry
+ * itself.  The frame is always in the memfd by now (mm/ cleared it through
+ * the pool's mapping, or the pool knows it zero because it was faulted in
+ * and cleared), so populating it never allocates or clears memory.  A
+ * fallback (shmem) page is not populated: that would be 512 small entries,
+ * most of which a guest may never touch.
  */
 static int map_huge(struct guestmem_file *file, unsigned long hidx, unsigned long pfn)
 {
 	struct shim_region *r = file->pool->h->region;
 	size_t huge = huge_size(file);
+	int populate = r->kind == SHIM_BACKEND_HUGETLB ? MAP_POPULATE : 0;
 
 	if (file->mapped[hidx] == pfn)
 		return 0;
 	if (r->fd >= 0 &&
 	    mmap(file->hva + hidx * huge, huge, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, r->fd,
+		 MAP_SHARED | MAP_FIXED | populate, r->fd,
 		 (off_t)(pfn - r->base_pfn) << PAGE_SHIFT) == MAP_FAILED)
 		return gm_error(-errno, "mapping huge page %lu failed", hidx);
 	if (r->fd >= 0)
