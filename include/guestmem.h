@@ -419,9 +419,14 @@ int guestmem_punch_hole(struct guestmem_file *file, uint64_t offset, uint64_t le
  * -EAGAIN if @to is %GUESTMEM_PRIVATE and a shared page of the range is in
  * a folio that is pinned (the whole folio counts, not just the pinned
  * 4K page): *@error_offset is then the first page of that folio inside
- * the range.  -EAGAIN also comes, in either direction, when a folio to be
- * split is referenced for a moment by another thread's call on the same
- * file (an allocation or a pin looking the page up): retry.
+ * the range; it is returned at once, without waiting for the unpin.  A
+ * folio to be split (in either direction), or a shared page to be made
+ * private, may also be referenced for a moment by another thread's call
+ * on the same file (an allocation or a pin looking the page up): the call
+ * then retries by itself, yielding and then sleeping up to about 7 ms in
+ * all, and fails with -EAGAIN only if such a reference is still there
+ * after that (a thread allocating or pinning on that page without pause);
+ * retrying later is then fine.
  */
 int guestmem_convert(struct guestmem_file *file, uint64_t offset, uint64_t len,
 		     unsigned int to, uint64_t *error_offset);

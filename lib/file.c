@@ -12,8 +12,10 @@
  * one, as the kernel's direct map outlives a user mapping.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "huge_span.h"
 #include "libguestmem.h"
@@ -86,6 +88,12 @@ static int get_page(struct guestmem_file *file, pgoff_t index,
 	*pfn = folio_pfn(*foliop) + (index & (folio_nr_pages(*foliop) - 1));
 	return 0;
 }
+
+/* A pin: file->pins maps its id to this. */
+struct gm_pin {
+	struct folio *folio;
+	u64 offset;			/* file offset of the pinned 4K page */
+};
 
 /* A pinned huge frame mapped for its pins, shared by all of them. */
 struct gm_alias {
@@ -402,23 +410,91 @@ static int file_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 	return err;
 }
 
+/*
+ * Whether the page at @offset lies in a folio that one of the file's pins
+ * holds: a lasting reference, unlike the one another thread's allocation
+ * or pin takes for a moment while it looks a page up.  A pinned folio is
+ * neither split nor merged, so the order it had when pinned still gives
+ * its extent; a pin of a frame punched out of the file no longer counts
+ * (mapped[] holds another frame, or none).  Caller holds file->lock, as
+ * every taker of a reference does, so no pin is half made meanwhile.
+ */
+static bool pinned_at(struct guestmem_file *file, u64 offset)
+{
+	unsigned int horder = huge_page_order(file->pool->h);
+	unsigned long hidx = offset >> (PAGE_SHIFT + horder), id;
+	struct gm_pin *pin;
+
+	xa_for_each(&file->pins, id, pin) {
+		u64 mask = ~((u64)folio_size(pin->folio) - 1);
+
+		if ((pin->offset & mask) == (offset & mask) &&
+		    file->mapped[hidx] == (folio_pfn(pin->folio) & ~((1UL << horder) - 1)))
+			return true;
+	}
+	return false;
+}
+
+void (*gm_convert_eagain_hook)(struct guestmem_file *file, unsigned int attempt);
+
+/*
+ * Wait before retrying a conversion that found a folio referenced for a
+ * moment: yield first (the holder is usually running on another CPU and
+ * about to drop it), then sleep 1 us, 2 us, ... up to 1 ms.
+ */
+static void convert_backoff(unsigned int attempt)
+{
+	struct timespec ts = { 0, 0 };
+
+	if (attempt < GM_CONVERT_YIELDS) {
+		sched_yield();
+		return;
+	}
+	ts.tv_nsec = 1000L << min(attempt - GM_CONVERT_YIELDS, 10u);
+	nanosleep(&ts, NULL);
+}
+
 static int file_convert(struct guestmem_file *file, u64 offset, u64 len,
 			unsigned int to, u64 *error_offset)
 {
+	unsigned int attempt;
+	bool pinned = false;
 	u64 bad = 0;
 	int err;
 
 	gm_clear_error();
 	if (!file)
 		return gm_error(-EINVAL, "NULL file");
-	err = hgmem_convert(file->gf, offset, len, to, &bad);
+	/*
+	 * -EAGAIN means a folio of the range has a reference besides the
+	 * file's.  A pin's stays until the caller unpins: report it at once.
+	 * Any other is another thread's allocation or pin looking the page
+	 * up, gone within that call: retry, a bounded number of times.  A
+	 * failed conversion changed nothing, so it can simply run again.
+	 */
+	for (attempt = 0;; attempt++) {
+		err = hgmem_convert(file->gf, offset, len, to, &bad);
+		if (err != -EAGAIN)
+			break;
+		if (gm_convert_eagain_hook)
+			gm_convert_eagain_hook(file, attempt);
+		pthread_mutex_lock(&file->lock);
+		pinned = pinned_at(file, bad);
+		pthread_mutex_unlock(&file->lock);
+		if (pinned || attempt + 1 == GM_CONVERT_TRIES)
+			break;
+		convert_backoff(attempt);
+	}
 	if (!err)
 		return 0;
 	if (err == -EAGAIN) {
 		if (error_offset)
 			*error_offset = bad;
-		return gm_error(err, "page at offset %#llx is in use (pinned)",
-				(unsigned long long)bad);
+		if (pinned)
+			return gm_error(err, "page at offset %#llx is in use (pinned)",
+					(unsigned long long)bad);
+		return gm_error(err, "page at offset %#llx is still in use by another thread's call after %u tries",
+				(unsigned long long)bad, GM_CONVERT_TRIES);
 	}
 	if (err == -EINVAL && to != GUESTMEM_SHARED && to != GUESTMEM_PRIVATE)
 		return gm_error(err, "unknown state %u", to);
@@ -447,6 +523,7 @@ static int file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page
 	unsigned int horder;
 	unsigned long hidx, pfn, was_mapped;
 	struct folio *folio;
+	struct gm_pin *pin;
 	enum hgmem_state s;
 	char *addr = NULL;
 	int err, order;
@@ -477,10 +554,16 @@ static int file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page
 	if (!err)
 		err = alias_get(file, pfn, &addr);
 	if (!err) {
-		old = xa_store(&file->pins, file->next_pin + 1, folio, GFP_KERNEL);
+		pin = malloc(sizeof(*pin));
+		old = pin ? xa_store(&file->pins, file->next_pin + 1, pin, GFP_KERNEL) :
+			    XA_ERROR(-ENOMEM);
 		if (xa_is_err(old)) {
+			free(pin);
 			alias_put(file, pfn);
 			err = gm_error(xa_err(old), "out of memory");
+		} else {
+			pin->folio = folio;
+			pin->offset = offset;
 		}
 	}
 	if (err) {
@@ -505,18 +588,21 @@ out:
 static int file_unpin(struct guestmem_file *file, struct guestmem_page *page)
 {
 	struct folio *folio;
+	struct gm_pin *pin;
 
 	gm_clear_error();
 	if (!file || !page)
 		return gm_error(-EINVAL, "NULL argument");
 	pthread_mutex_lock(&file->lock);
 	/* Each pin has its own id: a copy of an unpinned handle finds nothing. */
-	folio = page->_cookie ? xa_load(&file->pins, page->_cookie) : NULL;
-	if (!folio || folio != page->_folio) {
+	pin = page->_cookie ? xa_load(&file->pins, page->_cookie) : NULL;
+	if (!pin || pin->folio != page->_folio) {
 		pthread_mutex_unlock(&file->lock);
 		return gm_error(-EINVAL, "page is not pinned in this file (double unpin?)");
 	}
 	xa_erase(&file->pins, page->_cookie);
+	folio = pin->folio;
+	free(pin);
 	/* Unmap the frame's alias (at its last pin) before the frame can be reused. */
 	alias_put(file, folio_pfn(folio));
 	folio_put(folio);

@@ -54,7 +54,7 @@ struct guestmem_file {
 	void *map;			/* what to munmap */
 	size_t map_len;
 	unsigned long *mapped;		/* per huge page: its pfn while held, 0 = none */
-	struct xarray pins;		/* pin id -> pinned folio */
+	struct xarray pins;		/* pin id -> struct gm_pin (file.c) */
 	unsigned long nr_pins;
 	struct xarray aliases;		/* pool huge frame -> struct gm_alias, while pinned */
 	u64 next_pin;
@@ -91,6 +91,18 @@ void gm_gate_open(struct gm_gate *g);
 void gm_gate_kill(struct gm_gate *g);
 void gm_gate_drain(struct gm_gate *g);
 bool gm_gate_dead(struct gm_gate *g);
+
+/*
+ * file.c: guestmem_convert() retries a conversion that failed with -EAGAIN
+ * because of a reference that is not a pin, GM_CONVERT_TRIES times in
+ * all, yielding the CPU before the first GM_CONVERT_YIELDS retries and
+ * sleeping 1 us, 2 us, ... 1 ms before the others (about 7 ms at most).
+ * Test hook: called after every such failure, before it is classified,
+ * with no lock held; @attempt counts from 0.
+ */
+#define GM_CONVERT_TRIES	24
+#define GM_CONVERT_YIELDS	8
+extern void (*gm_convert_eagain_hook)(struct guestmem_file *file, unsigned int attempt);
 
 /* fault.c: allocation on fault */
 int gm_fault_start(struct guestmem_file *file, u64 flags);
