@@ -59,7 +59,7 @@ static void pool_stats(struct guestmem_pool *pool, uint64_t *splits, uint64_t *m
 {
 	struct guestmem_pool_stats s;
 
-	guestmem_pool_stats(pool, &s);
+	guestmem_pool_stats(pool, &s, sizeof(s));
 	*splits = s.splits;
 	*merges = s.merges;
 }

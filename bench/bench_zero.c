@@ -50,7 +50,7 @@ static void wait_all_zero(struct guestmem_pool *pool)
 {
 	struct guestmem_pool_stats s;
 
-	while (!guestmem_pool_stats(pool, &s) && s.zeroed < s.free + s.reserved)
+	while (!guestmem_pool_stats(pool, &s, sizeof(s)) && s.zeroed < s.free + s.reserved)
 		nap();
 }
 
@@ -82,7 +82,7 @@ static void bm_alloc_prezeroed(struct gb_state *st, uint64_t page)
 		uint64_t off = (i++ % nr) * page, t0, t1;
 		struct guestmem_pool_stats s;
 
-		if (!guestmem_pool_stats(pool, &s) && !s.zeroed)
+		if (!guestmem_pool_stats(pool, &s, sizeof(s)) && !s.zeroed)
 			cold++;
 		t0 = bench_now_ns();
 		if (guestmem_allocate(f, off, page)) {

@@ -156,7 +156,7 @@ const char *bench_backend_name(struct guestmem_pool *pool)
 {
 	struct guestmem_pool_stats s;
 
-	if (guestmem_pool_stats(pool, &s))
+	if (guestmem_pool_stats(pool, &s, sizeof(s)))
 		return "?";
 	switch (s.backend) {
 	case GUESTMEM_BACKEND_HUGETLB:

@@ -183,7 +183,7 @@ static uint64_t allocated(struct guestmem_file *file)
 {
 	struct guestmem_file_stats st = { 0 };
 
-	guestmem_file_stats(file, &st);
+	guestmem_file_stats(file, &st, sizeof(st));
 	return st.allocated;
 }
 
@@ -314,7 +314,7 @@ int main(void)
 		if (guestmem_file_destroy(file))
 			return gm_fail("file teardown");
 	}
-	guestmem_pool_stats(pool, &st);
+	guestmem_pool_stats(pool, &st, sizeof(st));
 	if (st.in_use || st.reserved || st.free != st.total)
 		return failx("the pool is not whole");
 	printf("ran on %s memory; code page converted private and back in place\n",

@@ -156,6 +156,18 @@ struct guestmem_page {
 	uint64_t _cookie;	/* library private */
 };
 
+/*
+ * Stats structures grow at their end only.  guestmem_pool_stats() and
+ * guestmem_file_stats() take the size of the caller's structure, always
+ * sizeof(*stats) in the caller's code: a binary built against an older
+ * header gets the fields it knows and nothing written past them, and one
+ * built against a newer header than the library's gets zeroes in the
+ * fields the library does not know.  The sizes of the first versions
+ * are the smallest accepted.
+ */
+#define GUESTMEM_POOL_STATS_SIZE_VER0	72	/* up to @node */
+#define GUESTMEM_FILE_STATS_SIZE_VER0	48	/* up to @split_pages */
+
 /**
  * struct guestmem_pool_stats - counters of a pool (guestmem_pool_stats())
  * @page_size: huge page size in bytes.
@@ -174,7 +186,10 @@ struct guestmem_page {
  * @backend: the pool's &enum guestmem_backend.
  * @node: the NUMA node given at creation, or -1.
  * @zeroed: free huge pages known to hold zeroes, which an allocation takes
- *	first and need not clear (counted in @free and @reserved).
+ *	first and need not clear (counted in @free and @reserved).  New in
+ *	LIBGUESTMEM_0.2 (not in %GUESTMEM_POOL_STATS_SIZE_VER0).
+ *
+ * New fields are added at the end only (see guestmem_pool_stats()).
  */
 struct guestmem_pool_stats {
 	uint64_t page_size;
@@ -200,6 +215,8 @@ struct guestmem_pool_stats {
  *	mapped with huge TLB entries: unsplit huge pages, and the 2M pieces
  *	of split 1G pages that are still whole.
  * @split_pages: allocated huge pages currently split.
+ *
+ * New fields are added at the end only (see guestmem_file_stats()).
  */
 struct guestmem_file_stats {
 	uint64_t size;
@@ -264,11 +281,16 @@ int guestmem_pool_destroy(struct guestmem_pool *pool);
 /**
  * guestmem_pool_stats() - read the counters of a pool
  * @pool: the pool.
- * @stats: filled in on success.
+ * @stats: filled in on success: its first @size bytes, never more.
+ * @size: sizeof(*@stats) as the caller was compiled; at least
+ *	%GUESTMEM_POOL_STATS_SIZE_VER0.  Fields past the library's
+ *	structure are zeroed.
  *
- * Return: 0, or -EINVAL if @pool or @stats is NULL.
+ * Return: 0, or -EINVAL if @pool or @stats is NULL or @size is below
+ * %GUESTMEM_POOL_STATS_SIZE_VER0.
  */
-int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *stats);
+int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *stats,
+			size_t size);
 
 /**
  * guestmem_file_create() - create a guest memory file in a pool
@@ -346,11 +368,16 @@ void *guestmem_file_hva(struct guestmem_file *file);
 /**
  * guestmem_file_stats() - read the counters of a file
  * @file: the file.
- * @stats: filled in on success.
+ * @stats: filled in on success: its first @size bytes, never more.
+ * @size: sizeof(*@stats) as the caller was compiled; at least
+ *	%GUESTMEM_FILE_STATS_SIZE_VER0.  Fields past the library's
+ *	structure are zeroed.
  *
- * Return: 0, or -EINVAL if @file or @stats is NULL.
+ * Return: 0, or -EINVAL if @file or @stats is NULL or @size is below
+ * %GUESTMEM_FILE_STATS_SIZE_VER0.
  */
-int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *stats);
+int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *stats,
+			size_t size);
 
 /**
  * guestmem_allocate() - allocate the huge pages holding a range

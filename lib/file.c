@@ -682,16 +682,34 @@ int guestmem_file_destroy(struct guestmem_file *file)
 	return err;
 }
 
-int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
+int guestmem_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st,
+			size_t size)
 {
-	int err = file_enter(file);
+	struct guestmem_file_stats full;
+	int err;
 
+	gm_clear_error();
+	err = gm_check_out(file, st, size, GUESTMEM_FILE_STATS_SIZE_VER0);
+	if (!err)
+		err = file_enter(file);
 	if (err)
 		return err;
-	err = file_stats(file, st);
+	err = file_stats(file, &full);
 	file_leave(file);
+	if (!err)
+		gm_copy_out(st, size, &full, sizeof(full));
 	return err;
 }
+
+#ifdef GM_COMPAT_SYMVER
+/* LIBGUESTMEM_0.1: no size; the structure had the fields of its first version. */
+int gm_file_stats_v0_1(struct guestmem_file *file, struct guestmem_file_stats *st);
+GM_COMPAT_SYMVER(gm_file_stats_v0_1, guestmem_file_stats);
+int gm_file_stats_v0_1(struct guestmem_file *file, struct guestmem_file_stats *st)
+{
+	return guestmem_file_stats(file, st, GUESTMEM_FILE_STATS_SIZE_VER0);
+}
+#endif
 
 int guestmem_allocate(struct guestmem_file *file, u64 offset, u64 len)
 {

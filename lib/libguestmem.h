@@ -64,6 +64,20 @@ struct guestmem_file {
 /* error.c */
 int gm_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gm_clear_error(void);
+int gm_check_out(const void *obj, const void *dst, size_t size, size_t min_size);
+void gm_copy_out(void *dst, size_t size, const void *src, size_t src_size);
+
+/*
+ * Versions of the shared library's symbols (lib/libguestmem.map).  The
+ * stats functions of LIBGUESTMEM_0.1 took no size and wrote the structures
+ * of that version; they stay for binaries linked then, under the internal
+ * names below, bound to the old version with .symver.  Only in the shared
+ * library (libtool's PIC objects): a static library or a test compiling
+ * the sources in has the current functions only.
+ */
+#if defined(GM_COMPAT_SYMBOLS) && defined(PIC)
+#define GM_COMPAT_SYMVER(impl, sym) __asm__(".symver " #impl ", " #sym "@LIBGUESTMEM_0.1")
+#endif
 
 /* hugetlb_info.c: guestmem_hugetlb_info() without touching guestmem_last_error(). */
 int gm_hugetlb_read(u64 page_size, int node, struct guestmem_hugetlb_info *info);

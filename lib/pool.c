@@ -571,6 +571,11 @@ int guestmem_pool_destroy(struct guestmem_pool *pool)
 	return err;
 }
 
+/* The first versions' sizes (include/guestmem.h) end where they did. */
+BUILD_BUG_ON(GUESTMEM_POOL_STATS_SIZE_VER0 !=
+	     offsetof(struct guestmem_pool_stats, zeroed));
+BUILD_BUG_ON(GUESTMEM_FILE_STATS_SIZE_VER0 != sizeof(struct guestmem_file_stats));
+
 static int pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st)
 {
 	struct shim_hstate_counters c;
@@ -608,24 +613,38 @@ static int pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st
 	return 0;
 }
 
-int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st)
+int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st,
+			size_t size)
 {
+	struct guestmem_pool_stats full;
 	int err;
 
 	gm_clear_error();
-	if (!pool)
-		return gm_error(-EINVAL, "NULL argument");
-	err = gm_enter(pool->gen, "pool");
+	err = gm_check_out(pool, st, size, GUESTMEM_POOL_STATS_SIZE_VER0);
+	if (!err)
+		err = gm_enter(pool->gen, "pool");
 	if (err)
 		return err;
 	err = gm_gate_enter(&pool->gate, "pool");
 	if (!err) {
-		err = pool_stats(pool, st);
+		err = pool_stats(pool, &full);
 		gm_gate_leave(&pool->gate);
 	}
 	gm_leave();
+	if (!err)
+		gm_copy_out(st, size, &full, sizeof(full));
 	return err;
 }
+
+#ifdef GM_COMPAT_SYMVER
+/* LIBGUESTMEM_0.1: no size; the structure ended before @zeroed. */
+int gm_pool_stats_v0_1(struct guestmem_pool *pool, struct guestmem_pool_stats *st);
+GM_COMPAT_SYMVER(gm_pool_stats_v0_1, guestmem_pool_stats);
+int gm_pool_stats_v0_1(struct guestmem_pool *pool, struct guestmem_pool_stats *st)
+{
+	return guestmem_pool_stats(pool, st, GUESTMEM_POOL_STATS_SIZE_VER0);
+}
+#endif
 
 int gm_pool_backend_fd(struct guestmem_pool *pool)
 {

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <numa.h>
 #include <pthread.h>
@@ -51,7 +52,7 @@ static void assert_pool_whole(struct guestmem_pool *pool)
 {
 	struct guestmem_pool_stats st;
 
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.free, st.total);
 	ck_assert_uint_eq(st.reserved, 0);
 	ck_assert_uint_eq(st.in_use, 0);
@@ -107,7 +108,7 @@ START_TEST(test_backends_reported)
 	struct guestmem_pool_stats st;
 	struct guestmem_pool *pool = fallback_pool(4);
 
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.page_size, SZ_2M);
 	ck_assert_uint_eq(st.total, 4);
 	ck_assert_int_eq(st.node, -1);
@@ -116,7 +117,7 @@ START_TEST(test_backends_reported)
 
 	/* 64 GiB of address space: small enough for sanitizer address layouts. */
 	pool = pool_of(SZ_1G, 64, GUESTMEM_POOL_SIMULATE);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.backend, GUESTMEM_BACKEND_SIMULATED);
 	ck_assert_uint_eq(st.total, 64);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
@@ -139,7 +140,7 @@ START_TEST(test_file_lifecycle_and_errors)
 	ck_assert_int_eq(guestmem_file_create(pool, 3 * SZ_2M, 0, &f), 0);
 	ck_assert_ptr_nonnull(guestmem_file_hva(f));
 	ck_assert_uint_eq((uintptr_t)guestmem_file_hva(f) % SZ_2M, 0);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.reserved, 3);
 	ck_assert_uint_eq(st.free, 1);
 	ck_assert_int_eq(guestmem_file_create(pool, 2 * SZ_2M, 0, &g), -ENOMEM);
@@ -224,7 +225,7 @@ START_TEST(test_convert_state_pin_contract)
 	ck_assert(strstr(guestmem_last_error(), "not pinned"));
 	ck_assert_int_eq(guestmem_convert(f, 0, 2 * SZ_2M, GUESTMEM_PRIVATE, &bad), 0);
 
-	ck_assert_int_eq(guestmem_file_stats(f, &fs), 0);
+	ck_assert_int_eq(guestmem_file_stats(f, &fs, sizeof(fs)), 0);
 	ck_assert_uint_eq(fs.size, 2 * SZ_2M);
 	ck_assert_uint_eq(fs.allocated, SZ_2M);
 	ck_assert_uint_eq(fs.private_bytes, 2 * SZ_2M);
@@ -291,7 +292,7 @@ START_TEST(test_punch_returns_pages_and_stats)
 	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
 	ck_assert_int_eq(guestmem_convert(f, SZ_4K, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
 	ck_assert_int_eq(guestmem_punch_hole(f, 0, 3 * SZ_2M + SZ_4K), 0);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.in_use, 1);
 	ck_assert_uint_eq(st.reserved, 3);
 	ck_assert_uint_eq(st.pending, 0);
@@ -299,7 +300,7 @@ START_TEST(test_punch_returns_pages_and_stats)
 	ck_assert_int_eq(guestmem_punch_hole(f, 0, 0), -EINVAL);
 	ck_assert_int_eq(guestmem_allocate(f, 0, 5 * SZ_2M), -ERANGE);
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_ge(st.splits, 1);
 	assert_pool_whole(pool);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
@@ -315,6 +316,139 @@ static void *error_in_thread(void *arg)
 	guestmem_pool_create(&o, &pool);
 	return strdup(guestmem_last_error());
 }
+
+/*
+ * Stats structures of other sizes: a caller built against the first
+ * version's header (smaller structure) gets its fields and not one byte
+ * more; a caller built against a newer one gets zeroes past ours; below
+ * the first version is -EINVAL.  Guard bytes of 0xa5 catch an overrun.
+ */
+struct old_pool_stats {		/* struct guestmem_pool_stats of LIBGUESTMEM_0.1 */
+	uint64_t page_size, total, free, reserved, in_use, pending, splits, merges;
+	unsigned int backend;
+	int node;
+};
+
+union stats_buf {
+	unsigned char b[512];
+	struct guestmem_pool_stats p;
+	struct guestmem_file_stats f;
+	struct old_pool_stats o;
+};
+
+static void assert_guard(const union stats_buf *u, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < sizeof(u->b); i++)
+		ck_assert_msg(u->b[i] == 0xa5, "byte %zu past a %zu-byte structure written",
+			      i, from);
+}
+
+/*
+ * A stats call wrote @size bytes to @u: the first of them as in @ref (the
+ * library's structure, @ref_size bytes), zeroes past @ref_size, and not
+ * one byte past @size.
+ */
+static void assert_written(const union stats_buf *u, const void *ref, size_t ref_size,
+			   size_t size)
+{
+	size_t i;
+
+	ck_assert_int_eq(memcmp(u->b, ref, size < ref_size ? size : ref_size), 0);
+	for (i = ref_size; i < size; i++)
+		ck_assert_uint_eq(u->b[i], 0);
+	assert_guard(u, size);
+}
+
+START_TEST(test_stats_sizes)
+{
+	struct guestmem_pool *pool = fallback_pool(2);
+	struct guestmem_pool_stats ref;
+	struct guestmem_file_stats fref;
+	struct guestmem_file *f = NULL;
+	union stats_buf u;
+
+	ck_assert_uint_eq(sizeof(struct old_pool_stats), GUESTMEM_POOL_STATS_SIZE_VER0);
+	ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED, &f), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &ref, sizeof(ref)), 0);
+	ck_assert_int_eq(guestmem_file_stats(f, &fref, sizeof(fref)), 0);
+	ck_assert_uint_eq(ref.in_use, 1);
+
+	/*
+	 * The first versions' structures: their fields, nothing past them;
+	 * newer, longer ones: ours, then zeroes up to their size.
+	 */
+	memset(&u, 0xa5, sizeof(u));
+	ck_assert_int_eq(guestmem_pool_stats(pool, &u.p, GUESTMEM_POOL_STATS_SIZE_VER0), 0);
+	assert_written(&u, &ref, sizeof(ref), sizeof(u.o));
+	memset(&u, 0xa5, sizeof(u));
+	ck_assert_int_eq(guestmem_pool_stats(pool, &u.p, sizeof(ref) + 64), 0);
+	assert_written(&u, &ref, sizeof(ref), sizeof(ref) + 64);
+	memset(&u, 0xa5, sizeof(u));
+	ck_assert_int_eq(guestmem_file_stats(f, &u.f, GUESTMEM_FILE_STATS_SIZE_VER0), 0);
+	assert_written(&u, &fref, sizeof(fref), GUESTMEM_FILE_STATS_SIZE_VER0);
+	memset(&u, 0xa5, sizeof(u));
+	ck_assert_int_eq(guestmem_file_stats(f, &u.f, sizeof(fref) + 8), 0);
+	assert_written(&u, &fref, sizeof(fref), sizeof(fref) + 8);
+
+	/* Smaller than any version: refused, nothing written. */
+	memset(&u, 0xa5, sizeof(u));
+	ck_assert_int_eq(guestmem_pool_stats(pool, &u.p, GUESTMEM_POOL_STATS_SIZE_VER0 - 8),
+			 -EINVAL);
+	ck_assert_int_eq(guestmem_file_stats(f, &u.f, GUESTMEM_FILE_STATS_SIZE_VER0 - 1),
+			 -EINVAL);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &u.p, 0), -EINVAL);
+	ck_assert_int_eq(guestmem_pool_stats(pool, NULL, sizeof(ref)), -EINVAL);
+	ck_assert_int_eq(guestmem_file_stats(f, NULL, sizeof(fref)), -EINVAL);
+	assert_guard(&u, 0);
+
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+/*
+ * A binary linked against LIBGUESTMEM_0.1 calls the stats functions
+ * without a size: the shared library keeps those versions, which write
+ * the first version's structures.  Skipped when linked statically.
+ */
+START_TEST(test_stats_old_binaries)
+{
+	int (*pool_v01)(struct guestmem_pool *, struct guestmem_pool_stats *);
+	int (*file_v01)(struct guestmem_file *, struct guestmem_file_stats *);
+	struct guestmem_pool *pool;
+	struct guestmem_pool_stats ref;
+	struct guestmem_file *f = NULL;
+	union stats_buf u;
+
+	*(void **)&pool_v01 = dlvsym(RTLD_DEFAULT, "guestmem_pool_stats", "LIBGUESTMEM_0.1");
+	*(void **)&file_v01 = dlvsym(RTLD_DEFAULT, "guestmem_file_stats", "LIBGUESTMEM_0.1");
+	if (!pool_v01 && !file_v01 && !dlvsym(RTLD_DEFAULT, "guestmem_pool_create",
+					     "LIBGUESTMEM_0.1")) {
+		fprintf(stderr, "test_stats_old_binaries: SKIP: libguestmem linked statically\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(pool_v01);
+	ck_assert_ptr_nonnull(file_v01);
+	ck_assert_ptr_ne(*(void **)&pool_v01,
+			 dlvsym(RTLD_DEFAULT, "guestmem_pool_stats", "LIBGUESTMEM_0.2"));
+
+	pool = fallback_pool(1);
+	ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, 0, &f), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &ref, sizeof(ref)), 0);
+	memset(&u, 0xa5, sizeof(u));
+	ck_assert_int_eq(pool_v01(pool, &u.p), 0);
+	assert_written(&u, &ref, sizeof(ref), GUESTMEM_POOL_STATS_SIZE_VER0);
+	memset(&u, 0xa5, sizeof(u));
+	ck_assert_int_eq(file_v01(f, &u.f), 0);
+	ck_assert_uint_eq(u.f.size, SZ_2M);
+	assert_guard(&u, GUESTMEM_FILE_STATS_SIZE_VER0);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
 
 START_TEST(test_last_error_is_per_thread)
 {
@@ -340,7 +474,7 @@ static void exercise(struct guestmem_pool *pool, uint64_t page, uint64_t nr)
 	struct guestmem_pool_stats st;
 	unsigned char *hva;
 
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.backend, GUESTMEM_BACKEND_HUGETLB);
 	ck_assert_int_eq(guestmem_file_create(pool, nr * page, GUESTMEM_FILE_INIT_SHARED, &f), 0);
 	ck_assert_int_eq(guestmem_allocate(f, 0, nr * page), 0);
@@ -401,7 +535,7 @@ START_TEST(test_numa_placement)
 	}
 	/* Node 0 always exists; placement there is bound and verified. */
 	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_int_eq(st.node, 0);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 	if (numa_max_node() < 1) {
@@ -506,6 +640,8 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_unpin_copies_and_foreign_handles);
 	tcase_add_test(tc, test_prefault_any_thread_count);
 	tcase_add_test(tc, test_punch_returns_pages_and_stats);
+	tcase_add_test(tc, test_stats_sizes);
+	tcase_add_test(tc, test_stats_old_binaries);
 	tcase_add_test(tc, test_last_error_is_per_thread);
 	tcase_add_test(tc, test_numa_placement);
 	tcase_add_test(tc, test_threads_share_a_file);

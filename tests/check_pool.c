@@ -65,7 +65,7 @@ static uint64_t stat_zeroed(struct guestmem_pool *pool)
 {
 	struct guestmem_pool_stats st;
 
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	return st.zeroed;
 }
 
@@ -94,7 +94,7 @@ static void destroy_all(struct guestmem_pool *pool, struct guestmem_file *f)
 	if (f)
 		ck_assert_int_eq(guestmem_file_destroy(f), 0);
 	hgmem_flush_deferred();
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.free, st.total);
 	ck_assert_uint_eq(st.reserved, 0);
 	ck_assert_uint_eq(st.in_use, 0);

@@ -54,7 +54,7 @@ static void assert_pool_whole(struct guestmem_pool *pool)
 {
 	struct guestmem_pool_stats st;
 
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.free, st.total);
 	ck_assert_uint_eq(st.reserved, 0);
 	ck_assert_uint_eq(st.in_use, 0);
@@ -72,7 +72,7 @@ static uint64_t allocated(struct guestmem_file *f)
 {
 	struct guestmem_file_stats st;
 
-	ck_assert_int_eq(guestmem_file_stats(f, &st), 0);
+	ck_assert_int_eq(guestmem_file_stats(f, &st, sizeof(st)), 0);
 	return st.allocated;
 }
 
@@ -80,7 +80,7 @@ static uint64_t in_use(struct guestmem_pool *pool)
 {
 	struct guestmem_pool_stats st;
 
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.free + st.reserved + st.in_use, st.total);
 	return st.in_use;
 }
@@ -251,7 +251,7 @@ START_TEST(test_never_allocated_pages_allocate_on_touch)
 	ck_assert_uint_eq(allocated(f), 0);
 	hva[2 * SZ_2M + 12345] = 9;
 	ck_assert_uint_eq(allocated(f), SZ_2M);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.in_use, 1);
 	ck_assert_uint_eq(st.reserved, 3);
 	ck_assert_int_eq(guestmem_state(f, 2 * SZ_2M, &state, NULL), 0);
@@ -647,7 +647,7 @@ START_TEST(test_flag_errors)
 			 -EINVAL);
 	ck_assert(strstr(guestmem_last_error(), "simulated"));
 	ck_assert_ptr_null(f);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.free, 2);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 

@@ -116,7 +116,7 @@ static void destroy(struct guestmem_pool *pool, struct guestmem_file *f)
 
 	release();
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.in_use, 0);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 }
@@ -172,7 +172,7 @@ START_TEST(test_retries_are_bounded)
 	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "another thread"));
 	/* Nothing changed. */
 	assert_state(f, 2 * SZ_4K, GUESTMEM_PRIVATE);
-	ck_assert_int_eq(guestmem_file_stats(f, &st), 0);
+	ck_assert_int_eq(guestmem_file_stats(f, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.split_pages, 0);
 	release();
 	ck_assert_int_eq(guestmem_convert(f, 2 * SZ_4K, SZ_4K, GUESTMEM_SHARED, NULL), 0);

@@ -397,7 +397,7 @@ static void do_file_call(struct worker *w, int i, unsigned int kind)
 				       run >= SOAK_4K && off + run <= sl->size) || (race && rc == -EBADF));
 		break;
 	case 5:
-		rc = guestmem_file_stats(f, &fst);
+		rc = guestmem_file_stats(f, &fst, sizeof(fst));
 		want(w, "file_stats", rc, rc == 0 || (race && rc == -EBADF));
 		if (!rc && (fst.size != sl->size || fst.shared_bytes + fst.private_bytes != fst.size ||
 			    fst.allocated > fst.size || fst.huge_mappable > fst.allocated))
@@ -430,7 +430,7 @@ static void do_file_call(struct worker *w, int i, unsigned int kind)
 static void pool_books(struct worker *w)
 {
 	struct guestmem_pool_stats st;
-	int rc = guestmem_pool_stats(w->s->pool, &st);
+	int rc = guestmem_pool_stats(w->s->pool, &st, sizeof(st));
 
 	want(w, "pool_stats", rc, rc == 0);
 	if (!rc && (st.total != w->s->total || st.free + st.reserved + st.in_use != st.total ||
@@ -498,7 +498,7 @@ static void soak_run(struct soak *s)
 		s->nr_threads = 4;
 	s->strict = env_ulong("GUESTMEM_SOAK_STRICT", 0);
 	s->warns = shim_warn_count();
-	ck_assert_int_eq(guestmem_pool_stats(s->pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(s->pool, &st, sizeof(st)), 0);
 	s->huge = st.page_size;
 	s->total = st.total;
 	s->memory = st.backend != GUESTMEM_BACKEND_SIMULATED;
@@ -545,7 +545,7 @@ static void soak_run(struct soak *s)
 				      "destroy at the end: %d (%s)", rc, guestmem_last_error());
 		pthread_mutex_destroy(&sl->lock);
 	}
-	ck_assert_int_eq(guestmem_pool_stats(s->pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(s->pool, &st, sizeof(st)), 0);
 	ck_assert_msg(st.free == st.total && st.total == s->total && !st.reserved &&
 		      !st.in_use && !st.pending,
 		      "GUESTMEM_SEED=%lu: pool not whole: total %llu free %llu reserved %llu"

@@ -54,7 +54,7 @@ static void assert_pool_whole(struct guestmem_pool *pool)
 {
 	struct guestmem_pool_stats st;
 
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.free, st.total);
 	ck_assert_uint_eq(st.reserved, 0);
 	ck_assert_uint_eq(st.in_use, 0);
@@ -88,7 +88,7 @@ static void pin_outlives_punch(struct guestmem_pool *pool)
 	ck_assert_int_eq(guestmem_punch_hole(f, 0, SZ_2M), 0);
 	ck_assert_ptr_eq(pg.addr, old);
 	ck_assert_uint_eq(old[7], 0xaa);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.pending, 1);
 
 	/* New memory at the same file offset, then the "DMA completion". */
@@ -101,7 +101,7 @@ static void pin_outlives_punch(struct guestmem_pool *pool)
 	ck_assert_uint_eq(old[SZ_4K - 1], 0xbb);
 
 	ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.pending, 0);
 	ck_assert_uint_eq(st.in_use, 1);
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
@@ -131,7 +131,7 @@ START_TEST(test_pin_addr_survives_punch_hugetlb)
 		return;
 	}
 	pool = pool_of(2, 0);
-	ck_assert_int_eq(guestmem_pool_stats(pool, &st), 0);
+	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.backend, GUESTMEM_BACKEND_HUGETLB);
 	pin_outlives_punch(pool);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
@@ -260,10 +260,10 @@ static void child_reassembly_cycle(void)
 	CHILD_EXPECT(guestmem_pin(f, SZ_4K, &pg) == 0);
 	CHILD_EXPECT(guestmem_punch_hole(f, 0, SZ_2M) == 0);
 	CHILD_EXPECT(guestmem_unpin(f, &pg) == 0);
-	CHILD_EXPECT(guestmem_pool_stats(pool, &st) == 0);
+	CHILD_EXPECT(guestmem_pool_stats(pool, &st, sizeof(st)) == 0);
 	CHILD_EXPECT(st.pending == 0 && st.in_use == 0);
 	CHILD_EXPECT(guestmem_file_destroy(f) == 0);
-	CHILD_EXPECT(guestmem_pool_stats(pool, &st) == 0);
+	CHILD_EXPECT(guestmem_pool_stats(pool, &st, sizeof(st)) == 0);
 	CHILD_EXPECT(st.free == st.total && st.reserved == 0 && st.in_use == 0);
 	CHILD_EXPECT(guestmem_pool_destroy(pool) == 0);
 }
@@ -298,10 +298,10 @@ START_TEST(test_fork_child_gets_echild_and_never_hangs)
 		CHILD_EXPECT(guestmem_punch_hole(f, 0, SZ_2M) == -ECHILD);
 		CHILD_EXPECT(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL) == -ECHILD);
 		CHILD_EXPECT(guestmem_state(f, 0, &state, NULL) == -ECHILD);
-		CHILD_EXPECT(guestmem_file_stats(f, &fst) == -ECHILD);
+		CHILD_EXPECT(guestmem_file_stats(f, &fst, sizeof(fst)) == -ECHILD);
 		CHILD_EXPECT(guestmem_file_destroy(f) == -ECHILD);
 		CHILD_EXPECT(guestmem_file_hva(f) == NULL);
-		CHILD_EXPECT(guestmem_pool_stats(pool, &pst) == -ECHILD);
+		CHILD_EXPECT(guestmem_pool_stats(pool, &pst, sizeof(pst)) == -ECHILD);
 		CHILD_EXPECT(guestmem_file_create(pool, SZ_2M, 0, &g) == -ECHILD);
 		CHILD_EXPECT(guestmem_pool_destroy(pool) == -ECHILD);
 		/* A pool of its own works, deferred reassembly included. */
@@ -492,11 +492,11 @@ static void *hammer_file(void *arg)
 			break;
 		case 4:
 			op = "file_stats";
-			err = guestmem_file_stats(h->file, &fst);
+			err = guestmem_file_stats(h->file, &fst, sizeof(fst));
 			break;
 		case 5:
 			op = "pool_stats";
-			err = guestmem_pool_stats(h->pool, &pst);
+			err = guestmem_pool_stats(h->pool, &pst, sizeof(pst));
 			break;
 		default:
 			if (atomic_load(h->draining) && !pg->_folio) {
@@ -612,7 +612,7 @@ static void *hammer_pool(void *arg)
 	int err = 0;
 
 	for (i = 0; i < 300 && !err; i++) {
-		err = guestmem_pool_stats(h->pool, &st);
+		err = guestmem_pool_stats(h->pool, &st, sizeof(st));
 		if (!err) {
 			err = guestmem_file_create(h->pool, SZ_2M, 0, &f);
 			if (err == -ENOMEM)	/* the other threads have the pages */

@@ -187,7 +187,7 @@ int sess_pool_create(struct session *s, const struct sess_pool_cfg *cfg)
 		s->pool = NULL;
 		return rc;
 	}
-	if (!guestmem_pool_stats(s->pool, &st)) {
+	if (!guestmem_pool_stats(s->pool, &st, sizeof(st))) {
 		s->backend = st.backend;
 		if (st.backend == GUESTMEM_BACKEND_FALLBACK && !s->fell_back)
 			tool_note("no hugetlb pages: using ordinary memory (fallback)");
@@ -201,7 +201,7 @@ int sess_pool_stats(struct session *s, struct guestmem_pool_stats *st)
 
 	if (!s->pool)
 		return sess_bad(s, "there is no pool (a \"pool\" line must come first)");
-	rc = guestmem_pool_stats(s->pool, st);
+	rc = guestmem_pool_stats(s->pool, st, sizeof(*st));
 	if (rc)
 		tool_lib_err(rc, "pool stats");
 	return rc;

@@ -83,7 +83,7 @@ int sess_check_pool(struct session *s, const char *field, uint64_t want)
 	if (s->trace)
 		fprintf(s->trace, "check pool %s %" PRIu64 "\n", field, want);
 	/* Exact: the library returns with deferred reassembly done, no waiting here. */
-	rc = guestmem_pool_stats(s->pool, &st);
+	rc = guestmem_pool_stats(s->pool, &st, sizeof(st));
 	if (rc)
 		return sess_bad(s, "pool stats: %s", guestmem_last_error());
 	got = pool_value(&st, i);
@@ -112,7 +112,7 @@ int sess_check_file(struct session *s, unsigned int idx, const char *field, uint
 		return sess_bad(s, "unknown file field '%s'", field);
 	if (s->trace)
 		fprintf(s->trace, "check %u %s %s\n", idx, field, fmt_value(bytes, want, b1, sizeof(b1)));
-	rc = guestmem_file_stats(f->f, &st);
+	rc = guestmem_file_stats(f->f, &st, sizeof(st));
 	if (rc)
 		return sess_bad(s, "file stats: %s", guestmem_last_error());
 	got = file_value(&st, i);
@@ -164,7 +164,7 @@ void sess_sample(struct session *s)
 	for (i = 0; i < SESS_MAX_FILES; i++) {
 		struct guestmem_file_stats st;
 
-		if (!s->files[i].f || guestmem_file_stats(s->files[i].f, &st))
+		if (!s->files[i].f || guestmem_file_stats(s->files[i].f, &st, sizeof(st)))
 			continue;
 		x->size += st.size;
 		x->allocated += st.allocated;
@@ -172,7 +172,7 @@ void sess_sample(struct session *s)
 		x->split_pages += st.split_pages;
 		x->shared += st.shared_bytes;
 	}
-	if (!guestmem_pool_stats(s->pool, &ps)) {
+	if (!guestmem_pool_stats(s->pool, &ps, sizeof(ps))) {
 		x->splits = ps.splits;
 		x->merges = ps.merges;
 		x->pool_free = ps.free;

@@ -143,7 +143,7 @@ static void check_file(unsigned int i, bool whole)
 
 	if (whole && fuzz_check_file(m->f, &why))
 		die("file %u: invariant: %s", i, why ? why : "?");
-	if (guestmem_file_stats(m->f, &st))
+	if (guestmem_file_stats(m->f, &st, sizeof(st)))
 		die("file %u: guestmem_file_stats failed", i);
 	if (st.size != m->size || st.shared_bytes != m->nr_shared * FZ_PAGE ||
 	    st.private_bytes != m->size - m->nr_shared * FZ_PAGE ||
@@ -164,7 +164,7 @@ static void check_pool(void)
 	uint64_t file_pages = 0;
 	unsigned int i;
 
-	if (guestmem_pool_stats(fz.pool, &st))
+	if (guestmem_pool_stats(fz.pool, &st, sizeof(st)))
 		die("guestmem_pool_stats failed");
 	for (i = 0; i < SESS_MAX_FILES; i++)
 		if (fz.files[i].f)
@@ -303,7 +303,7 @@ static void file_create(const struct trace_op *op)
 	 * Free and unreserved pages: fewer than the files' reservations leave
 	 * while a file whose punched pages are pinned took pages beyond its own.
 	 */
-	if (guestmem_pool_stats(fz.pool, &st))
+	if (guestmem_pool_stats(fz.pool, &st, sizeof(st)))
 		die("guestmem_pool_stats failed");
 	if (!op->len || op->len % fz.huge) {
 		want = -EINVAL;
@@ -539,7 +539,7 @@ static void stats(void)
 {
 	struct guestmem_pool_stats ps;
 
-	if (guestmem_pool_stats(fz.pool, &ps))
+	if (guestmem_pool_stats(fz.pool, &ps, sizeof(ps)))
 		die("guestmem_pool_stats failed");
 }
 
@@ -622,7 +622,7 @@ static void teardown(void)
 	}
 	if (!fz.pool)
 		return;
-	if (guestmem_pool_stats(fz.pool, &st))
+	if (guestmem_pool_stats(fz.pool, &st, sizeof(st)))
 		die("guestmem_pool_stats failed");
 	if (st.free != st.total || st.reserved || st.in_use || st.pending || st.total != fz.total)
 		die("pool not whole after everything was freed: total %" PRIu64 " free %" PRIu64
