@@ -236,7 +236,7 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 	}
 	file->hva = (char *)ALIGN((uintptr_t)file->map, huge);
 	file->gen = pool->gen;
-	/* Guest memory stays with the parent across fork() (lib/pool.c). */
+	/* Guest memory stays with the parent across fork() (lib/gate.c). */
 	madvise(file->map, file->map_len, MADV_DONTFORK);
 
 	err = hgmem_file_create(pool->h, size, flags & ~GUESTMEM_FILE_ALLOC_ON_FAULT,
@@ -617,7 +617,7 @@ static int file_unpin(struct guestmem_file *file, struct guestmem_page *page)
 
 /*
  * The public calls: each runs between gm_enter() and gm_leave() (fork(),
- * lib/pool.c), on an object not inherited across fork(), and inside the
+ * lib/gate.c), on an object not inherited across fork(), and inside the
  * object's gate (destroy, lib/libguestmem.h).
  */
 static int file_enter(struct guestmem_file *file)

@@ -16,11 +16,12 @@
  * leaves it on return; destroy closes the gate (new calls wait for its
  * verdict), waits for the calls inside to return, and then either opens it
  * again (-EBUSY: nothing changed) or kills it (every call then fails with
- * -EBADF).  @state counts the calls inside, plus the two flags.
+ * -EBADF).  @state holds the two flags, written by destroy only: a call
+ * notes the gate it is in in its own thread's record (lib/gate.c), which
+ * destroy reads.
  */
 #define GM_GATE_CLOSING	(1u << 31)	/* a destroy is deciding */
 #define GM_GATE_DEAD	(1u << 30)	/* destroyed */
-#define GM_GATE_CALLS	(GM_GATE_DEAD - 1)
 
 struct gm_gate {
 	atomic_uint state;
@@ -86,17 +87,18 @@ int gm_hugetlb_read(u64 page_size, int node, struct guestmem_hugetlb_info *info)
 int gm_pool_backend_fd(struct guestmem_pool *pool);
 
 /*
- * pool.c: every public call but guestmem_file_hva() and
+ * gate.c: every public call but guestmem_file_hva() and
  * guestmem_last_error() runs between gm_enter() and gm_leave(), never
  * nested: fork() waits for the calls running to return.  gm_enter() fails
  * with -ECHILD for an object of generation @gen, created before a fork()
- * that made this process; gm_generation() is the current one.
+ * that made this process; gm_generation() is the current one.  A call
+ * enters at most one gate at a time, between the two.
  */
 unsigned long gm_generation(void);
 int gm_enter(unsigned long gen, const char *what);
 void gm_leave(void);
 
-/* pool.c: struct gm_gate (above). */
+/* gate.c: struct gm_gate (above). */
 void gm_gate_init(struct gm_gate *g);
 int gm_gate_enter(struct gm_gate *g, const char *what);
 void gm_gate_leave(struct gm_gate *g);
