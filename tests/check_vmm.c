@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -435,6 +436,168 @@ START_TEST(test_no_threads_no_hang)
 }
 END_TEST
 
+/* A thread making calls on its own file until told to stop. */
+struct caller {
+	struct guestmem_file *file;
+	atomic_bool *stop;
+	atomic_ulong ops;
+	int bad;
+	char why[200];
+};
+
+static void *call_until_stopped(void *arg)
+{
+	struct caller *c = arg;
+	unsigned int to = GUESTMEM_PRIVATE, state;
+	uint64_t off = 0;
+	int err = 0;
+
+	while (!err && !atomic_load(c->stop)) {
+		err = guestmem_convert(c->file, off, SZ_4K, to, NULL) ?:
+		      guestmem_state(c->file, off, &state, NULL);
+		if (!err && state != to)
+			err = -EIO;
+		off += SZ_4K;
+		if (off == SZ_2M) {
+			off = 0;
+			to ^= 1;
+		}
+		atomic_fetch_add(&c->ops, 1);
+	}
+	if (err)
+		snprintf(c->why, sizeof(c->why), "%d: %s", err, guestmem_last_error());
+	c->bad = err;
+	return NULL;
+}
+
+/*
+ * fork() while other threads are in the middle of calls: it waits for them
+ * to return, so the child finds the library's global state consistent and
+ * can use pools of its own, and the threads go on in the parent.
+ */
+START_TEST(test_fork_while_other_threads_call)
+{
+	struct guestmem_pool *pool = pool_of(4, GUESTMEM_POOL_FALLBACK);
+	struct caller c[2];
+	pthread_t t[2];
+	atomic_bool stop;
+	int i, round, status;
+	pid_t pid;
+
+	atomic_init(&stop, false);
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct caller){ .stop = &stop, .file = file_of(pool, SZ_2M, 0) };
+		atomic_init(&c[i].ops, 0);
+		ck_assert_int_eq(guestmem_allocate(c[i].file, 0, SZ_2M), 0);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, call_until_stopped, &c[i]), 0);
+	}
+	for (round = 0; round < 16; round++) {
+		unsigned long seen[2];
+
+		/* Both threads have made calls since the last fork. */
+		for (i = 0; i < 2; i++) {
+			seen[i] = atomic_load(&c[i].ops);
+			while (atomic_load(&c[i].ops) == seen[i])
+				sched_yield();
+		}
+		pid = fork();
+		ck_assert_int_ne(pid, -1);
+		if (!pid) {
+			unsigned int state;
+
+			CHILD_EXPECT(guestmem_state(c[0].file, 0, &state, NULL) == -ECHILD);
+			CHILD_EXPECT(guestmem_convert(c[1].file, 0, SZ_4K, 0, NULL) == -ECHILD);
+			CHILD_EXPECT(guestmem_file_destroy(c[0].file) == -ECHILD);
+			child_reassembly_cycle();
+			_exit(0);
+		}
+		status = wait_child(pid, 20, "a fork() child of a parent in calls");
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "child failed: status %#x", status);
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(!c[i].bad, "thread %d: %s", i, c[i].why);
+		ck_assert_int_eq(guestmem_file_destroy(c[i].file), 0);
+	}
+	assert_pool_whole(pool);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* A short-lived thread: a few calls on a file, which may be destroyed meanwhile. */
+struct visitor {
+	struct guestmem_file *file;
+	int bad;
+	char why[200];
+};
+
+static void *visit(void *arg)
+{
+	struct visitor *v = arg;
+	unsigned int state;
+	int i, err = 0;
+
+	for (i = 0; i < 8 && !err; i++) {
+		err = i % 2 ? guestmem_state(v->file, (uint64_t)i * SZ_4K, &state, NULL) :
+			      guestmem_convert(v->file, (uint64_t)i * SZ_4K, SZ_4K,
+					       GUESTMEM_PRIVATE, NULL);
+		if (err == -EAGAIN)	/* another visitor splitting the same page */
+			err = 0;
+	}
+	if (err && err != -EBADF)
+		snprintf(v->why, sizeof(v->why), "%d: %s", err, guestmem_last_error());
+	v->bad = err == -EBADF ? 0 : err;
+	return NULL;
+}
+
+/*
+ * Threads that make a few calls and exit, while files are destroyed and
+ * the process forks: the library forgets each thread as it exits, also
+ * while a destroy or a fork() is looking for calls in progress.
+ */
+START_TEST(test_threads_exit_while_destroy_and_fork_wait)
+{
+	struct guestmem_pool *pool = pool_of(2, GUESTMEM_POOL_FALLBACK);
+	struct visitor v[4];
+	pthread_t t[4];
+	int i, round, status;
+	pid_t pid;
+
+	for (round = 0; round < 64; round++) {
+		struct guestmem_file *f = file_of(pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED);
+
+		ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
+		for (i = 0; i < 4; i++) {
+			v[i] = (struct visitor){ .file = f };
+			ck_assert_int_eq(pthread_create(&t[i], NULL, visit, &v[i]), 0);
+		}
+		if (round % 8 == 7) {
+			pid = fork();
+			ck_assert_int_ne(pid, -1);
+			if (!pid) {
+				CHILD_EXPECT(guestmem_punch_hole(f, 0, SZ_2M) == -ECHILD);
+				child_reassembly_cycle();
+				_exit(0);
+			}
+			status = wait_child(pid, 20, "a fork() child of a parent with threads exiting");
+			ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+				      "child failed: status %#x", status);
+		}
+		/* Nothing pinned: it takes effect, before, during or after the visits. */
+		ck_assert_int_eq(guestmem_file_destroy(f), 0);
+		for (i = 0; i < 4; i++) {
+			pthread_join(t[i], NULL);
+			ck_assert_msg(!v[i].bad, "round %d, thread %d: %s", round, i, v[i].why);
+		}
+		ck_assert_int_eq(guestmem_state(f, 0, &(unsigned int){ 0 }, NULL), -EBADF);
+		assert_pool_whole(pool);
+	}
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
 /* ---- 3. destroy racing every other call ---- */
 
 struct hammer {
@@ -678,6 +841,8 @@ static Suite *vmm_suite(void)
 	tcase_add_test(fork, test_fork_child_gets_echild_and_never_hangs);
 	tcase_add_test(fork, test_fork_child_cannot_touch_guest_memory);
 	tcase_add_test(fork, test_no_threads_no_hang);
+	tcase_add_test(fork, test_fork_while_other_threads_call);
+	tcase_add_test(fork, test_threads_exit_while_destroy_and_fork_wait);
 	suite_add_tcase(s, fork);
 	tcase_set_timeout(destroy, 300);
 	tcase_add_test(destroy, test_destroy_races_every_call);
