@@ -48,7 +48,11 @@ struct gm_thread {
 	bool linked;			/* on gm_threads (read by its thread only) */
 };
 
-static _Thread_local struct gm_thread gm_self;
+/*
+ * Initial-exec: every call reaches it without __tls_get_addr().  Its 32
+ * bytes come out of the static TLS surplus glibc keeps for dlopen().
+ */
+static _Thread_local struct gm_thread gm_self __attribute__((tls_model("initial-exec")));
 
 /* gm_threads and the records' lifetime; held across fork() */
 static pthread_mutex_t gm_threads_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -132,17 +136,18 @@ static void fork_prepare(void)
 {
 	pthread_mutex_lock(&gm_fork_lock);	/* one fork() at a time */
 	atomic_store(&gm_forking, true);
-	/* Kept until the fork is done: no thread is half registered in the child. */
-	wait_outside(NULL, true);
+	wait_outside(NULL, false);		/* and no call starts now */
 	hgmem_flush_deferred();
 	shim_wq_fork_prepare();
+	/* Last, until the fork is done: no thread is half registered in the child. */
+	pthread_mutex_lock(&gm_threads_lock);
 }
 
 static void fork_parent(void)
 {
+	pthread_mutex_unlock(&gm_threads_lock);
 	shim_wq_fork_parent();
 	atomic_store(&gm_forking, false);
-	pthread_mutex_unlock(&gm_threads_lock);
 	pthread_mutex_unlock(&gm_fork_lock);
 }
 
@@ -155,8 +160,9 @@ static void fork_child(void)
 	INIT_LIST_HEAD(&gm_threads);
 	if (gm_self.linked)
 		list_add(&gm_self.node, &gm_threads);
-	pthread_mutex_unlock(&gm_threads_lock);
-	pthread_mutex_unlock(&gm_fork_lock);
+	/* Held by the parent's thread, whose id this thread no longer has: anew. */
+	pthread_mutex_init(&gm_threads_lock, NULL);
+	pthread_mutex_init(&gm_fork_lock, NULL);
 }
 
 static void gm_init(void)
