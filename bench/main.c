@@ -164,7 +164,7 @@ static void mount_1g(void)
 	char dir[] = "/tmp/guestmem-bench-1G.XXXXXX";
 	struct guestmem_hugetlb_info info;
 
-	if (guestmem_hugetlb_info(SZ_1G, -1, &info) || have_1g_mount())
+	if (guestmem_hugetlb_info(SZ_1G, -1, &info, sizeof(info)) || have_1g_mount())
 		return;
 	if (!mkdtemp(dir))
 		return;

@@ -101,7 +101,7 @@ long bench_hugetlb_avail(uint64_t page_size)
 {
 	struct guestmem_hugetlb_info info;
 
-	return guestmem_hugetlb_info(page_size, -1, &info) ? -1 : (long)info.available;
+	return guestmem_hugetlb_info(page_size, -1, &info, sizeof(info)) ? -1 : (long)info.available;
 }
 
 const char *bench_hugetlb_why(uint64_t page_size, long need, char *buf, size_t len)

@@ -157,16 +157,17 @@ struct guestmem_page {
 };
 
 /*
- * Stats structures grow at their end only.  guestmem_pool_stats() and
- * guestmem_file_stats() take the size of the caller's structure, always
- * sizeof(*stats) in the caller's code: a binary built against an older
- * header gets the fields it knows and nothing written past them, and one
- * built against a newer header than the library's gets zeroes in the
- * fields the library does not know.  The sizes of the first versions
- * are the smallest accepted.
+ * Stats structures grow at their end only.  guestmem_pool_stats(),
+ * guestmem_file_stats() and guestmem_hugetlb_info() take the size of the
+ * caller's structure, always sizeof(*stats) in the caller's code: a binary
+ * built against an older header gets the fields it knows and nothing
+ * written past them, and one built against a newer header than the
+ * library's gets zeroes in the fields the library does not know.  The
+ * sizes of the first versions are the smallest accepted.
  */
 #define GUESTMEM_POOL_STATS_SIZE_VER0	72	/* up to @node */
 #define GUESTMEM_FILE_STATS_SIZE_VER0	48	/* up to @split_pages */
+#define GUESTMEM_HUGETLB_INFO_SIZE_VER0	48	/* up to @available */
 
 /**
  * struct guestmem_pool_stats - counters of a pool (guestmem_pool_stats())
@@ -524,6 +525,8 @@ int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page);
  * Counts are in huge pages, read from
  * /sys/kernel/mm/hugepages/hugepages-<kB>kB/ and
  * /sys/devices/system/node/node<N>/hugepages/hugepages-<kB>kB/.
+ *
+ * New fields are added at the end only (see guestmem_hugetlb_info()).
  */
 struct guestmem_hugetlb_info {
 	uint64_t total;		/* nr_hugepages */
@@ -539,20 +542,25 @@ struct guestmem_hugetlb_info {
  * @page_size: huge page size in bytes: %GUESTMEM_PAGE_2M,
  *	%GUESTMEM_PAGE_1G or any other size the kernel offers.
  * @node: NUMA node to read, or -1 for the whole system.
- * @info: filled in on success.
+ * @info: filled in on success: its first @size bytes, never more.
+ * @size: sizeof(*@info) as the caller was compiled; at least
+ *	%GUESTMEM_HUGETLB_INFO_SIZE_VER0.  Fields past the library's
+ *	structure are zeroed.
  *
  * Reads the kernel's counters, which any process may change at any time:
  * they are a snapshot, not a promise (a pool's reservation is what makes
  * pages its own, see guestmem_pool_create()).  Changes nothing, needs no
  * privilege and no pool.
  *
- * Return: 0, or -EINVAL if @info is NULL, @page_size is not a power of
- * two larger than 4096 or @node is below -1; -ENOENT if the kernel has
+ * Return: 0, or -EINVAL if @info is NULL, @size is below
+ * %GUESTMEM_HUGETLB_INFO_SIZE_VER0, @page_size is not a power of two
+ * larger than 4096 or @node is below -1; -ENOENT if the kernel has
  * no huge pages of @page_size (the size is not supported, or hugetlb is
  * not built in) or @node does not exist; -EIO if a counter could not be
  * parsed; another negative errno from open(2) or read(2).
  */
-int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_info *info);
+int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_info *info,
+			  size_t size);
 
 /* Human-readable description of this thread's last failure ("" if none). */
 /**

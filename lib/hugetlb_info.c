@@ -100,19 +100,26 @@ int gm_hugetlb_read(u64 page_size, int node, struct guestmem_hugetlb_info *info)
 	return 0;
 }
 
-int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_info *info)
+/* The first version's size (include/guestmem.h) ends where it did. */
+BUILD_BUG_ON(GUESTMEM_HUGETLB_INFO_SIZE_VER0 != sizeof(struct guestmem_hugetlb_info));
+
+int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_info *info,
+			  size_t size)
 {
-	struct guestmem_hugetlb_info sys;
+	struct guestmem_hugetlb_info full, sys;
 	int err;
 
 	gm_clear_error();
-	err = gm_hugetlb_read(page_size, node, info);
+	/* No pool or file here: @info stands in for the object. */
+	err = gm_check_out(info, info, size, GUESTMEM_HUGETLB_INFO_SIZE_VER0);
+	if (err)
+		return err;
+	err = gm_hugetlb_read(page_size, node, &full);
 	switch (err) {
 	case 0:
+		gm_copy_out(info, size, &full, sizeof(full));
 		return 0;
 	case -EINVAL:
-		if (!info)
-			return gm_error(err, "NULL argument");
 		if (node < -1)
 			return gm_error(err, "NUMA node %d: must be -1 or a node", node);
 		return gm_error(err, "page size %llu: not a power of two larger than 4096",

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * guestmem_hugetlb_info(): its errors, its counters against sysfs read
- * here independently, and a reservation seen through it.  Other processes
- * on the machine may use hugetlb pages meanwhile, so a comparison is taken
- * from an attempt in which sysfs did not change around the call, and a
- * reservation from an attempt in which nothing else reserved.  Public API
- * only.
+ * guestmem_hugetlb_info(): its errors, the structure sizes it takes, its
+ * counters against sysfs read here independently, and a reservation seen
+ * through it.  Other processes on the machine may use hugetlb pages
+ * meanwhile, so a comparison is taken from an attempt in which sysfs did
+ * not change around the call, and a reservation from an attempt in which
+ * nothing else reserved.  Public API only.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -81,22 +81,24 @@ START_TEST(test_errors)
 	struct guestmem_hugetlb_info info;
 	uint64_t missing = 0, sz;
 
-	ck_assert_int_eq(guestmem_hugetlb_info(0, -1, &info), -EINVAL);
+	ck_assert_int_eq(guestmem_hugetlb_info(0, -1, &info, sizeof(info)), -EINVAL);
 	ck_assert_str_ne(guestmem_last_error(), "");
-	ck_assert_int_eq(guestmem_hugetlb_info(3 << 20, -1, &info), -EINVAL);
-	ck_assert_int_eq(guestmem_hugetlb_info(4096, -1, &info), -EINVAL);
-	ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -2, &info), -EINVAL);
-	ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, NULL), -EINVAL);
+	ck_assert_int_eq(guestmem_hugetlb_info(3 << 20, -1, &info, sizeof(info)), -EINVAL);
+	ck_assert_int_eq(guestmem_hugetlb_info(4096, -1, &info, sizeof(info)), -EINVAL);
+	ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -2, &info, sizeof(info)), -EINVAL);
+	ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, NULL, sizeof(info)), -EINVAL);
 	/* A well-formed size this kernel does not offer. */
 	for (sz = 8192; sz && !missing; sz <<= 1)
 		if (!have_size(sz))
 			missing = sz;
 	ck_assert_uint_ne(missing, 0);
-	ck_assert_int_eq(guestmem_hugetlb_info(missing, -1, &info), -ENOENT);
+	ck_assert_int_eq(guestmem_hugetlb_info(missing, -1, &info, sizeof(info)), -ENOENT);
 	ck_assert_msg(strstr(guestmem_last_error(), "offers no"), "%s", guestmem_last_error());
 	if (have_size(GUESTMEM_PAGE_2M)) {
-		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, 1 << 20, &info), -ENOENT);
-		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &info), 0);
+		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, 1 << 20, &info,
+						       sizeof(info)), -ENOENT);
+		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &info,
+						       sizeof(info)), 0);
 		ck_assert_str_eq(guestmem_last_error(), "");
 	}
 }
@@ -111,8 +113,8 @@ static void compare(uint64_t page_size, int node)
 
 	for (i = 0; i < ATTEMPTS; i++) {
 		ck_assert(read_sysfs(page_size, node, &a));
-		ck_assert_int_eq(guestmem_hugetlb_info(page_size, node, &info), 0);
-		ck_assert_int_eq(guestmem_hugetlb_info(page_size, -1, &sys), 0);
+		ck_assert_int_eq(guestmem_hugetlb_info(page_size, node, &info, sizeof(info)), 0);
+		ck_assert_int_eq(guestmem_hugetlb_info(page_size, -1, &sys, sizeof(sys)), 0);
 		ck_assert(read_sysfs(page_size, node, &b));
 		if (memcmp(&a, &b, sizeof(a)))
 			continue;
@@ -159,6 +161,83 @@ START_TEST(test_matches_sysfs)
 }
 END_TEST
 
+/*
+ * Structures of other sizes, as for the stats (tests/check_api.c): a
+ * caller built against an older header gets its fields and not one byte
+ * more (the first version is all there is yet); one built against a newer
+ * header gets zeroes past ours; below the first version is -EINVAL and
+ * nothing is written.  Guard bytes of 0xa5 catch an overrun.
+ */
+union info_buf {
+	unsigned char b[256];
+	struct guestmem_hugetlb_info i;
+};
+
+static void assert_guard(const union info_buf *u, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < sizeof(u->b); i++)
+		ck_assert_msg(u->b[i] == 0xa5, "byte %zu past a %zu-byte structure written",
+			      i, from);
+}
+
+/*
+ * guestmem_hugetlb_info() with @size into @u, in an attempt where the
+ * counters stood still around the call: the first @size bytes as in the
+ * library's structure, zeroes past it, and not one byte past @size.
+ */
+static void assert_sized(size_t size)
+{
+	struct guestmem_hugetlb_info a, b;
+	union info_buf u;
+	size_t i;
+	int n;
+
+	for (n = 0; n < ATTEMPTS; n++) {
+		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &a, sizeof(a)), 0);
+		memset(&u, 0xa5, sizeof(u));
+		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &u.i, size), 0);
+		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &b, sizeof(b)), 0);
+		if (memcmp(&a, &b, sizeof(a)))
+			continue;
+		ck_assert_int_eq(memcmp(u.b, &a, size < sizeof(a) ? size : sizeof(a)), 0);
+		for (i = sizeof(a); i < size; i++)
+			ck_assert_uint_eq(u.b[i], 0);
+		assert_guard(&u, size);
+		return;
+	}
+	ck_abort_msg("the counters changed in every one of %d attempts", ATTEMPTS);
+}
+
+START_TEST(test_sizes)
+{
+	union info_buf u;
+
+	ck_assert_uint_eq(sizeof(struct guestmem_hugetlb_info), GUESTMEM_HUGETLB_INFO_SIZE_VER0);
+
+	/* Smaller than the first version: refused, nothing written. */
+	memset(&u, 0xa5, sizeof(u));
+	ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &u.i,
+					       GUESTMEM_HUGETLB_INFO_SIZE_VER0 - 8), -EINVAL);
+	ck_assert_msg(strstr(guestmem_last_error(), "size"), "%s", guestmem_last_error());
+	ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &u.i,
+					       GUESTMEM_HUGETLB_INFO_SIZE_VER0 - 1), -EINVAL);
+	ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &u.i, 0), -EINVAL);
+	ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, 0, &u.i, 0), -EINVAL);
+	assert_guard(&u, 0);
+
+	if (!have_size(GUESTMEM_PAGE_2M)) {
+		printf("SKIP: no 2M huge pages\n");
+		return;
+	}
+	/* The first version's structure; newer, longer ones. */
+	assert_sized(GUESTMEM_HUGETLB_INFO_SIZE_VER0);
+	assert_sized(sizeof(struct guestmem_hugetlb_info) + 8);
+	assert_sized(sizeof(struct guestmem_hugetlb_info) + 64 + 4);
+}
+END_TEST
+
 /* A shared mapping of a hugetlb memfd reserves its page; closing the file drops it. */
 START_TEST(test_reservation_seen)
 {
@@ -171,7 +250,8 @@ START_TEST(test_reservation_seen)
 		return;
 	}
 	for (i = 0; i < ATTEMPTS; i++) {
-		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &before), 0);
+		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &before,
+						       sizeof(before)), 0);
 		if (!before.available) {
 			printf("SKIP: no free unreserved 2M page\n");
 			return;
@@ -186,10 +266,12 @@ START_TEST(test_reservation_seen)
 			close(fd);
 			continue;
 		}
-		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &mapped), 0);
+		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &mapped,
+						       sizeof(mapped)), 0);
 		munmap(p, GUESTMEM_PAGE_2M);
 		close(fd);
-		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &after), 0);
+		ck_assert_int_eq(guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &after,
+						       sizeof(after)), 0);
 		if (mapped.reserved != before.reserved + 1 || mapped.free != before.free ||
 		    after.reserved != before.reserved || after.free != before.free)
 			continue;	/* someone else used hugetlb pages meanwhile */
@@ -212,6 +294,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_matches_sysfs);
 	tcase_add_test(tc, test_reservation_seen);
 	suite_add_tcase(s, tc);

@@ -11,7 +11,7 @@ long hugetlb_env_free(const struct hugetlb_env *e)
 {
 	struct guestmem_hugetlb_info info;
 
-	return guestmem_hugetlb_info(e->page_size, -1, &info) ? -1 : (long)info.free;
+	return guestmem_hugetlb_info(e->page_size, -1, &info, sizeof(info)) ? -1 : (long)info.free;
 }
 
 bool hugetlb_env_reserve(struct hugetlb_env *e, unsigned long kb, long need)

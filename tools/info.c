@@ -46,7 +46,7 @@ static void print_hugetlb(void)
 	for (i = 0; i < nsizes; i++) {
 		struct guestmem_hugetlb_info c;
 
-		if (guestmem_hugetlb_info(sizes[i], -1, &c))
+		if (guestmem_hugetlb_info(sizes[i], -1, &c, sizeof(c)))
 			continue;
 		printf("  %-5s %-6s", fmt_size(sizes[i], b, sizeof(b)), "all");
 		print_count(c.total);
@@ -59,7 +59,7 @@ static void print_hugetlb(void)
 			char name[16];
 
 			/* Reserved and overcommit are the whole system's only. */
-			if (guestmem_hugetlb_info(sizes[i], nodes[j], &c))
+			if (guestmem_hugetlb_info(sizes[i], nodes[j], &c, sizeof(c)))
 				continue;
 			snprintf(name, sizeof(name), "node%d", nodes[j]);
 			printf("  %-5s %-6s", "", name);

@@ -140,7 +140,8 @@ int sess_pool_create(struct session *s, const struct sess_pool_cfg *cfg)
 		rc = hugetlb_lock(60);
 		if (rc && !s->quiet)
 			tool_note("running without %s: %s", HUGETLB_LOCK_PATH, strerror(-rc));
-		s->have_before = guestmem_hugetlb_info(o.page_size, -1, &s->before) == 0;
+		s->have_before = guestmem_hugetlb_info(o.page_size, -1, &s->before,
+							 sizeof(s->before)) == 0;
 	}
 	if (!(o.flags & (GUESTMEM_POOL_SIMULATE | GUESTMEM_POOL_FALLBACK)) && s->have_before) {
 		rc = hugetlb_reserve(o.page_size, o.node, o.nr_pages, why, sizeof(why));
@@ -508,7 +509,7 @@ int sess_check_hugetlb_restored(struct session *s, char *msg, size_t len)
 	msg[0] = '\0';
 	/* Only pools that used (or reserved) hugetlb pages are checked. */
 	if (!s->have_before || (!s->reserved_hugetlb && s->backend != GUESTMEM_BACKEND_HUGETLB) ||
-	    guestmem_hugetlb_info(s->opts.page_size, -1, &after))
+	    guestmem_hugetlb_info(s->opts.page_size, -1, &after, sizeof(after)))
 		return 0;
 	snprintf(msg, len, "hugetlb %s: free_hugepages %" PRIu64 " before, %" PRIu64
 		 " after; nr_hugepages %" PRIu64, fmt_size(s->opts.page_size, b, sizeof(b)),

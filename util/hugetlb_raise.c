@@ -103,7 +103,7 @@ int hugetlb_raise(struct hugetlb_raise *r, uint64_t page_size, int node, uint64_
 
 	memset(r, 0, sizeof(*r));
 	r->nr_before = -1;
-	err = guestmem_hugetlb_info(page_size, node, &info);
+	err = guestmem_hugetlb_info(page_size, node, &info, sizeof(info));
 	if (err) {
 		snprintf(r->why, sizeof(r->why), "%s", guestmem_last_error());
 		return err;
@@ -129,7 +129,7 @@ int hugetlb_raise(struct hugetlb_raise *r, uint64_t page_size, int node, uint64_
 			 r->path, strerror(-err));
 		return err;
 	}
-	err = guestmem_hugetlb_info(page_size, node, &info);
+	err = guestmem_hugetlb_info(page_size, node, &info, sizeof(info));
 	if (err || info.available < need) {
 		snprintf(r->why, sizeof(r->why),
 			 "the kernel found only %" PRIu64 " of %" PRIu64 " free %" PRIu64

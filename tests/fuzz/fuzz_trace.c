@@ -643,7 +643,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	/* Fallback pools would take the kernel's hugetlb pages: simulate instead. */
-	hugetlb_2m_free = !guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &info) && info.free > 0;
+	hugetlb_2m_free = !guestmem_hugetlb_info(GUESTMEM_PAGE_2M, -1, &info, sizeof(info)) &&
+			  info.free > 0;
 	return 0;
 }
 
