@@ -111,8 +111,9 @@ static const char *__hgmem_check_file(struct hgmem_file *f, pgoff_t start,
  * @why: If not NULL, where to store the first violation found, or NULL.
  *
  * Checks the whole file: the state of every huge page is a known state or
- * a bitmap of mixed state, the folios of every allocated huge page tile it, point back to
- * it and never span mixed state, and the subpool accounts for every page.
+ * a bitmap of mixed state, the folios of every allocated huge page tile it,
+ * point back to it and never span mixed state, and the subpool accounts
+ * for every page.
  *
  * Context: Process context.  Takes and releases the file's locks, so the
  * caller must not hold them.  May sleep.

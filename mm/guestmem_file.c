@@ -137,19 +137,20 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 		mutex_init(&f->huge_lock[i]);
 	xa_init(&f->huge);
 
-	init = flags & HGMEM_FILE_INIT_SHARED ? HGMEM_SHARED : HGMEM_PRIVATE;
-	err = hgmem_state_init(f, init);
-	if (err)
-		goto free;
+	/* The reservation first: it bounds the size of the state to a real one. */
 	f->spool = hugepage_new_subpool(h, -1, f->nr_pages >> order);
 	if (!f->spool) {
 		err = -ENOMEM;
-		goto destroy;
+		goto free;
 	}
+	init = flags & HGMEM_FILE_INIT_SHARED ? HGMEM_SHARED : HGMEM_PRIVATE;
+	err = hgmem_state_init(f, init);
+	if (err)
+		goto put;
 	*filep = f;
 	return 0;
-destroy:
-	hgmem_state_destroy(f);
+put:
+	hugepage_put_subpool(f->spool);
 free:
 	hgmem_file_free(f);
 	return err;
@@ -412,8 +413,9 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_punch_hole, "kvm");
  * @run_len: If not NULL, where to store the length in bytes of the run of
  *	pages with that state from @offset on.
  *
- * The state alone takes the lock of the page's huge page; the run, which
- * may go on through many huge pages, takes the file's lock exclusive.
+ * The state takes the lock of the page's huge page, and the run the lock
+ * of each huge page it goes on into, one at a time: a run is a snapshot of
+ * each huge page's state in turn, not of the whole file at once.
  *
  * Context: Process context.  Takes and releases the file's locks, so the
  * caller must not hold them.  May sleep.
@@ -425,7 +427,8 @@ EXPORT_SYMBOL_FOR_MODULES(hgmem_punch_hole, "kvm");
 int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
 		    u64 *run_len)
 {
-	pgoff_t index = offset >> PAGE_SHIFT, start, end, last, next_last;
+	pgoff_t index = offset >> PAGE_SHIFT, last, next, next_last;
+	enum hgmem_state s;
 
 	might_sleep();
 	if (!IS_ALIGNED(offset, PAGE_SIZE))
@@ -433,15 +436,19 @@ int hgmem_get_state(struct hgmem_file *f, u64 offset, enum hgmem_state *state,
 	if (offset >= (u64)f->nr_pages << PAGE_SHIFT)
 		return -ERANGE;
 
-	start = run_len ? 0 : index;
-	end = run_len ? f->nr_pages : index + 1;
-	hgmem_lock(f, start, end);
+	hgmem_lock(f, index, index + 1);
 	*state = hgmem_state_at(f, index, &last);
+	hgmem_unlock(f, index, index + 1);
 	/* hgmem_state_at() stops at the end of the huge page: walk on. */
-	while (run_len && last + 1 < f->nr_pages &&
-	       hgmem_state_at(f, last + 1, &next_last) == *state)
+	while (run_len && last + 1 < f->nr_pages) {
+		next = last + 1;
+		hgmem_lock(f, next, next + 1);
+		s = hgmem_state_at(f, next, &next_last);
+		hgmem_unlock(f, next, next + 1);
+		if (s != *state)
+			break;
 		last = next_last;
-	hgmem_unlock(f, start, end);
+	}
 	if (run_len)
 		*run_len = (u64)(last + 1 - index) << PAGE_SHIFT;
 	return 0;

@@ -6,7 +6,8 @@
  * one word, HGMEM_UNIFORM(state), while all its pages have the same state,
  * else a bitmap of its pages, a bit set for each shared page.  A huge page
  * whose pages all agree is never a bitmap, so the representation of a
- * state is unique, as a merged range tree's would be.  Each huge page's
+ * state is unique, as a merged range tree's would be.  The state and the
+ * bitmaps are charged to the memory cgroup of the file's creator.  Each huge page's
  * state belongs to that huge page's lock, like its folios: conversions in
  * different huge pages share nothing, and the cost of one does not grow
  * with the number of ranges elsewhere in the file.  A uniform huge page
@@ -37,15 +38,23 @@ static inline unsigned long *hgmem_word_bitmap(unsigned long word)
 	return (unsigned long *)word;
 }
 
+/* A bitmap of the pages of a huge page of @f: 64 bytes for 2M, 32K for 1G. */
+static unsigned long *hgmem_bitmap_alloc(struct hgmem_file *f)
+{
+	return kvmalloc_array(BITS_TO_LONGS(hgmem_huge_pages(f)), sizeof(unsigned long),
+			      GFP_KERNEL_ACCOUNT);
+}
+
 /*
- * Fill the state of the new file @f with @init for every page.
- * Returns 0 or -ENOMEM.  May sleep.
+ * Fill the state of the new file @f with @init for every page: a word per
+ * huge page, which the caller has reserved in the pool already, so the
+ * size is one the pool can back.  Returns 0 or -ENOMEM.  May sleep.
  */
 int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init)
 {
 	unsigned long hidx, nr_huge = f->nr_pages >> f->order;
 
-	f->state = kvcalloc(nr_huge, sizeof(*f->state), GFP_KERNEL);
+	f->state = kvcalloc(nr_huge, sizeof(*f->state), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!f->state)
 		return -ENOMEM;
 	for (hidx = 0; hidx < nr_huge; hidx++)
@@ -61,7 +70,7 @@ void hgmem_state_destroy(struct hgmem_file *f)
 
 	for (hidx = 0; hidx < nr_huge; hidx++)
 		if (!hgmem_word_uniform(f->state[hidx]))
-			bitmap_free(hgmem_word_bitmap(f->state[hidx]));
+			kvfree(hgmem_word_bitmap(f->state[hidx]));
 	kvfree(f->state);
 	f->state = NULL;
 }
@@ -151,6 +160,7 @@ int hgmem_state_prepare(struct hgmem_file *f, const struct hgmem_conv *c,
 	unsigned long word;
 	int i;
 
+	hgmem_assert_locked(f, c->start, c->end);
 	memset(p, 0, sizeof(*p));
 	for (i = 0; i < 2; i++) {
 		base = hgmem_huge_base(f, ends[i]);
@@ -159,9 +169,9 @@ int hgmem_state_prepare(struct hgmem_file *f, const struct hgmem_conv *c,
 		    !hgmem_word_uniform(word) ||
 		    hgmem_uniform_state(f, base, n, c) >= 0)
 			continue;
-		p->map[i] = bitmap_alloc(n, GFP_KERNEL);
+		p->map[i] = hgmem_bitmap_alloc(f);
 		if (!p->map[i]) {
-			bitmap_free(p->map[0]);
+			kvfree(p->map[0]);
 			return -ENOMEM;
 		}
 		if (hgmem_word_state(word) == HGMEM_SHARED)
@@ -173,28 +183,42 @@ int hgmem_state_prepare(struct hgmem_file *f, const struct hgmem_conv *c,
 	return 0;
 }
 
-/* Store state @to for pages [from, to) of the huge page @hidx. */
+/* The bitmap hgmem_state_prepare() allocated for huge page @hidx, taken from @p. */
+static unsigned long *hgmem_prep_take(struct hgmem_state_prep *p, unsigned long hidx)
+{
+	unsigned long *map;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (p->map[i] && p->hidx[i] == hidx) {
+			map = p->map[i];
+			p->map[i] = NULL;
+			return map;
+		}
+	}
+	return NULL;
+}
+
+/* Store @state for pages [from, to) of the huge page @hidx. */
 static void hgmem_state_store(struct hgmem_file *f, unsigned long hidx, pgoff_t from,
 			      pgoff_t to, enum hgmem_state state,
 			      struct hgmem_state_prep *p)
 {
 	pgoff_t base = (pgoff_t)hidx << f->order, n = hgmem_huge_pages(f);
 	unsigned long word = f->state[hidx], *map;
-	int i;
 
 	if (from == base && to == base + n) {
 		if (!hgmem_word_uniform(word))
-			bitmap_free(hgmem_word_bitmap(word));
+			kvfree(hgmem_word_bitmap(word));
 		f->state[hidx] = HGMEM_UNIFORM(state);
 		return;
 	}
 	if (hgmem_word_uniform(word)) {
 		if (hgmem_word_state(word) == state)
 			return;
-		i = p->map[0] && p->hidx[0] == hidx ? 0 : 1;
-		map = p->map[i];
-		p->map[i] = NULL;
-		if (WARN_ON(!map))
+		map = hgmem_prep_take(p, hidx);
+		/* Prepared for every huge page left mixed from uniform. */
+		if (WARN_ON_ONCE(!map))
 			return;
 	} else {
 		map = hgmem_word_bitmap(word);
@@ -205,7 +229,7 @@ static void hgmem_state_store(struct hgmem_file *f, unsigned long hidx, pgoff_t 
 		bitmap_clear(map, from - base, to - from);
 	if (find_first_bit(map, n) == n || find_first_zero_bit(map, n) == n) {
 		f->state[hidx] = HGMEM_UNIFORM(state);
-		bitmap_free(map);
+		kvfree(map);
 		return;
 	}
 	f->state[hidx] = (unsigned long)map;
@@ -221,6 +245,7 @@ void hgmem_state_commit(struct hgmem_file *f, const struct hgmem_conv *c,
 	unsigned long hidx, last_hidx = (c->end - 1) >> f->order;
 	pgoff_t changing, base;
 
+	hgmem_assert_locked(f, c->start, c->end);
 	changing = hgmem_state_count(f, c->start, c->end,
 				     c->to == HGMEM_SHARED ? HGMEM_PRIVATE : HGMEM_SHARED);
 	for (hidx = c->start >> f->order; hidx <= last_hidx; hidx++) {
@@ -232,8 +257,11 @@ void hgmem_state_commit(struct hgmem_file *f, const struct hgmem_conv *c,
 		atomic_long_add(changing, &f->nr_shared);
 	else
 		atomic_long_sub(changing, &f->nr_shared);
-	/* Only a huge page already mixed can be left uniform: nothing to free. */
-	WARN_ON(p->map[0] || p->map[1]);
+	/* Every prepared bitmap is used: prepare saw the state commit changes. */
+	if (WARN_ON_ONCE(p->map[0] || p->map[1])) {
+		kvfree(p->map[0]);
+		kvfree(p->map[1]);
+	}
 }
 
 /*

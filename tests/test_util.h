@@ -43,6 +43,18 @@ void tu_assert_pool_whole_at(struct hstate *h, const char *file, int line);
  * in; a test that provokes WARNs on purpose resets the count afterwards.
  */
 void tu_assert_no_warnings(void);
+/*
+ * The shim checks lock rules in debug builds only, as the kernel does with
+ * lockdep (lib/shim/kernel.h): a test of those checks skips elsewhere.
+ */
+#define TU_SKIP_WITHOUT_LOCK_CHECKS() do {					\
+	if (!CONFIG_GUESTMEM_DEBUG) {						\
+		printf("SKIP %s: lock checks exist in debug builds only\n",	\
+		       __func__);						\
+		return;								\
+	}									\
+} while (0)
+
 void tu_reset_warnings(void);
 
 /* Folio order at file offset @off (allocated pages only). */

@@ -4,16 +4,6 @@
 
 #include "bitmap.h"
 
-unsigned long *bitmap_alloc(unsigned int nbits, gfp_t flags)
-{
-	return kmalloc(BITS_TO_LONGS(nbits) * sizeof(unsigned long), flags);
-}
-
-void bitmap_free(const unsigned long *bitmap)
-{
-	kfree(bitmap);
-}
-
 /* Mask of the bits of word @w that lie in [start, end). */
 static unsigned long word_mask(unsigned int w, unsigned int start, unsigned int end)
 {

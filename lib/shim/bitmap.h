@@ -10,7 +10,6 @@
 #define GUESTMEM_SHIM_BITMAP_H
 
 #include "kernel.h"
-#include "slab.h"
 
 #define BITS_PER_LONG		((unsigned int)(sizeof(unsigned long) * CHAR_BIT))
 #define BITS_TO_LONGS(n)	(((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
@@ -22,8 +21,6 @@ static inline bool test_bit(unsigned long nr, const unsigned long *addr)
 	return addr[BIT_WORD(nr)] & BIT_MASK(nr);
 }
 
-unsigned long *bitmap_alloc(unsigned int nbits, gfp_t flags);
-void bitmap_free(const unsigned long *bitmap);
 void bitmap_set(unsigned long *map, unsigned int start, unsigned int len);
 void bitmap_clear(unsigned long *map, unsigned int start, unsigned int len);
 void bitmap_fill(unsigned long *map, unsigned int nbits);

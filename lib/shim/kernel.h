@@ -27,6 +27,9 @@ typedef unsigned int gfp_t;
 #define GFP_KERNEL	0x01u
 #define GFP_NOWAIT	0x02u
 #define __GFP_ZERO	0x100u
+#define __GFP_ACCOUNT	0x200u	/* charged to the memcg in the kernel; no-op here */
+#define __GFP_NOWARN	0x400u	/* no allocation-failure report; no-op here */
+#define GFP_KERNEL_ACCOUNT	(GFP_KERNEL | __GFP_ACCOUNT)
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)

@@ -19,6 +19,7 @@ void shim_kfree(const void *p);
 #define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), (gfp))
 #define kcalloc(n, size, gfp)	shim_kcalloc((n), (size), (gfp), __func__)
 #define kvcalloc(n, size, gfp)	shim_kcalloc((n), (size), (gfp), __func__)
+#define kvmalloc_array(n, size, gfp)	shim_kcalloc((n), (size), (gfp), __func__)
 #define kfree(p)		shim_kfree(p)
 #define kvfree(p)		shim_kfree(p)
 
