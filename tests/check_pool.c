@@ -543,8 +543,6 @@ START_TEST(test_node_shortfall_decision)
 	ck_assert_int_eq(shim_node_shortfall(&n, 10, UINT64_MAX), LONG_MAX - 10);
 	/* Global count unknown: only the node counts. */
 	ck_assert_int_eq(shim_node_shortfall(&n, -1, 12), 2);
-	ck_assert_int_eq(shim_node_hugetlb_read(-1, PMD_ORDER, &n), -EINVAL);
-	ck_assert_int_eq(shim_node_hugetlb_read(1 << 20, PMD_ORDER, &n), -ENOENT);
 }
 END_TEST
 
@@ -554,12 +552,12 @@ START_TEST(test_node_short_says_which_node)
 	struct guestmem_pool_opts o = {
 		.page_size = SZ_2M, .nr_pages = 1 << 14, .node = 0,
 	};
+	struct guestmem_hugetlb_info n;
 	struct guestmem_pool *pool = NULL;
-	struct shim_node_hugetlb n;
 	const char *msg;
 	long echo = -1;
 
-	if (numa_available() < 0 || shim_node_hugetlb_read(0, PMD_ORDER, &n)) {
+	if (numa_available() < 0 || guestmem_hugetlb_info(SZ_2M, 0, &n, sizeof(n))) {
 		printf("SKIP: no NUMA or no per-node 2M hugetlb counts\n");
 		return;
 	}

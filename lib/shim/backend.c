@@ -158,37 +158,6 @@ bool shim_region_touchable(const struct shim_region *r)
 	return r->kind != SHIM_BACKEND_RESERVE;
 }
 
-static long node_read_long(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	long v = -1;
-
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%ld", &v) != 1 || v < 0)
-		v = -EIO;
-	fclose(f);
-	return v;
-}
-
-int shim_node_hugetlb_read(int node, unsigned int order, struct shim_node_hugetlb *c)
-{
-	char path[160];
-	int n;
-
-	if (node < 0)
-		return -EINVAL;
-	n = snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/hugepages-%lukB/",
-		     node, (PAGE_SIZE << order) >> 10);
-	strcpy(path + n, "nr_hugepages");
-	c->nr = node_read_long(path);
-	strcpy(path + n, "free_hugepages");
-	c->free = node_read_long(path);
-	if (c->nr < 0)
-		return (int)c->nr;
-	return c->free < 0 ? (int)c->free : 0;
-}
-
 long shim_node_shortfall(const struct shim_node_hugetlb *c, long global_avail,
 			 unsigned long need)
 {

@@ -45,8 +45,6 @@ struct shim_node_hugetlb {
 	long nr;		/* nr_hugepages of the node */
 	long free;		/* free_hugepages of the node (reserved ones included) */
 };
-/* Read node @node's counts for pages of @order: 0, or -errno (-ENOENT: no such node or size). */
-int shim_node_hugetlb_read(int node, unsigned int order, struct shim_node_hugetlb *c);
 /*
  * Pages the node lacks for @need more, with @global_avail free unreserved
  * pages in the whole pool: adding that many to the node's nr_hugepages
