@@ -300,7 +300,7 @@ static void child_own_pool(void)
 	CHILD_EXPECT(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL) == 0);
 	CHILD_EXPECT(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL) == 0);
 	CHILD_EXPECT(guestmem_file_destroy(f) == 0);
-	CHILD_EXPECT(guestmem_pool_stats(pool, &st) == 0);
+	CHILD_EXPECT(guestmem_pool_stats(pool, &st, sizeof(st)) == 0);
 	CHILD_EXPECT(st.free == st.total && st.reserved == 0 && st.in_use == 0);
 	CHILD_EXPECT(guestmem_pool_destroy(pool) == 0);
 #else
