@@ -419,6 +419,7 @@ START_TEST(test_stats_old_binaries)
 	int (*pool_v01)(struct guestmem_pool *, struct guestmem_pool_stats *);
 	int (*file_v01)(struct guestmem_file *, struct guestmem_file_stats *);
 	struct guestmem_pool *pool;
+	struct guestmem_file_stats fref;
 	struct guestmem_pool_stats ref;
 	struct guestmem_file *f = NULL;
 	union stats_buf u;
@@ -441,10 +442,11 @@ START_TEST(test_stats_old_binaries)
 	memset(&u, 0xa5, sizeof(u));
 	ck_assert_int_eq(pool_v01(pool, &u.p), 0);
 	assert_written(&u, &ref, sizeof(ref), GUESTMEM_POOL_STATS_SIZE_VER0);
+	ck_assert_int_eq(guestmem_file_stats(f, &fref, sizeof(fref)), 0);
 	memset(&u, 0xa5, sizeof(u));
 	ck_assert_int_eq(file_v01(f, &u.f), 0);
 	ck_assert_uint_eq(u.f.size, SZ_2M);
-	assert_guard(&u, GUESTMEM_FILE_STATS_SIZE_VER0);
+	assert_written(&u, &fref, sizeof(fref), GUESTMEM_FILE_STATS_SIZE_VER0);
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 }

@@ -24,9 +24,7 @@ static struct rng rng;
 
 static void seed_rng(void)
 {
-	const char *env = getenv("GUESTMEM_SEED");
-
-	seed = env ? strtoull(env, NULL, 0) : 0x5eedc0de;
+	seed = tu_seed(0x5eedc0de);
 	rng_seed(&rng, seed);
 }
 
