@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "bitmap.h"
+#include "rcupdate.h"
 #include "xarray.h"
 #include "rng.h"
 #include "test_util.h"
@@ -421,6 +425,95 @@ START_TEST(test_xa_threads)
 }
 END_TEST
 
+/*
+ * Lockless readers (RCU) while a writer grows the tree to its full height,
+ * shrinks and prunes it: a reader never sees a wrong entry nor freed
+ * memory (ASan, TSan), nested read-side sections work, threads that exit
+ * while grace periods run leave cleanly, and a fork() child, whose other
+ * threads are gone, can still free nodes (its grace period ends).
+ */
+static const unsigned long rcu_idx[] = { 0, 63, 64, 4095, 4096, 1UL << 30, ULONG_MAX };
+static int rcu_obj[ARRAY_SIZE(rcu_idx)];
+static atomic_bool rcu_stop;
+static DEFINE_XARRAY(rcu_xa);
+
+static bool rcu_entry_ok(unsigned long index, void *entry)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(rcu_idx); k++)
+		if (rcu_idx[k] == index)
+			return entry == &rcu_obj[k];
+	return false;
+}
+
+static void *rcu_reader(void *arg)
+{
+	unsigned long n, index, bad = 0;
+	bool once = arg;
+	void *entry;
+
+	for (n = 0; !bad && (once ? n < 50 : !atomic_load(&rcu_stop)); n++) {
+		index = rcu_idx[n % ARRAY_SIZE(rcu_idx)];
+		entry = xa_load(&rcu_xa, index);
+		bad += entry && !rcu_entry_ok(index, entry);
+		rcu_read_lock();	/* xa_for_each's own sections nest inside */
+		xa_for_each(&rcu_xa, index, entry)
+			bad += !rcu_entry_ok(index, entry);
+		rcu_read_unlock();
+	}
+	return (void *)bad;
+}
+
+START_TEST(test_xa_rcu_readers)
+{
+	unsigned long round, bad = 0;
+	pthread_t readers[2], brief;
+	size_t k;
+	int status;
+	pid_t pid;
+	void *ret;
+
+	atomic_store(&rcu_stop, false);
+	for (k = 0; k < ARRAY_SIZE(readers); k++)
+		ck_assert_int_eq(pthread_create(&readers[k], NULL, rcu_reader, NULL), 0);
+	for (round = 0; round < 400; round++) {
+		for (k = 0; k < ARRAY_SIZE(rcu_idx); k++)
+			ck_assert_ptr_null(xa_store(&rcu_xa, rcu_idx[k], &rcu_obj[k], GFP_KERNEL));
+		/* Erase in an order that prunes leaves and then shrinks the root. */
+		for (k = ARRAY_SIZE(rcu_idx); k-- > 0;)
+			ck_assert_ptr_eq(xa_erase(&rcu_xa, rcu_idx[(k + round) % ARRAY_SIZE(rcu_idx)]),
+					 &rcu_obj[(k + round) % ARRAY_SIZE(rcu_idx)]);
+		ck_assert(xa_empty(&rcu_xa));
+		if (round % 40 == 0) {	/* a thread that reads and exits */
+			ck_assert_int_eq(pthread_create(&brief, NULL, rcu_reader, (void *)1), 0);
+			ck_assert_int_eq(pthread_join(brief, &ret), 0);
+			bad += (unsigned long)ret;
+		}
+	}
+	/* A child inherits the readers' records but not the readers. */
+	ck_assert_ptr_null(xa_store(&rcu_xa, 1UL << 30, &rcu_obj[5], GFP_KERNEL));
+	ck_assert_ptr_null(xa_store(&rcu_xa, 0, &rcu_obj[0], GFP_KERNEL));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		alarm(20);
+		_exit(xa_erase(&rcu_xa, 1UL << 30) == &rcu_obj[5] &&
+		      xa_erase(&rcu_xa, 0) == &rcu_obj[0] && xa_empty(&rcu_xa) ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && !WEXITSTATUS(status), "fork child: status %#x", status);
+	xa_destroy(&rcu_xa);
+
+	atomic_store(&rcu_stop, true);
+	for (k = 0; k < ARRAY_SIZE(readers); k++) {
+		ck_assert_int_eq(pthread_join(readers[k], &ret), 0);
+		bad += (unsigned long)ret;
+	}
+	ck_assert_uint_eq(bad, 0);
+}
+END_TEST
+
 #define XA_POOL	48
 
 START_TEST(test_xa_random)
@@ -700,6 +793,7 @@ int main(void)
 	tcase_add_test(xa, test_xa_lock);
 	tcase_add_test(xa, test_xa_destroy);
 	tcase_add_test(xa, test_xa_threads);
+	tcase_add_test(xa, test_xa_rcu_readers);
 	tcase_add_test(xa, test_xa_random);
 	tcase_add_test(bm, test_bitmap_random);
 	tcase_add_test(lk, test_lockdep_mutex);

@@ -3,14 +3,19 @@
  * Userspace shim: kmalloc/kfree over malloc, with a size header so live
  * metadata bytes can be counted, and two kinds of fault injection: fail the
  * Nth allocation from now, or every allocation made at a named site.
+ * Objects of a cache line or more are cache-line aligned, as the kernel's
+ * kmalloc caches place them, so ____cacheline_aligned_in_smp members are
+ * aligned in fact; smaller ones are malloc()'s, 16-byte aligned.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "slab.h"
 
+/* Right before each object: its size, and where its block starts. */
 struct slab_hdr {
 	size_t size;
-	size_t pad;	/* keeps the payload 16-byte aligned */
+	size_t offset;		/* from the block's start to the object */
 };
 
 static atomic_size_t live_bytes;
@@ -31,17 +36,28 @@ static bool should_fail(unsigned long n, const char *site)
 void *shim_kmalloc(size_t size, gfp_t gfp, const char *site)
 {
 	unsigned long n = atomic_fetch_add(&nr_allocs, 1) + 1;
+	size_t align, total;
 	struct slab_hdr *h;
+	char *base;
 
 	if (should_fail(n, site)) {
 		atomic_fetch_add(&nr_failed, 1);
 		return NULL;
 	}
-	h = (gfp & __GFP_ZERO) ? calloc(1, sizeof(*h) + size) :
-				 malloc(sizeof(*h) + size);
-	if (!h)
+	align = size >= SMP_CACHE_BYTES ? SMP_CACHE_BYTES : sizeof(*h);
+	if (__builtin_add_overflow(size, align + SMP_CACHE_BYTES - 1, &total))
 		return NULL;
+	if (align == SMP_CACHE_BYTES)
+		base = aligned_alloc(SMP_CACHE_BYTES, total & ~(size_t)(SMP_CACHE_BYTES - 1));
+	else
+		base = malloc(size + align);
+	if (!base)
+		return NULL;
+	h = (struct slab_hdr *)(base + align) - 1;
+	if (gfp & __GFP_ZERO)
+		memset(h + 1, 0, size);
 	h->size = size;
+	h->offset = align;
 	atomic_fetch_add(&live_bytes, size);
 	return h + 1;
 }
@@ -54,7 +70,7 @@ void shim_kfree(const void *p)
 		return;
 	h = (struct slab_hdr *)p - 1;
 	atomic_fetch_sub(&live_bytes, h->size);
-	free(h);
+	free((char *)(h + 1) - h->offset);
 }
 
 void shim_fail_nth(unsigned long nth)

@@ -16,6 +16,7 @@
  * allocation failure changes nothing, and a store to an index whose leaf
  * slot is already occupied (entry or reservation) never allocates.
  */
+#include "rcupdate.h"
 #include "xarray.h"
 
 #define XA_CHUNK_SHIFT	6
@@ -29,7 +30,8 @@ struct xa_node {
 	unsigned char shift;		/* index bits below this node's slots */
 	unsigned char offset;		/* our slot in parent */
 	unsigned char count;		/* non-NULL slots */
-	void *slots[XA_CHUNK_SIZE];
+	/* Read by lockless readers: atomic, published after the node is set up. */
+	_Atomic(void *) slots[XA_CHUNK_SIZE];
 };
 
 /* Highest index a node with @shift covers, relative to its first index. */
@@ -57,12 +59,13 @@ static unsigned int slot_of(const struct xa_node *node, unsigned long index)
 }
 
 /*
- * Locking: re-entrant for the thread that holds xa_lock (readers only).
- * Take xa_lock unless this thread holds it; returns whether it was taken.
+ * Writers take xa_lock; the kernel's spinlock is not recursive, so flag a
+ * writer called with it held (and go on without taking it again).
+ * Returns whether it was taken.
  */
-static bool xa_lock_reader(struct xarray *xa)
+static bool xa_lock_writer(struct xarray *xa)
 {
-	if (lockdep_is_held(&xa->xa_lock))
+	if (WARN_ON(lockdep_is_held(&xa->xa_lock)))
 		return false;
 	xa_lock(xa);
 	return true;
@@ -74,17 +77,12 @@ static void xa_unlock_if(struct xarray *xa, bool taken)
 		xa_unlock(xa);
 }
 
-/* Writers: the kernel's spinlock is not recursive, so flag misuse. */
-static bool xa_lock_writer(struct xarray *xa)
-{
-	return !WARN_ON(lockdep_is_held(&xa->xa_lock)) && xa_lock_reader(xa);
-}
-
 void xa_init_flags(struct xarray *xa, gfp_t flags)
 {
 	spin_lock_init(&xa->xa_lock);
 	xa->xa_flags = flags;
 	xa->xa_head = NULL;
+	xa->xa_dead = NULL;
 }
 
 /* The leaf that covers @index, or NULL if its path is not allocated. */
@@ -189,7 +187,13 @@ static struct xa_node *create_path(struct xarray *xa, unsigned long index,
 	return node;
 }
 
-/* Free empty nodes upwards from @node, then drop root levels holding only slot 0. */
+/*
+ * Unlink empty nodes upwards from @node, then root levels holding only
+ * slot 0, and put them on xa->xa_dead: readers may still be on them until
+ * a grace period has passed (xa_unlock_reap()).  An unlinked node's parent
+ * field is no longer read by anyone (readers only go down), so it links
+ * the dead nodes.
+ */
 static void prune(struct xarray *xa, struct xa_node *node)
 {
 	while (node && !node->count) {
@@ -201,7 +205,8 @@ static void prune(struct xarray *xa, struct xa_node *node)
 		} else {
 			xa->xa_head = NULL;
 		}
-		kfree(node);
+		node->parent = xa->xa_dead;
+		xa->xa_dead = node;
 		node = parent;
 	}
 	while ((node = xa->xa_head) && node->shift && node->count == 1 &&
@@ -210,14 +215,38 @@ static void prune(struct xarray *xa, struct xa_node *node)
 
 		child->parent = NULL;
 		xa->xa_head = child;
-		kfree(node);
+		node->parent = xa->xa_dead;
+		xa->xa_dead = node;
+	}
+}
+
+/*
+ * Drop xa_lock if this call took it, then free the nodes unlinked so far
+ * once no reader can be on them: the grace period is waited for outside
+ * the lock, so other writers (and readers) go on meanwhile.
+ */
+static void xa_unlock_reap(struct xarray *xa, bool taken)
+{
+	struct xa_node *dead = NULL, *next;
+
+	if (taken) {
+		dead = xa->xa_dead;
+		xa->xa_dead = NULL;
+	}
+	xa_unlock_if(xa, taken);
+	if (!dead)
+		return;
+	synchronize_rcu();
+	for (; dead; dead = next) {
+		next = dead->parent;
+		kfree(dead);
 	}
 }
 
 static void *erase_raw(struct xarray *xa, unsigned long index)
 {
 	struct xa_node *leaf = leaf_of(xa, index);
-	void **slot;
+	_Atomic(void *) *slot;
 	void *old;
 
 	if (!leaf)
@@ -237,7 +266,7 @@ static void *store_raw(struct xarray *xa, unsigned long index, void *entry,
 		       gfp_t gfp)
 {
 	struct xa_node *leaf;
-	void **slot;
+	_Atomic(void *) *slot;
 	void *old;
 
 	if (!entry)
@@ -282,7 +311,7 @@ void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
 	bool taken = xa_lock_writer(xa);
 
 	entry = __xa_store(xa, index, entry, gfp);
-	xa_unlock_if(xa, taken);
+	xa_unlock_reap(xa, taken);
 	return entry;
 }
 
@@ -291,16 +320,17 @@ void *xa_erase(struct xarray *xa, unsigned long index)
 	bool taken = xa_lock_writer(xa);
 	void *old = __xa_erase(xa, index);
 
-	xa_unlock_if(xa, taken);
+	xa_unlock_reap(xa, taken);
 	return old;
 }
 
 void *xa_load(struct xarray *xa, unsigned long index)
 {
-	bool taken = xa_lock_reader(xa);
-	void *entry = unzero(load_raw(xa, index));
+	void *entry;
 
-	xa_unlock_if(xa, taken);
+	rcu_read_lock();
+	entry = unzero(load_raw(xa, index));
+	rcu_read_unlock();
 	return entry;
 }
 
@@ -311,7 +341,7 @@ int xa_reserve(struct xarray *xa, unsigned long index, gfp_t gfp)
 
 	if (!load_raw(xa, index))
 		old = store_raw(xa, index, XA_ZERO_ENTRY, gfp);
-	xa_unlock_if(xa, taken);
+	xa_unlock_reap(xa, taken);
 	return xa_err(old);
 }
 
@@ -321,7 +351,7 @@ void xa_release(struct xarray *xa, unsigned long index)
 
 	if (xa_is_zero(load_raw(xa, index)))
 		erase_raw(xa, index);
-	xa_unlock_if(xa, taken);
+	xa_unlock_reap(xa, taken);
 }
 
 /* First present entry in [start, limit] below @node, whose first index is @base. */
@@ -357,16 +387,17 @@ static void *find_in(struct xa_node *node, unsigned long base,
 void *xa_find(struct xarray *xa, unsigned long *indexp, unsigned long max,
 	      xa_mark_t filter)
 {
-	bool taken;
+	struct xa_node *head;
 	void *entry = NULL;
 
 	/* No marks exist here, so a mark filter could only ever match nothing. */
 	if (WARN_ON(filter != XA_PRESENT) || *indexp > max)
 		return NULL;
-	taken = xa_lock_reader(xa);
-	if (xa->xa_head && *indexp <= node_span(xa->xa_head->shift))
-		entry = find_in(xa->xa_head, 0, *indexp, max, indexp);
-	xa_unlock_if(xa, taken);
+	rcu_read_lock();
+	head = xa->xa_head;
+	if (head && *indexp <= node_span(head->shift))
+		entry = find_in(head, 0, *indexp, max, indexp);
+	rcu_read_unlock();
 	return entry;
 }
 
@@ -396,12 +427,16 @@ static void free_subtree(struct xa_node *node)
 	kfree(node);
 }
 
+/* Empty @xa; its nodes are freed after a grace period, as the kernel's. */
 void xa_destroy(struct xarray *xa)
 {
 	bool taken = xa_lock_writer(xa);
+	struct xa_node *head = xa->xa_head;
 
-	if (xa->xa_head)
-		free_subtree(xa->xa_head);
 	xa->xa_head = NULL;
-	xa_unlock_if(xa, taken);
+	xa_unlock_reap(xa, taken);
+	if (!head)
+		return;
+	synchronize_rcu();
+	free_subtree(head);
 }

@@ -6,11 +6,14 @@
  * implemented as a 64-way radix tree in xarray.c.  Marks, multi-index
  * entries, xa_alloc and the xas_* advanced API are not provided.
  *
- * Locking: every operation takes xa->xa_lock itself.  Readers (xa_load,
- * xa_find, the iterators) may also be called with xa_lock already held by
- * the caller, as with RCU readers in the kernel.  Writers must not be: use
- * __xa_store/__xa_erase under xa_lock (xa_store under xa_lock would
- * deadlock in the kernel; here it WARNs and then proceeds).
+ * Locking: as in the kernel, readers (xa_load, xa_find, the iterators)
+ * take no lock: they run inside an RCU read-side section of their own
+ * (rcupdate.h) and may be called anywhere.  Writers take xa->xa_lock
+ * themselves; __xa_store/__xa_erase are for callers holding it (xa_store
+ * under xa_lock would deadlock in the kernel; here it WARNs and then
+ * proceeds).  Nodes a writer unlinks are freed after a grace period, which
+ * the calls that take xa_lock themselves wait for once they dropped it
+ * (the __ variants leave them to the next such call, or to xa_destroy()).
  */
 #ifndef GUESTMEM_SHIM_XARRAY_H
 #define GUESTMEM_SHIM_XARRAY_H
@@ -24,13 +27,15 @@ struct xarray {
 	spinlock_t xa_lock;
 	gfp_t xa_flags;				/* stored, otherwise ignored */
 	/* private: */
-	struct xa_node *xa_head;		/* root node, NULL when empty */
+	_Atomic(struct xa_node *) xa_head;	/* root node, NULL when empty */
+	struct xa_node *xa_dead;	/* unlinked, to free after a grace period */
 };
 
 #define XARRAY_INIT(name, flags) {					\
 	.xa_lock = __SPIN_LOCK_UNLOCKED(name.xa_lock),			\
 	.xa_flags = (flags),						\
 	.xa_head = NULL,						\
+	.xa_dead = NULL,						\
 }
 #define DEFINE_XARRAY_FLAGS(name, flags) struct xarray name = XARRAY_INIT(name, flags)
 #define DEFINE_XARRAY(name)	DEFINE_XARRAY_FLAGS(name, 0)
