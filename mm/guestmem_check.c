@@ -70,9 +70,6 @@ static const char *hgmem_check_range(struct hgmem_file *f, pgoff_t start,
 	}
 	if (whole && n != atomic_long_read(&f->nr_huge))
 		return "allocated huge page count is wrong";
-	if (whole && atomic_long_read(&f->nr_shared) !=
-	    hgmem_state_count(f, 0, f->nr_pages, HGMEM_SHARED))
-		return "shared page count is wrong";
 	return NULL;
 }
 
@@ -126,9 +123,9 @@ int hgmem_check_file(struct hgmem_file *f, const char **why)
 	const char *reason;
 
 	might_sleep();
-	down_write(&f->lock);
+	hgmem_lock(f, 0, f->nr_pages);
 	reason = __hgmem_check_file(f, 0, f->nr_pages, true);
-	up_write(&f->lock);
+	hgmem_unlock(f, 0, f->nr_pages);
 	if (why)
 		*why = reason;
 	return reason ? -EUCLEAN : 0;

@@ -17,32 +17,38 @@
  * @start: First page.
  * @end: Page after the last, above @start.
  *
- * An operation within one huge page takes the file's lock shared and the
- * huge page's lock, and runs in parallel with operations on other huge
- * pages; a wider one takes the file's lock exclusive.  hgmem_unlock() with
- * the same range unlocks.
+ * An operation within one huge page takes only the huge page's lock, and
+ * runs in parallel with operations on other huge pages; a wider one takes
+ * the file's lock, then every huge page lock.  hgmem_unlock() with the same
+ * range unlocks.
  *
  * Context: Process context.  May sleep.
  */
 void hgmem_lock(struct hgmem_file *f, pgoff_t start, pgoff_t end)
 {
+	int i;
+
 	if (hgmem_range_in_huge(f, start, end)) {
-		down_read(&f->lock);
 		mutex_lock(hgmem_huge_lock(f, start >> f->order));
-	} else {
-		down_write(&f->lock);
+		return;
 	}
+	mutex_lock(&f->lock);
+	for (i = 0; i < HGMEM_HUGE_LOCKS; i++)
+		mutex_lock_nest_lock(&f->huge_lock[i].lock, &f->lock);
 }
 
 /* Unlock pages [start, end) of @f, locked by hgmem_lock(). */
 void hgmem_unlock(struct hgmem_file *f, pgoff_t start, pgoff_t end)
 {
+	int i;
+
 	if (hgmem_range_in_huge(f, start, end)) {
 		mutex_unlock(hgmem_huge_lock(f, start >> f->order));
-		up_read(&f->lock);
-	} else {
-		up_write(&f->lock);
+		return;
 	}
+	for (i = HGMEM_HUGE_LOCKS - 1; i >= 0; i--)
+		mutex_unlock(&f->huge_lock[i].lock);
+	mutex_unlock(&f->lock);
 }
 
 /* Check a byte range and convert it to the page range [*start, *end).  No lock needed. */
@@ -82,7 +88,8 @@ static void hgmem_file_free(struct hgmem_file *f)
 	int i;
 
 	for (i = 0; i < HGMEM_HUGE_LOCKS; i++)
-		mutex_destroy(&f->huge_lock[i]);
+		mutex_destroy(&f->huge_lock[i].lock);
+	mutex_destroy(&f->lock);
 	kfree(f);
 }
 
@@ -132,9 +139,9 @@ int hgmem_file_create(struct hstate *h, u64 size, u64 flags, int nid,
 	f->nid = nid;
 	f->flags = flags;
 	f->nr_pages = size >> PAGE_SHIFT;
-	init_rwsem(&f->lock);
+	mutex_init(&f->lock);
 	for (i = 0; i < HGMEM_HUGE_LOCKS; i++)
-		mutex_init(&f->huge_lock[i]);
+		mutex_init(&f->huge_lock[i].lock);
 	xa_init(&f->huge);
 
 	/* The reservation first: it bounds the size of the state to a real one. */
@@ -174,13 +181,13 @@ void hgmem_file_release(struct hgmem_file *f)
 	unsigned long hidx;
 
 	might_sleep();
-	down_write(&f->lock);
+	hgmem_lock(f, 0, f->nr_pages);
 	xa_for_each(&f->huge, hidx, hp) {
 		xa_erase(&f->huge, hidx);
 		hgmem_detach(f, hp);
 	}
 	hgmem_state_destroy(f);
-	up_write(&f->lock);
+	hgmem_unlock(f, 0, f->nr_pages);
 	xa_destroy(&f->huge);
 	hugepage_put_subpool(f->spool);
 	hgmem_file_free(f);
@@ -473,12 +480,13 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 
 	might_sleep();
 	memset(st, 0, sizeof(*st));
-	down_write(&f->lock);
+	hgmem_lock(f, 0, f->nr_pages);
 	st->size = (u64)f->nr_pages << PAGE_SHIFT;
 	st->allocated = atomic_long_read(&f->nr_huge) * huge;
 	st->splits = atomic_long_read(&f->nr_splits);
 	st->merges = atomic_long_read(&f->nr_merges);
-	st->shared = (u64)atomic_long_read(&f->nr_shared) << PAGE_SHIFT;
+	/* Counted, not kept: a shared count would be written by every conversion. */
+	st->shared = (u64)hgmem_state_count(f, 0, f->nr_pages, HGMEM_SHARED) << PAGE_SHIFT;
 	st->private = st->size - st->shared;
 	xa_for_each(&f->huge, hidx, hp) {
 		if (!hgmem_huge_is_split(hp)) {
@@ -490,5 +498,5 @@ void hgmem_file_stats(struct hgmem_file *f, struct hgmem_file_stats *st)
 			if (folio_order(hgmem_folio_at(hp, hp->base + i)))
 				st->huge_mappable += (u64)PAGE_SIZE << PMD_ORDER;
 	}
-	up_write(&f->lock);
+	hgmem_unlock(f, 0, f->nr_pages);
 }

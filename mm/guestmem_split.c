@@ -223,7 +223,8 @@ void hgmem_txn_commit(struct hgmem_file *f, struct hgmem_txn *t)
 		for (j = 0; !th->top && j < th->nr_pieces; j++)
 			hgmem_publish(f, th->hp, th->piece_pfn[j], 1UL << PMD_ORDER);
 	}
-	atomic_long_add(t->nr_splits, &f->nr_splits);
+	if (t->nr_splits)	/* the counter's line is shared: no write for 0 */
+		atomic_long_add(t->nr_splits, &f->nr_splits);
 	t->nr = 0;
 	t->nr_splits = 0;
 }

@@ -59,7 +59,6 @@ int hgmem_state_init(struct hgmem_file *f, enum hgmem_state init)
 		return -ENOMEM;
 	for (hidx = 0; hidx < nr_huge; hidx++)
 		f->state[hidx] = HGMEM_UNIFORM(init);
-	atomic_long_set(&f->nr_shared, init == HGMEM_SHARED ? f->nr_pages : 0);
 	return 0;
 }
 
@@ -243,20 +242,14 @@ void hgmem_state_commit(struct hgmem_file *f, const struct hgmem_conv *c,
 			struct hgmem_state_prep *p)
 {
 	unsigned long hidx, last_hidx = (c->end - 1) >> f->order;
-	pgoff_t changing, base;
+	pgoff_t base;
 
 	hgmem_assert_locked(f, c->start, c->end);
-	changing = hgmem_state_count(f, c->start, c->end,
-				     c->to == HGMEM_SHARED ? HGMEM_PRIVATE : HGMEM_SHARED);
 	for (hidx = c->start >> f->order; hidx <= last_hidx; hidx++) {
 		base = (pgoff_t)hidx << f->order;
 		hgmem_state_store(f, hidx, max(c->start, base),
 				  min(c->end, base + hgmem_huge_pages(f)), c->to, p);
 	}
-	if (c->to == HGMEM_SHARED)
-		atomic_long_add(changing, &f->nr_shared);
-	else
-		atomic_long_sub(changing, &f->nr_shared);
 	/* Every prepared bitmap is used: prepare saw the state commit changes. */
 	if (WARN_ON_ONCE(p->map[0] || p->map[1])) {
 		kvfree(p->map[0]);

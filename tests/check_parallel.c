@@ -21,17 +21,17 @@ struct huge_hold {
 static void hold_huge(void *arg)
 {
 	struct huge_hold *hh = arg;
+	pgoff_t base = hh->hidx << hh->f->order;
 
-	down_read(&hh->f->lock);
-	mutex_lock(hgmem_huge_lock(hh->f, hh->hidx));
+	hgmem_lock(hh->f, base, base + 1);
 }
 
 static void release_huge(void *arg)
 {
 	struct huge_hold *hh = arg;
+	pgoff_t base = hh->hidx << hh->f->order;
 
-	mutex_unlock(hgmem_huge_lock(hh->f, hh->hidx));
-	up_read(&hh->f->lock);
+	hgmem_unlock(hh->f, base, base + 1);
 }
 
 /*
@@ -81,8 +81,8 @@ START_TEST(test_huge_lock_of_another_thread_does_not_count)
 	struct hstate *h;
 
 	TU_SKIP_WITHOUT_LOCK_CHECKS();
-	h = tu_pool(PMD_ORDER, 1);
-	f = tu_file(h, SZ_2M, 0);
+	h = tu_pool(PMD_ORDER, 2);
+	f = tu_file(h, 2 * SZ_2M, 0);
 	hh.f = f;
 	tu_hold_start(&hd, hold_huge, release_huge, &hh);
 	warns = shim_warn_count();
@@ -90,14 +90,22 @@ START_TEST(test_huge_lock_of_another_thread_does_not_count)
 	ck_assert_uint_eq(shim_warn_count(), warns + 1);
 	tu_hold_stop(&hd);
 
-	/* Held here: shared with the huge page's lock, or exclusive. */
+	/* Held here: the huge page's lock covers its pages, not a wider range. */
 	hold_huge(&hh);
 	hgmem_assert_locked(f, 0, 1);
-	release_huge(&hh);
-	down_write(&f->lock);
 	hgmem_assert_locked(f, 0, 512);
-	up_write(&f->lock);
 	ck_assert_uint_eq(shim_warn_count(), warns + 1);
+	hgmem_assert_locked(f, 0, 513);
+	ck_assert_uint_eq(shim_warn_count(), warns + 2);
+	release_huge(&hh);
+	/* A range spanning huge pages: the file's lock, with every huge page lock. */
+	hgmem_lock(f, 0, 1024);
+	hgmem_assert_locked(f, 0, 1024);
+	hgmem_assert_locked(f, 512, 513);
+	ck_assert(lockdep_is_held(hgmem_huge_lock(f, HGMEM_HUGE_LOCKS - 1)));
+	hgmem_unlock(f, 0, 1024);
+	ck_assert(!lockdep_is_held(hgmem_huge_lock(f, 0)));
+	ck_assert_uint_eq(shim_warn_count(), warns + 2);
 	tu_reset_warnings();
 
 	hgmem_file_release(f);
@@ -112,7 +120,11 @@ END_TEST
  * merging), faults, punches and allocates, while the other threads do the
  * same next door, and now and then reads the file's statistics, checks it
  * or allocates all of its pages at once, which take the file exclusively.
- * At the end every page has the state its owner's model says.
+ * At the end every page has the state its owner's model says.  On pools
+ * with memory behind them each thread also keeps a model of the first byte
+ * of its pages, which it writes through faults: a conversion keeps the
+ * data in place, or zeroes exactly the pages that change state
+ * (HGMEM_FILE_ZERO_ON_CONVERT), and a punch zeroes what it covers.
  */
 struct worker {
 	struct hgmem_file *f;
@@ -121,8 +133,32 @@ struct worker {
 	unsigned long ops;
 	pgoff_t first, nr;		/* owned pages */
 	unsigned char *model;		/* state per owned page */
+	unsigned char *data;		/* first byte per owned page, or NULL */
 	int err;
 };
+
+/* Fault page @index of @w's file in; compare its first byte, then write @set (if >= 0). */
+static int touch_page(struct worker *w, pgoff_t index, int set)
+{
+	unsigned char *byte, *want = &w->data[index - w->first];
+	struct folio *folio;
+	int order, err;
+
+	err = hgmem_get_folio(w->f, index, &folio, &order);
+	if (err)
+		return err == -EAGAIN ? 0 : err;
+	byte = (unsigned char *)folio_address(folio) +
+	       ((index & ((1UL << folio_order(folio)) - 1)) << PAGE_SHIFT);
+	if (*byte != *want) {
+		fprintf(stderr, "thread %u page %lu: byte %#x, model %#x\n", w->id,
+			(unsigned long)index, *byte, *want);
+		err = -EUCLEAN;
+	} else if (set >= 0) {
+		*byte = *want = set;
+	}
+	folio_put(folio);
+	return err;
+}
 
 static int worker_op(struct worker *w)
 {
@@ -151,8 +187,10 @@ static int worker_op(struct worker *w)
 		start = w->first + ((r >> 4) % (w->nr / huge)) * huge;
 		n = huge;
 		break;
-	case 4: {	/* fault a page */
+	case 4: {	/* fault a page (and write to it) */
 		start = w->first + (r >> 4) % w->nr;
+		if (w->data)
+			return touch_page(w, start, 1 + (r >> 24) % 255);
 		err = hgmem_get_folio(w->f, start, &folio, &order);
 		if (!err)
 			folio_put(folio);
@@ -161,8 +199,11 @@ static int worker_op(struct worker *w)
 	case 5:		/* punch an owned huge page, or part of it */
 		start = w->first + ((r >> 4) % (w->nr / huge)) * huge;
 		n = r & 16 ? huge : 1 + (r >> 24) % huge;
-		return hgmem_punch_hole(w->f, (u64)start << PAGE_SHIFT,
-					(u64)n << PAGE_SHIFT);
+		err = hgmem_punch_hole(w->f, (u64)start << PAGE_SHIFT,
+				       (u64)n << PAGE_SHIFT);
+		if (!err && w->data)
+			memset(&w->data[start - w->first], 0, n);
+		return err;
 	case 6:		/* allocate an owned huge page */
 		start = w->first + ((r >> 4) % (w->nr / huge)) * huge;
 		err = hgmem_allocate(w->f, (u64)start << PAGE_SHIFT, PAGE_SIZE);
@@ -180,8 +221,12 @@ static int worker_op(struct worker *w)
 			    to, &bad);
 	if (err)
 		return err;
-	for (i = start; i < start + n; i++)
+	for (i = start; i < start + n; i++) {
+		if (w->data && (w->f->flags & HGMEM_FILE_ZERO_ON_CONVERT) &&
+		    w->model[i - w->first] != to)
+			w->data[i - w->first] = 0;
 		w->model[i - w->first] = to;
+	}
 	return 0;
 }
 
@@ -196,11 +241,10 @@ static void *worker_run(void *arg)
 }
 
 static void hammer(unsigned int order, unsigned long huge_per_thread,
-		   unsigned long ops, u64 flags)
+		   unsigned long ops, u64 flags, enum shim_backend kind)
 {
 	const pgoff_t per = huge_per_thread << order;
-	struct hstate *h = tu_pool_kind(order, NR_THREADS * huge_per_thread,
-					SHIM_BACKEND_RESERVE);
+	struct hstate *h = tu_pool_kind(order, NR_THREADS * huge_per_thread, kind);
 	struct hgmem_file *f = tu_file(h, (u64)NR_THREADS * per << PAGE_SHIFT, flags);
 	unsigned long seed = tu_seed(0x5eed), i;
 	struct worker w[NR_THREADS];
@@ -213,8 +257,10 @@ static void hammer(unsigned int order, unsigned long huge_per_thread,
 			.f = f, .id = i, .rng = { seed * 2654435761UL + i + 1 },
 			.ops = ops, .first = i * per, .nr = per,
 			.model = calloc(per, 1),
+			.data = kind == SHIM_BACKEND_RESERVE ? NULL : calloc(per, 1),
 		};
 		ck_assert_ptr_nonnull(w[i].model);
+		ck_assert(kind == SHIM_BACKEND_RESERVE || w[i].data);
 		memset(w[i].model, !!(flags & HGMEM_FILE_INIT_SHARED), per);
 		ck_assert_int_eq(pthread_create(&tid[i], NULL, worker_run, &w[i]), 0);
 	}
@@ -237,7 +283,10 @@ static void hammer(unsigned int order, unsigned long huge_per_thread,
 				      "thread %lu: run from page %lu is not uniform in the model",
 				      i, (unsigned long)p);
 		}
+		for (p = 0; w[i].data && p < per; p++)
+			ck_assert_int_eq(touch_page(&w[i], w[i].first + p, -1), 0);
 		free(w[i].model);
+		free(w[i].data);
 	}
 	hgmem_file_release(f);
 	hgmem_flush_deferred();
@@ -247,14 +296,15 @@ static void hammer(unsigned int order, unsigned long huge_per_thread,
 
 START_TEST(test_threads_2m)
 {
-	hammer(PMD_ORDER, 4, 3000, 0);
+	hammer(PMD_ORDER, 4, 3000, 0, SHIM_BACKEND_MEMORY);
 }
 END_TEST
 
 /* The same from shared, zeroing what converts. */
 START_TEST(test_threads_2m_shared_zeroing)
 {
-	hammer(PMD_ORDER, 4, 3000, HGMEM_FILE_INIT_SHARED | HGMEM_FILE_ZERO_ON_CONVERT);
+	hammer(PMD_ORDER, 4, 3000, HGMEM_FILE_INIT_SHARED | HGMEM_FILE_ZERO_ON_CONVERT,
+	       SHIM_BACKEND_MEMORY);
 }
 END_TEST
 
@@ -265,13 +315,13 @@ END_TEST
  */
 START_TEST(test_threads_2m_hashed_locks)
 {
-	hammer(PMD_ORDER, HGMEM_HUGE_LOCKS / 2, 1500, 0);
+	hammer(PMD_ORDER, HGMEM_HUGE_LOCKS / 2, 1500, 0, SHIM_BACKEND_RESERVE);
 }
 END_TEST
 
 START_TEST(test_threads_1g)
 {
-	hammer(PUD_ORDER, 1, 400, 0);
+	hammer(PUD_ORDER, 1, 400, 0, SHIM_BACKEND_RESERVE);
 }
 END_TEST
 

@@ -129,7 +129,7 @@ void tu_snapshot(struct hgmem_file *f, struct tu_snapshot *s)
 	unsigned long hidx;
 	enum hgmem_state state;
 
-	down_write(&f->lock);
+	hgmem_lock(f, 0, f->nr_pages);
 	for (i = 0; i < f->nr_pages; i = last + 1) {
 		state = hgmem_state_at(f, i, &last);
 		while (last + 1 < f->nr_pages && hgmem_state_at(f, last + 1, &next) == state)
@@ -153,7 +153,7 @@ void tu_snapshot(struct hgmem_file *f, struct tu_snapshot *s)
 	tu_printf(out, "nr_huge %ld splits %ld merges %ld\n",
 		  atomic_long_read(&f->nr_huge), atomic_long_read(&f->nr_splits),
 		  atomic_long_read(&f->nr_merges));
-	up_write(&f->lock);
+	hgmem_unlock(f, 0, f->nr_pages);
 	shim_hstate_counters(f->h, &c);
 	tu_printf(out, "pool total %lu free %lu resv %lu in_use %lu pending %lu\n",
 		  c.total, c.free, c.resv, c.in_use, hgmem_nr_pending(f->h));

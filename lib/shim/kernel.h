@@ -54,6 +54,8 @@ typedef unsigned int gfp_t;
 #define MODULE_LICENSE(x)
 #define cond_resched()		do { } while (0)
 #define BUILD_BUG_ON(c)		_Static_assert(!(c), #c)
+#define SMP_CACHE_BYTES		64
+#define ____cacheline_aligned_in_smp	__attribute__((__aligned__(SMP_CACHE_BYTES)))
 
 /* Configuration switches mm/ tests with IS_ENABLED(); configure sets them to 0 or 1. */
 #ifndef CONFIG_GUESTMEM_DEBUG
@@ -190,6 +192,9 @@ void mutex_init(struct mutex *lock);
 void mutex_destroy(struct mutex *lock);
 void mutex_lock(struct mutex *lock);
 void mutex_unlock(struct mutex *lock);
+/* One of several locks taken together, all under @nest (held by the caller). */
+#define mutex_lock_nest_lock(l, nest) \
+	do { lockdep_assert_held(nest); mutex_lock(l); } while (0)
 
 void init_rwsem(struct rw_semaphore *sem);
 void down_read(struct rw_semaphore *sem);
