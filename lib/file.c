@@ -172,8 +172,9 @@ static void undo_allocation(struct guestmem_file *file, unsigned long first,
 	for (hidx = first; hidx <= last; hidx++) {
 		if (was_mapped[hidx - first])
 			continue;
-		hgmem_punch_hole(file->gf, (u64)hidx * huge, huge);
+		/* Unmapped before it is freed (file_punch_hole()). */
 		unmap_huge(file, hidx);
+		hgmem_punch_hole(file->gf, (u64)hidx * huge, huge);
 	}
 }
 
@@ -301,10 +302,11 @@ static int file_destroy(struct guestmem_file *file)
 	pthread_mutex_unlock(&pool->lock);
 
 	gm_fault_stop(file);	/* before the fault thread could use file->gf */
+	/* Unmapped before its pages are freed (file_punch_hole()). */
+	munmap(file->map, file->map_len);
 	hgmem_file_release(file->gf);
 	xa_destroy(&file->pins);
 	xa_destroy(&file->aliases);	/* empty: no pins */
-	munmap(file->map, file->map_len);
 	free(file->mapped);
 	file->mapped = NULL;
 
@@ -389,6 +391,7 @@ out:
 static int file_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 {
 	uint64_t hidx, end;
+	bool inside;
 	size_t huge;
 	int err;
 
@@ -396,16 +399,30 @@ static int file_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 	if (!file)
 		return gm_error(-EINVAL, "NULL file");
 	huge = huge_size(file);
+	inside = len && !((offset | len) & (PAGE_SIZE - 1)) && offset <= file->size &&
+		 len <= file->size - offset;
 	pthread_mutex_lock(&file->lock);
-	err = hgmem_punch_hole(file->gf, offset, len);
-	if (err) {
-		err = range_error(err, offset, len);
-	} else {
-		/* Whole huge pages inside the hole left the file. */
+	/*
+	 * Whole huge pages inside the hole leave the file: unmap them first,
+	 * and only then give them back.  A freed page may be cleared by the
+	 * pool's zeroer or handed to another file at once; were it still
+	 * mapped here, a write through this mapping (a vCPU, another thread)
+	 * could land in it after it was cleared, and a page holding data
+	 * would be handed out as zero.  mm/ decides whether the range is
+	 * valid; only a range inside the file can free anything, so only such
+	 * a range is unmapped first (and mm/ accepts every one of those: a
+	 * page unmapped all the same would be mapped again by the next
+	 * allocation or pin, which find it allocated).
+	 */
+	if (inside) {
 		huge_span_whole(offset, len, huge, &hidx, &end);
 		for (; hidx < end; hidx++)
 			unmap_huge(file, hidx);
 	}
+	err = hgmem_punch_hole(file->gf, offset, len);
+	WARN_ON(err && inside);
+	if (err)
+		err = range_error(err, offset, len);
 	pthread_mutex_unlock(&file->lock);
 	return err;
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -525,6 +526,75 @@ START_TEST(test_threads_never_see_data)
 }
 END_TEST
 
+/* ------------------------------------------------ freed means unmapped */
+
+/*
+ * A page the zeroer takes must be mapped nowhere it could still be written:
+ * a write landing after the clear would leave data in a page handed out as
+ * zero.  The hook looks at the watched file's mapping each time the zeroer
+ * takes a page; while the test punches or destroys, no page of that file
+ * may be mapped.  The check reads residency (mincore), which a dirty page
+ * of the file's own mapping has and its PROT_NONE placeholder has not.
+ * Before the library unmapped a page ahead of freeing it, the zeroer
+ * caught one still mapped in most rounds; now it never can, whatever the
+ * timing.
+ */
+static char *watch_addr;
+static uint64_t watch_len;
+static atomic_ulong watch_seen, watch_mapped;
+
+static void watch_hook(struct hstate *h, struct folio *folio)
+{
+	uint64_t i, n = watch_len / SZ_4K;
+
+	(void)h;
+	(void)folio;
+	atomic_fetch_add(&watch_seen, 1);
+	for (i = 0; i < n; i += 512) {
+		unsigned char v = 0;
+
+		/* One 4K page per huge page; ENOMEM once the file is gone. */
+		if (!mincore(watch_addr + i * SZ_4K, SZ_4K, &v) && (v & 1))
+			atomic_fetch_add(&watch_mapped, 1);
+	}
+}
+
+START_TEST(test_freed_pages_are_unmapped_first)
+{
+	const uint64_t nr = 4;
+	struct guestmem_pool *pool = pool_make(nr, GUESTMEM_POOL_ZERO_BACKGROUND);
+	struct guestmem_file *f = file_make(pool, nr * SZ_2M);
+	int round;
+
+	watch_addr = guestmem_file_hva(f);
+	watch_len = nr * SZ_2M;
+	atomic_store(&watch_seen, 0);
+	atomic_store(&watch_mapped, 0);
+	for (round = 0; round < 50; round++) {
+		ck_assert_int_eq(guestmem_allocate(f, 0, nr * SZ_2M), 0);
+		assert_zero(f, 0, nr * SZ_2M);
+		dirty(f, 0, nr * SZ_2M, 0xc3);
+		shim_zero_hook = watch_hook;
+		ck_assert_int_eq(guestmem_punch_hole(f, 0, nr * SZ_2M), 0);
+		/* The zeroer is done before the pages are mapped again. */
+		shim_hstate_zero_flush(pool->h);
+		shim_zero_hook = NULL;
+	}
+	/* The same when the file goes: its mapping goes before its pages. */
+	ck_assert_int_eq(guestmem_allocate(f, 0, nr * SZ_2M), 0);
+	dirty(f, 0, nr * SZ_2M, 0xc3);
+	shim_zero_hook = watch_hook;
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	shim_hstate_zero_flush(pool->h);
+	shim_zero_hook = NULL;
+	printf("unmapped first: the zeroer took %lu pages, %lu found mapped\n",
+	       atomic_load(&watch_seen), atomic_load(&watch_mapped));
+	ck_assert_uint_gt(atomic_load(&watch_seen), 0);
+	ck_assert_uint_eq(atomic_load(&watch_mapped), 0);
+	destroy_all(pool, NULL);
+}
+END_TEST
+
 /* ------------------------------------------------ NUMA-bound pools */
 
 START_TEST(test_node_shortfall_decision)
@@ -650,6 +720,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(zero, test_destroy_while_zeroing);
 	tcase_add_test(zero, test_fork_child_forgets_the_zeroer);
 	tcase_add_test(zero, test_threads_never_see_data);
+	tcase_add_test(zero, test_freed_pages_are_unmapped_first);
 	suite_add_tcase(s, zero);
 	tcase_set_timeout(numa, 120);
 	tcase_add_test(numa, test_node_shortfall_decision);
