@@ -13,11 +13,30 @@
  * zero/mmap_touch_<page>       reference: mmap(MAP_HUGETLB) + a write to the
  *                              first byte (the kernel allocates and clears
  *                              the page at that fault); munmap untimed.
- * zero/background_<page>       bandwidth of the zeroer: from punching N
- *                              dirty pages until the pool reports them all
- *                              zero (polled every 20 us, sleeping).
+ * zero/map_floor_<page>        floor: the system calls guestmem_allocate()
+ *                              makes for a page that needs no clearing, and
+ *                              nothing else: mmap(MAP_SHARED | MAP_FIXED |
+ *                              MAP_POPULATE) of a resident page of a hugetlb
+ *                              memfd over a PROT_NONE reservation,
+ *                              madvise(MADV_DONTFORK), a write to the first
+ *                              byte; putting the PROT_NONE mapping back is
+ *                              untimed.  No allocator can hand out a mapped
+ *                              page in less; its ratio to mmap_touch is the
+ *                              best alloc_prezeroed can reach on the host.
+ * zero/background_<page>       bandwidth of the zeroer: from the moment a
+ *                              punch of N dirty pages has handed them to the
+ *                              pool (guestmem_punch_hole() returned) until
+ *                              the pool reports them all zero, over the
+ *                              pages not yet zero when the punch returned
+ *                              (polled every 10 us, sleeping).
+ *                              The punch itself (unmapping the pages on the
+ *                              caller's thread) is not zeroing: counter
+ *                              punch_us, and alloc_free/ measures it.
  * zero/memset_<page>           reference: memset() of as many bytes of warm
- *                              memory on one thread.
+ *                              memory on one thread.  Fair to the zeroer:
+ *                              on the hosts measured, memset() of memory
+ *                              just dirtied, as freed pages are, runs at
+ *                              the same speed as of warm memory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,11 +44,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
 #ifndef MAP_HUGE_SHIFT
 #define MAP_HUGE_SHIFT	26
+#endif
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT	26
 #endif
 
 /* Pages of the background bandwidth run: 64 MiB of 2M pages, one 1G page. */
@@ -38,9 +61,16 @@ static uint64_t bg_pages(uint64_t page)
 	return page == SZ_1G ? 1 : bench_cfg.smoke ? 4 : 32;
 }
 
+/*
+ * Between two looks at the pool's counters: a short sleep.  Spinning would
+ * be more precise, but takes a CPU the zeroer may need: on a machine with
+ * two CPUs and anything else running, the zeroer then runs at half speed.
+ * A look takes the pool's locks, which the zeroer also takes once per
+ * page; every 10 us is seldom enough not to get in its way.
+ */
 static void nap(void)
 {
-	struct timespec ts = { 0, 20000 };
+	struct timespec ts = { 0, 10000 };
 
 	nanosleep(&ts, NULL);
 }
@@ -154,10 +184,88 @@ static void bm_mmap_touch_1g(struct gb_state *st)
 	bm_mmap_touch(st, SZ_1G);
 }
 
+/* Pages of the floor's memfd: as many as zero/alloc_prezeroed cycles through. */
+static uint64_t floor_pages(uint64_t page)
+{
+	return page == SZ_1G ? 1 : 8;
+}
+
+static void bm_map_floor(struct gb_state *st, uint64_t page)
+{
+	const uint64_t nr = floor_pages(page);
+	size_t len = nr * page;
+	char why[256], *pool = MAP_FAILED, *map = MAP_FAILED, *hva;
+	struct bench_lat lat;
+	uint64_t i = 0;
+	int fd = -1;
+
+	if (*bench_hugetlb_why(page, (long)nr, why, sizeof(why))) {
+		gb_skip(st, why);
+		return;
+	}
+	/* A pool's memory: a hugetlb memfd, every page resident and cleared. */
+	fd = memfd_create("guestmem-bench-floor",
+			  MFD_HUGETLB | (__builtin_ctzll(page) << MFD_HUGE_SHIFT));
+	if (fd < 0 || ftruncate(fd, (off_t)len)) {
+		bench_skip(st, "no hugetlb pages for the floor: memfd: %s", strerror(errno));
+		goto out;
+	}
+	pool = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	/* A file's address space: PROT_NONE, aligned to the page size. */
+	map = mmap(NULL, len + page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (pool == MAP_FAILED || map == MAP_FAILED) {
+		bench_skip(st, "no hugetlb pages for the floor: mmap: %s", strerror(errno));
+		goto out;
+	}
+	memset(pool, 0, len);
+	hva = (char *)(((uintptr_t)map + page - 1) & ~(uintptr_t)(page - 1));
+	bench_lat_init(&lat);
+	while (gb_keep_running(st)) {
+		uint64_t off = (i++ % nr) * page, t0, t1;
+		char *p;
+
+		t0 = bench_now_ns();
+		p = mmap(hva + off, page, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, (off_t)off);
+		if (p == MAP_FAILED) {
+			bench_skip(st, "mmap(MAP_FIXED | MAP_POPULATE): %s", strerror(errno));
+			break;
+		}
+		madvise(p, page, MADV_DONTFORK);
+		*(volatile char *)p = 1;
+		t1 = bench_now_ns();
+		bench_lat_add(&lat, t1 - t0);
+		gb_set_iteration_time(st, (double)(t1 - t0) * 1e-9);
+		/* Untimed: back to PROT_NONE, as a punch leaves it. */
+		mmap(p, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+		     -1, 0);
+	}
+	bench_lat_report(st, &lat);
+	bench_lat_free(&lat);
+out:
+	if (map != MAP_FAILED)
+		munmap(map, len + page);
+	if (pool != MAP_FAILED)
+		munmap(pool, len);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void bm_map_floor_2m(struct gb_state *st)
+{
+	bm_map_floor(st, SZ_2M);
+}
+
+static void bm_map_floor_1g(struct gb_state *st)
+{
+	bm_map_floor(st, SZ_1G);
+}
+
 /* ------------------------------------------------------------ bandwidth */
 static void bm_background(struct gb_state *st, uint64_t page)
 {
-	uint64_t nr = bg_pages(page), size = nr * page;
+	uint64_t nr = bg_pages(page), size = nr * page, bytes = 0, punch_ns = 0;
 	struct guestmem_pool *pool = zero_pool(st, page, nr);
 	struct guestmem_file *f;
 	char *hva;
@@ -171,21 +279,32 @@ static void bm_background(struct gb_state *st, uint64_t page)
 	}
 	hva = guestmem_file_hva(f);
 	while (gb_keep_running(st)) {
-		uint64_t t0, t1;
+		struct guestmem_pool_stats s;
+		uint64_t t0, t1, tp;
 
-		/* Untimed: allocate and dirty every page. */
+		/* Untimed: allocate and dirty every page, then free them. */
 		if (guestmem_allocate(f, 0, size)) {
 			bench_skip(st, "guestmem_allocate: %s", guestmem_last_error());
 			break;
 		}
 		memset(hva, 0x5a, size);
-		t0 = bench_now_ns();
+		tp = bench_now_ns();
 		guestmem_punch_hole(f, 0, size);
+		t0 = bench_now_ns();
+		punch_ns += t0 - tp;
+		/* Pages the zeroer finished before the punch returned do not count. */
+		if (guestmem_pool_stats(pool, &s, sizeof(s))) {
+			bench_skip(st, "guestmem_pool_stats: %s", guestmem_last_error());
+			break;
+		}
+		bytes += (nr - (s.zeroed < nr ? s.zeroed : nr)) * page;
 		wait_all_zero(pool);
 		t1 = bench_now_ns();
 		gb_set_iteration_time(st, (double)(t1 - t0) * 1e-9);
 	}
-	gb_bytes_processed(st, gb_iterations_done(st) * (int64_t)size);
+	gb_bytes_processed(st, (int64_t)bytes);
+	if (gb_iterations_done(st))
+		gb_counter(st, "punch_us", (double)punch_ns / 1e3 / gb_iterations_done(st), 0);
 	bench_pool_label(st, pool);
 	guestmem_file_destroy(f);
 	bench_pool_put(pool);
@@ -242,6 +361,8 @@ void bench_register_zero(void)
 							  bm_alloc_prezeroed_2m)), n2m), GB_US);
 	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/mmap_touch_2M",
 							  bm_mmap_touch_2m)), n2m), GB_US);
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/map_floor_2M",
+							  bm_map_floor_2m)), n2m), GB_US);
 	gb_unit(bench_heavy(gb_manual_time(gb_register("zero/background_2M",
 							bm_background_2m))), GB_MS);
 	gb_unit(bench_heavy(gb_manual_time(gb_register("zero/memset_2M", bm_memset_2m))),
@@ -252,6 +373,8 @@ void bench_register_zero(void)
 							  bm_alloc_prezeroed_1g)), n1g), GB_US);
 	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/mmap_touch_1G",
 							  bm_mmap_touch_1g)), n1g), GB_US);
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/map_floor_1G",
+							  bm_map_floor_1g)), n1g), GB_US);
 	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/background_1G",
 							  bm_background_1g)), n1g), GB_MS);
 	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/memset_1G", bm_memset_1g)),

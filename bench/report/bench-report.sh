@@ -186,7 +186,7 @@ FNR == NR { val[$1, $2] = $3; next }
 			verdict = r > 1.1 ? "guestmem better" : r < 0.9 ? "guestmem worse" : "on par"
 		if (better == "higher" && group == "threads")
 			verdict = sprintf("%.0f%% of linear", 100 * r)
-		if (better == "higher" && group == "prefault")
+		if (better == "higher" && (group == "prefault" || group == "zero"))
 			verdict = sprintf("%.0f%% of memset", 100 * r)
 	} else {
 		verdict = (fv == "skipped" || rv == "skipped") ? "skipped" : "missing"
