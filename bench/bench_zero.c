@@ -32,6 +32,10 @@
  *                              The punch itself (unmapping the pages on the
  *                              caller's thread) is not zeroing: counter
  *                              punch_us, and alloc_free/ measures it.
+ *                              Counter zeroer_cpu_GBps: every byte cleared
+ *                              over the zeroer thread's time on a CPU
+ *                              (schedstat), its speed whatever CPU time the
+ *                              machine gives it.
  * zero/memset_<page>           reference: memset() of as many bytes of warm
  *                              memory on one thread.  Fair to the zeroer:
  *                              on the hosts measured, memset() of memory
@@ -39,7 +43,9 @@
  *                              the same speed as of warm memory.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -263,21 +269,84 @@ static void bm_map_floor_1g(struct gb_state *st)
 }
 
 /* ------------------------------------------------------------ bandwidth */
+
+/*
+ * The zeroer's own CPU time, to tell its speed from the CPU time the
+ * machine gives it: the thread a pool creation left behind (@before lists
+ * the threads from before), and its time on a CPU from
+ * /proc/self/task/TID/schedstat.  NO_CPU_NS when either cannot be found.
+ */
+#define NO_CPU_NS	UINT64_MAX
+#define MAX_TASKS	256
+
+static int list_tasks(long *ids, int max)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max)
+		if (e->d_name[0] != '.')
+			ids[n++] = strtol(e->d_name, NULL, 10);
+	closedir(d);
+	return n;
+}
+
+static long new_task(const long *before, int nb)
+{
+	long now[MAX_TASKS], found = 0;
+	int i, j, n = list_tasks(now, MAX_TASKS);
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nb && before[j] != now[i]; j++)
+			;
+		if (j < nb)
+			continue;
+		if (found)
+			return 0;	/* more than one: cannot tell which */
+		found = now[i];
+	}
+	return found;
+}
+
+static uint64_t task_cpu_ns(long tid)
+{
+	unsigned long long ns;
+	char path[64];
+	FILE *f;
+
+	if (!tid)
+		return NO_CPU_NS;
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/schedstat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return NO_CPU_NS;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = NO_CPU_NS;
+	fclose(f);
+	return ns;
+}
 static void bm_background(struct gb_state *st, uint64_t page)
 {
-	uint64_t nr = bg_pages(page), size = nr * page, bytes = 0, punch_ns = 0;
+	uint64_t nr = bg_pages(page), size = nr * page, bytes = 0, punch_ns = 0, cpu0, cpu1;
+	long tasks[MAX_TASKS], zeroer;
+	int nt = list_tasks(tasks, MAX_TASKS);
 	struct guestmem_pool *pool = zero_pool(st, page, nr);
 	struct guestmem_file *f;
 	char *hva;
 
 	if (!pool)
 		return;
+	zeroer = new_task(tasks, nt);
 	f = bench_file(st, pool, size, GUESTMEM_FILE_INIT_SHARED, false);
 	if (!f) {
 		bench_pool_put(pool);
 		return;
 	}
 	hva = guestmem_file_hva(f);
+	cpu0 = task_cpu_ns(zeroer);
 	while (gb_keep_running(st)) {
 		struct guestmem_pool_stats s;
 		uint64_t t0, t1, tp;
@@ -302,9 +371,14 @@ static void bm_background(struct gb_state *st, uint64_t page)
 		t1 = bench_now_ns();
 		gb_set_iteration_time(st, (double)(t1 - t0) * 1e-9);
 	}
+	cpu1 = task_cpu_ns(zeroer);
 	gb_bytes_processed(st, (int64_t)bytes);
 	if (gb_iterations_done(st))
 		gb_counter(st, "punch_us", (double)punch_ns / 1e3 / gb_iterations_done(st), 0);
+	/* Every page it cleared, over its time on a CPU (also while the punch ran). */
+	if (cpu0 != NO_CPU_NS && cpu1 != NO_CPU_NS && cpu1 > cpu0)
+		gb_counter(st, "zeroer_cpu_GBps",
+			   (double)(gb_iterations_done(st) * size) / (double)(cpu1 - cpu0), 0);
 	bench_pool_label(st, pool);
 	guestmem_file_destroy(f);
 	bench_pool_put(pool);
