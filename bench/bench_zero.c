@@ -23,6 +23,12 @@
  *                              untimed.  No allocator can hand out a mapped
  *                              page in less; its ratio to mmap_touch is the
  *                              best alloc_prezeroed can reach on the host.
+ * zero/map_floor_after_thread_<page>
+ *                              the same, each time after another thread of
+ *                              the process cleared 2 MiB on its own and the
+ *                              caller waited for it as alloc_prezeroed waits
+ *                              for the zeroer (untimed): the floor in the
+ *                              conditions alloc_prezeroed runs in.
  * zero/background_<page>       bandwidth of the zeroer: from the moment a
  *                              punch of N dirty pages has handed them to the
  *                              pool (guestmem_punch_hole() returned) until
@@ -45,6 +51,9 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,8 +205,49 @@ static uint64_t floor_pages(uint64_t page)
 	return page == SZ_1G ? 1 : 8;
 }
 
-static void bm_map_floor(struct gb_state *st, uint64_t page)
+/*
+ * A stand-in for the pool's zeroer in zero/map_floor_after_thread: a
+ * second thread of the process that clears 2 MiB when asked, while the
+ * caller waits for it as wait_all_zero() waits for the zeroer.  A page
+ * table change in a process one of whose other threads has just run on
+ * another CPU costs more on some machines (a shootdown that must reach,
+ * and on a virtual machine wake, that CPU); guestmem_allocate() after the
+ * zeroer has run pays it, so its floor must too.
+ */
+struct floor_helper {
+	pthread_t thread;
+	sem_t go;
+	atomic_int done;	/* rounds finished */
+	bool stop;
+	char *buf;
+};
+
+static void *floor_helper_main(void *arg)
 {
+	struct floor_helper *h = arg;
+
+	for (;;) {
+		while (sem_wait(&h->go))
+			;
+		if (h->stop)
+			return NULL;
+		memset(h->buf, 0, SZ_2M);
+		atomic_fetch_add(&h->done, 1);
+	}
+}
+
+static void floor_helper_round(struct floor_helper *h)
+{
+	int want = atomic_load(&h->done) + 1;
+
+	sem_post(&h->go);
+	while (atomic_load(&h->done) < want)
+		nap();
+}
+
+static void bm_map_floor(struct gb_state *st, uint64_t page, bool after_thread)
+{
+	struct floor_helper helper = { .buf = MAP_FAILED };
 	const uint64_t nr = floor_pages(page);
 	size_t len = nr * page;
 	char why[256], *pool = MAP_FAILED, *map = MAP_FAILED, *hva;
@@ -208,6 +258,19 @@ static void bm_map_floor(struct gb_state *st, uint64_t page)
 	if (*bench_hugetlb_why(page, (long)nr, why, sizeof(why))) {
 		gb_skip(st, why);
 		return;
+	}
+	if (after_thread) {
+		helper.buf = bench_alloc_warm(SZ_2M, true);
+		if (!helper.buf || sem_init(&helper.go, 0, 0)) {
+			bench_skip(st, "no memory for the helper thread");
+			return;
+		}
+		if (pthread_create(&helper.thread, NULL, floor_helper_main, &helper)) {
+			sem_destroy(&helper.go);
+			bench_free_warm(helper.buf, SZ_2M);
+			bench_skip(st, "cannot start the helper thread");
+			return;
+		}
 	}
 	/* A pool's memory: a hugetlb memfd, every page resident and cleared. */
 	fd = memfd_create("guestmem-bench-floor",
@@ -231,6 +294,8 @@ static void bm_map_floor(struct gb_state *st, uint64_t page)
 		uint64_t off = (i++ % nr) * page, t0, t1;
 		char *p;
 
+		if (after_thread)
+			floor_helper_round(&helper);	/* untimed */
 		t0 = bench_now_ns();
 		p = mmap(hva + off, page, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, (off_t)off);
@@ -256,16 +321,33 @@ out:
 		munmap(pool, len);
 	if (fd >= 0)
 		close(fd);
+	if (after_thread) {
+		helper.stop = true;
+		sem_post(&helper.go);
+		pthread_join(helper.thread, NULL);
+		sem_destroy(&helper.go);
+		bench_free_warm(helper.buf, SZ_2M);
+	}
 }
 
 static void bm_map_floor_2m(struct gb_state *st)
 {
-	bm_map_floor(st, SZ_2M);
+	bm_map_floor(st, SZ_2M, false);
+}
+
+static void bm_map_floor_after_thread_2m(struct gb_state *st)
+{
+	bm_map_floor(st, SZ_2M, true);
 }
 
 static void bm_map_floor_1g(struct gb_state *st)
 {
-	bm_map_floor(st, SZ_1G);
+	bm_map_floor(st, SZ_1G, false);
+}
+
+static void bm_map_floor_after_thread_1g(struct gb_state *st)
+{
+	bm_map_floor(st, SZ_1G, true);
 }
 
 /* ------------------------------------------------------------ bandwidth */
@@ -437,6 +519,9 @@ void bench_register_zero(void)
 							  bm_mmap_touch_2m)), n2m), GB_US);
 	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/map_floor_2M",
 							  bm_map_floor_2m)), n2m), GB_US);
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/map_floor_after_thread_2M",
+							  bm_map_floor_after_thread_2m)), n2m),
+		GB_US);
 	gb_unit(bench_heavy(gb_manual_time(gb_register("zero/background_2M",
 							bm_background_2m))), GB_MS);
 	gb_unit(bench_heavy(gb_manual_time(gb_register("zero/memset_2M", bm_memset_2m))),
@@ -449,6 +534,9 @@ void bench_register_zero(void)
 							  bm_mmap_touch_1g)), n1g), GB_US);
 	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/map_floor_1G",
 							  bm_map_floor_1g)), n1g), GB_US);
+	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/map_floor_after_thread_1G",
+							  bm_map_floor_after_thread_1g)), n1g),
+		GB_US);
 	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/background_1G",
 							  bm_background_1g)), n1g), GB_MS);
 	gb_unit(gb_iterations(gb_manual_time(gb_register("zero/memset_1G", bm_memset_1g)),
