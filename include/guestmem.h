@@ -189,6 +189,12 @@ struct guestmem_page {
  * @zeroed: free huge pages known to hold zeroes, which an allocation takes
  *	first and need not clear (counted in @free and @reserved).  New in
  *	LIBGUESTMEM_0.2 (not in %GUESTMEM_POOL_STATS_SIZE_VER0).
+ * @kvm_split_files: files of the pool in %GUESTMEM_KVM_SPLIT mode
+ *	(guestmem_kvm_file_create()).  New in LIBGUESTMEM_0.3.
+ * @kvm_split_returned: huge pages of those files back in the pool (and in
+ *	their file's reservation, counted in @reserved) because every page
+ *	of them is private, so their memory is in the guest_memfd only.
+ *	New in LIBGUESTMEM_0.3.
  *
  * New fields are added at the end only (see guestmem_pool_stats()).
  */
@@ -204,6 +210,8 @@ struct guestmem_pool_stats {
 	unsigned int backend;	/* enum guestmem_backend */
 	int node;
 	uint64_t zeroed;	/* free and known to hold zeroes */
+	uint64_t kvm_split_files;	/* files in GUESTMEM_KVM_SPLIT mode */
+	uint64_t kvm_split_returned;	/* their wholly private huge pages, returned */
 };
 
 /**
@@ -216,6 +224,12 @@ struct guestmem_pool_stats {
  *	mapped with huge TLB entries: unsplit huge pages, and the 2M pieces
  *	of split 1G pages that are still whole.
  * @split_pages: allocated huge pages currently split.
+ * @kvm_mode: the &enum guestmem_kvm_mode of a file made by
+ *	guestmem_kvm_file_create(), 0 for one made by guestmem_file_create().
+ *	New in LIBGUESTMEM_0.3.
+ * @guest_memfd_bytes: %GUESTMEM_KVM_SPLIT: bytes the kernel has allocated
+ *	to the file's guest_memfd (private memory), as fstat(2) reports
+ *	them (st_blocks); 0 otherwise.  New in LIBGUESTMEM_0.3.
  *
  * New fields are added at the end only (see guestmem_file_stats()).
  */
@@ -226,6 +240,8 @@ struct guestmem_file_stats {
 	uint64_t private_bytes;
 	uint64_t huge_mappable;	/* allocated bytes mappable at 2M or more */
 	uint64_t split_pages;	/* allocated huge pages currently split */
+	uint64_t kvm_mode;	/* enum guestmem_kvm_mode, 0 = not a KVM file */
+	uint64_t guest_memfd_bytes;	/* GUESTMEM_KVM_SPLIT: private memory in guest_memfd */
 };
 
 /**
@@ -441,6 +457,13 @@ int guestmem_punch_hole(struct guestmem_file *file, uint64_t offset, uint64_t le
  * pages whose state changes.  A range already wholly in state @to is a
  * successful no-op.
  *
+ * In a file from guestmem_kvm_file_create() in %GUESTMEM_KVM_SPLIT mode the
+ * call also sets the VM's memory attributes of the bound parts of the
+ * range (guestmem_kvm_bind()), returns huge pages made wholly private to
+ * the pool and allocates them again when a page of theirs turns shared,
+ * and punches pages made shared out of the guest_memfd; on failure none of
+ * it happened.
+ *
  * Return: 0, or -EINVAL if @file is NULL, @to is unknown or the range is
  * misaligned or empty; -ERANGE if it extends past the end of the file
  * (or @offset + @len overflows); -ENOMEM for lack of metadata memory;
@@ -454,7 +477,12 @@ int guestmem_punch_hole(struct guestmem_file *file, uint64_t offset, uint64_t le
  * then retries by itself, yielding and then sleeping up to about 7 ms in
  * all, and fails with -EAGAIN only if such a reference is still there
  * after that (a thread allocating or pinning on that page without pause);
- * retrying later is then fine.
+ * retrying later is then fine.  KVM files in %GUESTMEM_KVM_SPLIT mode
+ * also: a negative errno of KVM_SET_MEMORY_ATTRIBUTES (nothing changed),
+ * -ENOMEM if a returned huge page could not be allocated again, and -EIO
+ * if a failure could not be undone (memory ran out twice): the file's
+ * state is then what guestmem_state() says, and the VM's attributes may
+ * not match it.
  */
 int guestmem_convert(struct guestmem_file *file, uint64_t offset, uint64_t len,
 		     unsigned int to, uint64_t *error_offset);
@@ -561,6 +589,183 @@ struct guestmem_hugetlb_info {
  */
 int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_info *info,
 			  size_t size);
+
+/*
+ * Guest memory for a KVM VM (LIBGUESTMEM_0.3).
+ *
+ * guestmem_kvm_file_create() makes a file for the VM whose fd it is given,
+ * in the best mode the running kernel offers that VM, and
+ * guestmem_kvm_bind() hands out what to pass to KVM_SET_USER_MEMORY_REGION2
+ * for a range of it.  guestmem_convert(), guestmem_state(), guestmem_pin(),
+ * guestmem_allocate() and guestmem_punch_hole() keep their contract in
+ * every mode; guestmem_convert() also tells KVM.
+ */
+
+/**
+ * enum guestmem_kvm_mode - how a KVM file keeps private memory
+ * (guestmem_kvm_file_create(), &guestmem_file_stats.kvm_mode)
+ * @GUESTMEM_KVM_AUTO: request only: the best mode the kernel offers the
+ *	VM that this library implements (see guestmem_kvm_probe()).
+ * @GUESTMEM_KVM_NONE: no private memory: the library's hugetlb file, as
+ *	guestmem_file_create() makes; the memory slot has no guest_memfd.
+ *	What ordinary VMs (without KVM_MEMORY_ATTRIBUTE_PRIVATE) get.
+ * @GUESTMEM_KVM_SPLIT: stock kernels with guest_memfd (Linux 6.8 and
+ *	later with KVM_CAP_GUEST_MEMFD, e.g. 6.18, plain 7.2): private memory
+ *	in a 4K guest_memfd, shared memory on the library's hugetlb file, the
+ *	VM's KVM_SET_MEMORY_ATTRIBUTES saying which is which.  A huge page
+ *	whose pages are all private goes back to the pool; pages made shared
+ *	are punched out of the guest_memfd.  Contents are not kept across a
+ *	conversion: a converted page reads as zero on its new side (the file
+ *	behaves as with %GUESTMEM_FILE_ZERO_ON_CONVERT).  Privacy is the
+ *	kernel's: private memory is not mapped in the process.
+ * @GUESTMEM_KVM_INPLACE: guestmem's kernel series (GUEST_MEMFD_FLAG_HUGETLB
+ *	and KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd): one hugetlb
+ *	guest_memfd converted in place.  Detected by guestmem_kvm_probe();
+ *	not implemented by this version of the library (-EOPNOTSUPP).
+ */
+enum guestmem_kvm_mode {
+	GUESTMEM_KVM_AUTO = 0,
+	GUESTMEM_KVM_NONE = 1,
+	GUESTMEM_KVM_SPLIT = 2,
+	GUESTMEM_KVM_INPLACE = 3,
+};
+
+/* A mode in &guestmem_kvm_caps.offered */
+#define GUESTMEM_KVM_MODE_BIT(mode)	(UINT64_C(1) << (mode))
+
+#define GUESTMEM_KVM_CAPS_SIZE_VER0	56	/* up to @user_memory2 */
+
+/**
+ * struct guestmem_kvm_caps - what KVM offers a VM (guestmem_kvm_probe())
+ * @offered: %GUESTMEM_KVM_MODE_BIT() of every mode the kernel offers this
+ *	VM, whether or not this library implements it.
+ * @best: the mode %GUESTMEM_KVM_AUTO picks for this VM: %GUESTMEM_KVM_SPLIT
+ *	for a VM with private memory where guest_memfd exists, else
+ *	%GUESTMEM_KVM_NONE.
+ * @attributes: KVM_CAP_MEMORY_ATTRIBUTES of the VM (bit 3 = private).
+ * @guest_memfd: KVM_CAP_GUEST_MEMFD of the VM, 0 or 1.
+ * @guest_memfd_flags: KVM_CAP_GUEST_MEMFD_FLAGS of the VM: bit 0 MMAP, bit 1
+ *	INIT_SHARED, bit 2 HUGETLB (guestmem's series).
+ * @guest_memfd_attributes: KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES (250 in
+ *	guestmem's series) of the VM: attributes its guest_memfds accept.
+ * @user_memory2: KVM_CAP_USER_MEMORY2 of the VM, 0 or 1.
+ *
+ * A capability the kernel does not know reads as 0.  New fields are added
+ * at the end only (see guestmem_kvm_probe()).
+ */
+struct guestmem_kvm_caps {
+	uint64_t offered;		/* GUESTMEM_KVM_MODE_BIT()s */
+	uint64_t best;			/* enum guestmem_kvm_mode */
+	uint64_t attributes;		/* KVM_CAP_MEMORY_ATTRIBUTES */
+	uint64_t guest_memfd;		/* KVM_CAP_GUEST_MEMFD */
+	uint64_t guest_memfd_flags;	/* KVM_CAP_GUEST_MEMFD_FLAGS */
+	uint64_t guest_memfd_attributes; /* KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES */
+	uint64_t user_memory2;		/* KVM_CAP_USER_MEMORY2 */
+};
+
+/**
+ * guestmem_kvm_probe() - what KVM offers a VM
+ * @vm_fd: a VM fd from KVM_CREATE_VM (capabilities depend on the VM type).
+ * @caps: filled in on success: its first @size bytes, never more.
+ * @size: sizeof(*@caps) as the caller was compiled; at least
+ *	%GUESTMEM_KVM_CAPS_SIZE_VER0.
+ *
+ * Asks KVM_CHECK_EXTENSION on @vm_fd; changes nothing.
+ *
+ * Return: 0, or -EINVAL if @caps is NULL or @size too small, -EBADF if
+ * @vm_fd is not an open fd, -ENOTTY if it is not a KVM VM.
+ */
+int guestmem_kvm_probe(int vm_fd, struct guestmem_kvm_caps *caps, size_t size);
+
+/**
+ * guestmem_kvm_file_create() - create a guest memory file for a KVM VM
+ * @pool: the pool to take the file's huge pages from.
+ * @vm_fd: the VM, from KVM_CREATE_VM; the file keeps its own duplicate.
+ * @size: file size, as for guestmem_file_create().
+ * @flags: as for guestmem_file_create().
+ * @mode: %GUESTMEM_KVM_AUTO, or the &enum guestmem_kvm_mode wanted.
+ * @modep: if not NULL, receives the mode of the file.
+ * @filep: where to store the new file.
+ *
+ * Makes a file as guestmem_file_create() does (it reserves @size of
+ * @pool), and in %GUESTMEM_KVM_SPLIT mode a guest_memfd of @size for its
+ * private memory.  Bind ranges of it to guest physical addresses with
+ * guestmem_kvm_bind().  The file is destroyed with guestmem_file_destroy(),
+ * which closes its guest_memfd; delete the memory slots first.
+ *
+ * Return: 0 and *@filep set, or a negative errno: the errors of
+ * guestmem_file_create(); -EINVAL for an unknown @mode; -EBADF or -ENOTTY
+ * if @vm_fd is not a KVM VM; -EOPNOTSUPP if @mode is not offered for this
+ * VM (guestmem_last_error() names the missing capability) or is
+ * %GUESTMEM_KVM_INPLACE; a negative errno of KVM_CREATE_GUEST_MEMFD.
+ */
+int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, uint64_t size,
+			     uint64_t flags, unsigned int mode, unsigned int *modep,
+			     struct guestmem_file **filep);
+
+/**
+ * struct guestmem_kvm_slot - what a memory slot needs (guestmem_kvm_bind())
+ * @userspace_addr: kvm_userspace_memory_region2.userspace_addr.
+ * @guest_memfd_offset: kvm_userspace_memory_region2.guest_memfd_offset.
+ * @guest_memfd: kvm_userspace_memory_region2.guest_memfd, -1 for none.
+ * @flags: bits to set in kvm_userspace_memory_region2.flags:
+ *	KVM_MEM_GUEST_MEMFD (1 << 2) with a guest_memfd, else 0.
+ * @mode: the file's &enum guestmem_kvm_mode.
+ * @reserved: zeroed.
+ *
+ * The slot's guest_phys_addr and memory_size are the @gpa and @len given
+ * to guestmem_kvm_bind().  The guest_memfd stays the file's: do not close
+ * it.
+ */
+struct guestmem_kvm_slot {
+	uint64_t userspace_addr;
+	uint64_t guest_memfd_offset;
+	int32_t guest_memfd;
+	uint32_t flags;
+	uint32_t mode;
+	uint32_t reserved32;
+	uint64_t reserved[4];
+};
+
+/**
+ * guestmem_kvm_bind() - bind a range of a KVM file to guest memory
+ * @file: a file from guestmem_kvm_file_create().
+ * @offset: start of the range in the file, 4K aligned.
+ * @len: length of the range, non-zero and 4K aligned.
+ * @gpa: guest physical address the range is given at, 4K aligned.
+ * @slot: filled in on success with what KVM_SET_USER_MEMORY_REGION2 needs.
+ *
+ * Records that [@offset, @offset + @len) of @file is guest memory at
+ * @gpa, so that guestmem_convert() can set the VM's memory attributes of
+ * it, and sets them now from the state of the range (in
+ * %GUESTMEM_KVM_SPLIT mode: private pages get KVM_MEMORY_ATTRIBUTE_PRIVATE,
+ * shared ones lose it).  Then the caller makes the memory slot.  Ranges
+ * of a file may not overlap (a guest_memfd range is bound once); a file
+ * has at most 16 bindings.
+ *
+ * Return: 0, or -EINVAL if @file or @slot is NULL, the file is not a KVM
+ * file or a value is misaligned or empty; -ERANGE if the range extends
+ * past the end of the file or @gpa + @len overflows; -EEXIST if it
+ * overlaps a binding of the file; -ENOSPC if the file has 16 bindings;
+ * -ENOMEM for lack of memory; a negative errno of
+ * KVM_SET_MEMORY_ATTRIBUTES: the binding is not made, and the VM's
+ * attributes of the range may be set in part.
+ */
+int guestmem_kvm_bind(struct guestmem_file *file, uint64_t offset, uint64_t len,
+		      uint64_t gpa, struct guestmem_kvm_slot *slot);
+
+/**
+ * guestmem_kvm_unbind() - forget a binding made by guestmem_kvm_bind()
+ * @file: the file.
+ * @offset: the @offset the binding was made with.
+ *
+ * Call it after deleting the memory slot.  The VM's memory attributes of
+ * the range are left as they are.
+ *
+ * Return: 0, or -EINVAL if @file is NULL or not a KVM file, -ENOENT if no
+ * binding of @file starts at @offset.
+ */
+int guestmem_kvm_unbind(struct guestmem_file *file, uint64_t offset);
 
 /* Human-readable description of this thread's last failure ("" if none). */
 /**

@@ -309,6 +309,7 @@ static int file_destroy(struct guestmem_file *file)
 	xa_destroy(&file->aliases);	/* empty: no pins */
 	free(file->mapped);
 	file->mapped = NULL;
+	gm_kvm_release(file);
 
 	/* The pool may go once this is done: the last touch of it. */
 	pthread_mutex_lock(&pool->lock);
@@ -338,6 +339,7 @@ static int file_stats(struct guestmem_file *file, struct guestmem_file_stats *st
 	st->private_bytes = fs.private;
 	st->huge_mappable = fs.huge_mappable;
 	st->split_pages = fs.split_pages;
+	gm_kvm_file_stats(file, st);
 	return 0;
 }
 
@@ -734,7 +736,7 @@ int guestmem_allocate(struct guestmem_file *file, u64 offset, u64 len)
 
 	if (err)
 		return err;
-	err = file_allocate(file, offset, len);
+	err = file->kvm ? gm_kvm_allocate(file, offset, len) : file_allocate(file, offset, len);
 	file_leave(file);
 	return err;
 }
@@ -745,7 +747,8 @@ int guestmem_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 
 	if (err)
 		return err;
-	err = file_punch_hole(file, offset, len);
+	err = file->kvm ? gm_kvm_punch_hole(file, offset, len) :
+			  file_punch_hole(file, offset, len);
 	file_leave(file);
 	return err;
 }
@@ -757,7 +760,8 @@ int guestmem_convert(struct guestmem_file *file, u64 offset, u64 len,
 
 	if (err)
 		return err;
-	err = file_convert(file, offset, len, to, error_offset);
+	err = file->kvm ? gm_kvm_convert(file, offset, len, to, error_offset) :
+			  file_convert(file, offset, len, to, error_offset);
 	file_leave(file);
 	return err;
 }
@@ -780,7 +784,7 @@ int guestmem_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *p
 
 	if (err)
 		return err;
-	err = file_pin(file, offset, page);
+	err = file->kvm ? gm_kvm_pin(file, offset, page) : file_pin(file, offset, page);
 	file_leave(file);
 	return err;
 }
@@ -794,4 +798,36 @@ int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
 	err = file_unpin(file, page);
 	file_leave(file);
 	return err;
+}
+
+/* For lib/kvm.c, which builds the KVM modes on these (lib/libguestmem.h). */
+int gm_file_enter(struct guestmem_file *file)
+{
+	return file_enter(file);
+}
+
+void gm_file_leave(struct guestmem_file *file)
+{
+	file_leave(file);
+}
+
+int gm_file_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned int to,
+		    u64 *error_offset)
+{
+	return file_convert(file, offset, len, to, error_offset);
+}
+
+int gm_file_allocate(struct guestmem_file *file, u64 offset, u64 len)
+{
+	return file_allocate(file, offset, len);
+}
+
+int gm_file_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
+{
+	return file_punch_hole(file, offset, len);
+}
+
+int gm_file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page)
+{
+	return file_pin(file, offset, page);
 }

@@ -60,6 +60,7 @@ struct guestmem_file {
 	struct xarray aliases;		/* pool huge frame -> struct gm_alias, while pinned */
 	u64 next_pin;
 	struct gm_fault *fault;		/* GUESTMEM_FILE_ALLOC_ON_FAULT, else NULL */
+	struct gm_kvm *kvm;		/* guestmem_kvm_file_create(), else NULL (kvm.c) */
 };
 
 /* error.c */
@@ -124,5 +125,27 @@ extern void (*gm_convert_eagain_hook)(struct guestmem_file *file, unsigned int a
 int gm_fault_start(struct guestmem_file *file, u64 flags);
 void gm_fault_arm(struct guestmem_file *file, unsigned long hidx);
 void gm_fault_stop(struct guestmem_file *file);
+
+/*
+ * file.c, for kvm.c: the calls on a file without their gate (the caller is
+ * inside it), and the gate.
+ */
+int gm_file_enter(struct guestmem_file *file);
+void gm_file_leave(struct guestmem_file *file);
+int gm_file_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned int to,
+		    u64 *error_offset);
+int gm_file_allocate(struct guestmem_file *file, u64 offset, u64 len);
+int gm_file_punch_hole(struct guestmem_file *file, u64 offset, u64 len);
+int gm_file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page);
+
+/* kvm.c: the calls on a KVM file (file->kvm set), from file.c and pool.c. */
+int gm_kvm_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned int to,
+		   u64 *error_offset);
+int gm_kvm_allocate(struct guestmem_file *file, u64 offset, u64 len);
+int gm_kvm_punch_hole(struct guestmem_file *file, u64 offset, u64 len);
+int gm_kvm_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page);
+void gm_kvm_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st);
+void gm_kvm_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st);
+void gm_kvm_release(struct guestmem_file *file);
 
 #endif /* GUESTMEM_LIB_H */

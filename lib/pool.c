@@ -381,7 +381,8 @@ int guestmem_pool_destroy(struct guestmem_pool *pool)
 /* The first versions' sizes (include/guestmem.h) end where they did. */
 BUILD_BUG_ON(GUESTMEM_POOL_STATS_SIZE_VER0 !=
 	     offsetof(struct guestmem_pool_stats, zeroed));
-BUILD_BUG_ON(GUESTMEM_FILE_STATS_SIZE_VER0 != sizeof(struct guestmem_file_stats));
+BUILD_BUG_ON(GUESTMEM_FILE_STATS_SIZE_VER0 !=
+	     offsetof(struct guestmem_file_stats, kvm_mode));
 
 static int pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st)
 {
@@ -403,6 +404,7 @@ static int pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st
 		st->splits += fs.splits;
 		st->merges += fs.merges;
 	}
+	gm_kvm_pool_stats(pool, st);
 	shim_hstate_counters(pool->h, &c);
 	pthread_mutex_unlock(&pool->lock);
 

@@ -37,4 +37,17 @@ static inline bool huge_span_covers(uint64_t off, uint64_t len, uint64_t huge, u
 	return h >= first && h < end;
 }
 
+/*
+ * The indices [*first, *end) of the units of @huge that [@off, @off + @len)
+ * touches, wholly or in part; none when @len is 0.  @off + @len must not
+ * overflow.  Returns how many.
+ */
+static inline uint64_t huge_span_touched(uint64_t off, uint64_t len, uint64_t huge,
+					 uint64_t *first, uint64_t *end)
+{
+	*first = off / huge;
+	*end = len ? (off + len - 1) / huge + 1 : *first;
+	return *end - *first;
+}
+
 #endif /* GUESTMEM_UTIL_HUGE_SPAN_H */
