@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -416,7 +417,10 @@ static int convert_undo(struct guestmem_file *file, u64 off, u64 len,
 	struct gm_kvm_gpa_range g[GM_KVM_MAX_BINDINGS];
 	int undo_err = 0, e;
 	size_t i, done;
+	char msg[512];
 
+	/* The calls below clear the thread's error: keep the failure's. */
+	snprintf(msg, sizeof(msg), "%s", guestmem_last_error());
 	if (vm_done) {
 		gm_kvm_gpa_ranges(k->bindings, k->nr_bindings, off, len, g);
 		for (i = 0; i < vm_done; i++) {
@@ -431,7 +435,7 @@ static int convert_undo(struct guestmem_file *file, u64 off, u64 len,
 	for (i = 0; i < nr_realloc; i++)
 		gm_file_punch_hole(file, realloc[i] * huge, huge);
 	if (!undo_err)
-		return err;
+		return gm_error(err, "%s", msg);
 	return gm_error(-EIO, "conversion of %#llx+%#llx failed (%s) and undoing it failed (%s): guestmem_state() tells the file's state, which the VM's attributes may not match",
 			(unsigned long long)off, (unsigned long long)len, strerror(-err),
 			strerror(-undo_err));

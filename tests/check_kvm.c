@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * KVM files on a real KVM, through the public API: split mode on a
+ * KVM_X86_SW_PROTECTED_VM (private memory in a 4K guest_memfd, shared
+ * memory on the library's hugetlb file), and an ordinary VM getting no
+ * private memory.  The library's files are bound into real memory slots
+ * with KVM_SET_USER_MEMORY_REGION2 and converted with the VM's
+ * KVM_SET_MEMORY_ATTRIBUTES.
+ *
+ * Needs /dev/kvm with guest_memfd and KVM_X86_SW_PROTECTED_VM (Linux 6.8
+ * or later with CONFIG_KVM_SW_PROTECTED_VM, as the kernel rig builds);
+ * elsewhere it prints why and exits 77 (skipped).  tests/check_kvm_unit
+ * runs the same contract against a fake KVM everywhere.
+ *
+ * Each test makes its own VM: Check forks a child per test, and KVM
+ * refuses a VM fd to any process but the one that made it.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <guestmem.h>
+
+#include "kvm_uapi.h"
+
+#define SZ_4K	UINT64_C(4096)
+#define SZ_2M	GUESTMEM_PAGE_2M
+#define EXIT_SKIP	77
+
+static int kvm_fd = -1, vm_fd = -1;
+
+static int create_vm(unsigned long type)
+{
+	int fd;
+
+	do
+		fd = ioctl(kvm_fd, KVM_CREATE_VM, type);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+static void protected_vm(void)
+{
+	vm_fd = create_vm(KVM_X86_SW_PROTECTED_VM);
+	ck_assert_msg(vm_fd >= 0, "KVM_CREATE_VM(SW_PROTECTED): %s", strerror(-vm_fd));
+}
+
+static void default_vm(void)
+{
+	vm_fd = create_vm(KVM_X86_DEFAULT_VM);
+	ck_assert_msg(vm_fd >= 0, "KVM_CREATE_VM: %s", strerror(-vm_fd));
+}
+
+static void close_vm(void)
+{
+	close(vm_fd);
+	vm_fd = -1;
+}
+
+static struct guestmem_pool *pool_of(uint64_t nr)
+{
+	struct guestmem_pool_opts o = {
+		.page_size = SZ_2M, .nr_pages = nr, .node = -1,
+		.flags = GUESTMEM_POOL_FALLBACK,
+	};
+	struct guestmem_pool *pool = NULL;
+	int err = guestmem_pool_create(&o, &pool);
+
+	ck_assert_msg(!err, "pool_create: %d: %s", err, guestmem_last_error());
+	return pool;
+}
+
+/* Make memory slot @slot of what guestmem_kvm_bind() handed out; 0 or -errno. */
+static int set_slot(uint32_t slot, uint64_t gpa, uint64_t len, const struct guestmem_kvm_slot *s)
+{
+	struct gm_kvm_userspace_memory_region2 r = {
+		.slot = slot, .flags = s->flags, .guest_phys_addr = gpa, .memory_size = len,
+		.userspace_addr = s->userspace_addr,
+		.guest_memfd_offset = s->guest_memfd_offset,
+		.guest_memfd = (uint32_t)s->guest_memfd,
+	};
+
+	return ioctl(vm_fd, GM_KVM_SET_USER_MEMORY_REGION2, &r) ? -errno : 0;
+}
+
+static int delete_slot(uint32_t slot)
+{
+	struct gm_kvm_userspace_memory_region2 r = { .slot = slot };
+
+	return ioctl(vm_fd, GM_KVM_SET_USER_MEMORY_REGION2, &r) ? -errno : 0;
+}
+
+static struct guestmem_file_stats fstats(struct guestmem_file *f)
+{
+	struct guestmem_file_stats st;
+
+	ck_assert_int_eq(guestmem_file_stats(f, &st, sizeof(st)), 0);
+	return st;
+}
+
+static struct guestmem_pool_stats pstats(struct guestmem_pool *p)
+{
+	struct guestmem_pool_stats st;
+
+	ck_assert_int_eq(guestmem_pool_stats(p, &st, sizeof(st)), 0);
+	return st;
+}
+
+static void finish(struct guestmem_pool *pool, struct guestmem_file *f)
+{
+	struct guestmem_pool_stats ps;
+
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.free, ps.total);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+
+START_TEST(test_split_probe)
+{
+	struct guestmem_kvm_caps c;
+
+	ck_assert_int_eq(guestmem_kvm_probe(vm_fd, &c, sizeof(c)), 0);
+	ck_assert(c.offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_SPLIT));
+	ck_assert(c.offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_NONE));
+	ck_assert_uint_eq(c.best, GUESTMEM_KVM_SPLIT);
+	ck_assert(c.attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	ck_assert_uint_eq(c.guest_memfd, 1);
+}
+END_TEST
+
+/* A file bound into a memory slot, converted both ways, in one copy. */
+START_TEST(test_split_slot)
+{
+	struct guestmem_pool *pool = pool_of(4);
+	struct guestmem_file *f = NULL;
+	struct guestmem_kvm_slot s;
+	struct guestmem_pool_stats ps;
+	const uint64_t gpa = UINT64_C(1) << 32;
+	unsigned int mode = 0, st;
+	uint64_t run;
+	char *hva;
+	int err;
+
+	err = guestmem_kvm_file_create(pool, vm_fd, 4 * SZ_2M, 0, GUESTMEM_KVM_AUTO, &mode, &f);
+	ck_assert_msg(!err, "kvm_file_create: %d: %s", err, guestmem_last_error());
+	ck_assert_uint_eq(mode, GUESTMEM_KVM_SPLIT);
+	ck_assert_uint_eq(fstats(f).kvm_mode, GUESTMEM_KVM_SPLIT);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 4 * SZ_2M, gpa, &s), 0);
+	ck_assert_int_ge(s.guest_memfd, 0);
+	ck_assert_uint_eq(s.flags, KVM_MEM_GUEST_MEMFD);
+	err = set_slot(0, gpa, 4 * SZ_2M, &s);
+	ck_assert_msg(!err, "KVM_SET_USER_MEMORY_REGION2: %s", strerror(-err));
+
+	/* All private: no huge page held. */
+	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
+	ck_assert_uint_eq(fstats(f).allocated, 0);
+	ck_assert_uint_eq(pstats(pool).kvm_split_returned, 4);
+
+	/* A bounce buffer made shared: its huge page comes back, mapped. */
+	err = guestmem_convert(f, SZ_2M, 16 * SZ_4K, GUESTMEM_SHARED, NULL);
+	ck_assert_msg(!err, "convert: %d: %s", err, guestmem_last_error());
+	ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
+	hva = guestmem_file_hva(f);
+	hva[SZ_2M + 100] = 1;
+	ck_assert_int_eq(guestmem_state(f, SZ_2M, &st, &run), 0);
+	ck_assert_uint_eq(st, GUESTMEM_SHARED);
+	ck_assert_uint_eq(run, 16 * SZ_4K);
+
+	/* A pinned page cannot turn private: -EAGAIN and its offset. */
+	{
+		struct guestmem_page pg;
+		uint64_t bad = 0;
+
+		ck_assert_int_eq(guestmem_pin(f, SZ_2M + 3 * SZ_4K, &pg), 0);
+		ck_assert_int_eq(guestmem_convert(f, SZ_2M, 16 * SZ_4K, GUESTMEM_PRIVATE, &bad),
+				 -EAGAIN);
+		ck_assert_uint_eq(bad, SZ_2M);
+		ck_assert_int_eq(guestmem_state(f, SZ_2M, &st, NULL), 0);
+		ck_assert_uint_eq(st, GUESTMEM_SHARED);
+		ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
+	}
+	err = guestmem_convert(f, SZ_2M, 16 * SZ_4K, GUESTMEM_PRIVATE, NULL);
+	ck_assert_msg(!err, "convert: %d: %s", err, guestmem_last_error());
+	ck_assert_uint_eq(fstats(f).allocated, 0);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.in_use, 0);
+	ck_assert_uint_eq(ps.kvm_split_returned, 4);
+
+	/* Everything shared, then punched: the pool is whole again. */
+	ck_assert_int_eq(guestmem_convert(f, 0, 4 * SZ_2M, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_uint_eq(fstats(f).allocated, 4 * SZ_2M);
+	ck_assert_uint_eq(fstats(f).guest_memfd_bytes, 0);
+	ck_assert_int_eq(guestmem_punch_hole(f, 0, 4 * SZ_2M), 0);
+	ck_assert_uint_eq(pstats(pool).in_use, 0);
+
+	ck_assert_int_eq(delete_slot(0), 0);
+	ck_assert_int_eq(guestmem_kvm_unbind(f, 0), 0);
+	finish(pool, f);
+}
+END_TEST
+
+/* Two slots around a hole; a conversion across both. */
+START_TEST(test_split_two_slots)
+{
+	struct guestmem_pool *pool = pool_of(4);
+	struct guestmem_file *f = NULL;
+	struct guestmem_kvm_slot s0, s1;
+	int err;
+
+	ck_assert_int_eq(guestmem_kvm_file_create(pool, vm_fd, 4 * SZ_2M, 0, GUESTMEM_KVM_SPLIT,
+						  NULL, &f), 0);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 2 * SZ_2M, 0, &s0), 0);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M, 2 * SZ_2M, UINT64_C(1) << 32, &s1), 0);
+	ck_assert_int_eq(set_slot(0, 0, 2 * SZ_2M, &s0), 0);
+	ck_assert_int_eq(set_slot(1, UINT64_C(1) << 32, 2 * SZ_2M, &s1), 0);
+	err = guestmem_convert(f, SZ_2M, 2 * SZ_2M, GUESTMEM_SHARED, NULL);
+	ck_assert_msg(!err, "convert: %d: %s", err, guestmem_last_error());
+	err = guestmem_convert(f, 0, 4 * SZ_2M, GUESTMEM_PRIVATE, NULL);
+	ck_assert_msg(!err, "convert: %d: %s", err, guestmem_last_error());
+	ck_assert_int_eq(delete_slot(0), 0);
+	ck_assert_int_eq(delete_slot(1), 0);
+	finish(pool, f);
+}
+END_TEST
+
+/* An ordinary VM: no private memory, today's file, a plain memory slot. */
+START_TEST(test_none_default_vm)
+{
+	struct guestmem_pool *pool = pool_of(2);
+	struct guestmem_file *f = NULL;
+	struct guestmem_kvm_slot s;
+	unsigned int mode = 0;
+
+	ck_assert_int_eq(guestmem_kvm_file_create(pool, vm_fd, 2 * SZ_2M,
+						  GUESTMEM_FILE_INIT_SHARED, GUESTMEM_KVM_AUTO,
+						  &mode, &f), 0);
+	ck_assert_uint_eq(mode, GUESTMEM_KVM_NONE);
+	ck_assert_int_eq(guestmem_kvm_file_create(pool, vm_fd, 2 * SZ_2M, 0, GUESTMEM_KVM_SPLIT,
+						  &mode, &f), -EOPNOTSUPP);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 2 * SZ_2M, 0, &s), 0);
+	ck_assert_int_eq(s.guest_memfd, -1);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 2 * SZ_2M), 0);
+	ck_assert_int_eq(set_slot(0, 0, 2 * SZ_2M, &s), 0);
+	ck_assert_int_eq(delete_slot(0), 0);
+	finish(pool, f);
+}
+END_TEST
+
+static Suite *kvm_suite(void)
+{
+	Suite *s = suite_create("kvm");
+	TCase *tc = tcase_create("split");
+
+	tcase_add_checked_fixture(tc, protected_vm, close_vm);
+	tcase_add_test(tc, test_split_probe);
+	tcase_add_test(tc, test_split_slot);
+	tcase_add_test(tc, test_split_two_slots);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("none");
+	tcase_add_checked_fixture(tc, default_vm, close_vm);
+	tcase_add_test(tc, test_none_default_vm);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Why this machine cannot run the suite, or NULL if it can. */
+static const char *skip_reason(char *buf, size_t len)
+{
+	struct guestmem_kvm_caps c;
+	long types;
+	int vm, err;
+
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0) {
+		snprintf(buf, len, "/dev/kvm: %s", strerror(errno));
+		return buf;
+	}
+	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	if (types <= 0 || !(types & (1L << KVM_X86_SW_PROTECTED_VM))) {
+		snprintf(buf, len, "KVM offers no KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES %#lx; CONFIG_KVM_SW_PROTECTED_VM)",
+			 types < 0 ? 0 : types);
+		return buf;
+	}
+	vm = create_vm(KVM_X86_SW_PROTECTED_VM);
+	if (vm < 0) {
+		snprintf(buf, len, "KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM): %s", strerror(-vm));
+		return buf;
+	}
+	err = guestmem_kvm_probe(vm, &c, sizeof(c));
+	close(vm);
+	if (err) {
+		snprintf(buf, len, "guestmem_kvm_probe: %s", guestmem_last_error());
+		return buf;
+	}
+	if (!(c.offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_SPLIT))) {
+		snprintf(buf, len, "split mode not offered (guest_memfd %llu, attributes %#llx, region2 %llu)",
+			 (unsigned long long)c.guest_memfd, (unsigned long long)c.attributes,
+			 (unsigned long long)c.user_memory2);
+		return buf;
+	}
+	return NULL;
+}
+
+int main(void)
+{
+	char why[256];
+	SRunner *sr;
+	int failed;
+
+	if (skip_reason(why, sizeof(why))) {
+		printf("check_kvm: SKIP: %s\n", why);
+		return EXIT_SKIP;
+	}
+	sr = srunner_create(kvm_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
