@@ -12,6 +12,10 @@ dist_man3_MANS = \
 	man/man3/guestmem_file_hva.3 \
 	man/man3/guestmem_file_stats.3 \
 	man/man3/guestmem_hugetlb_info.3 \
+	man/man3/guestmem_kvm_bind.3 \
+	man/man3/guestmem_kvm_file_create.3 \
+	man/man3/guestmem_kvm_probe.3 \
+	man/man3/guestmem_kvm_unbind.3 \
 	man/man3/guestmem_last_error.3 \
 	man/man3/guestmem_pin.3 \
 	man/man3/guestmem_pool_create.3 \

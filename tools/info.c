@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "hugetlb.h"
 #include "kvm.h"
+#include "kvm_uapi.h"
 #include "tool.h"
 
 static void print_count(uint64_t v)
@@ -97,9 +98,9 @@ static void print_gmem_flags(long flags)
 		uint64_t bit;
 		const char *name;
 	} names[] = {
-		{ TOOL_GMEM_FLAG_MMAP, "MMAP" },
-		{ TOOL_GMEM_FLAG_INIT_SHARED, "INIT_SHARED" },
-		{ TOOL_GMEM_FLAG_HUGETLB, "HUGETLB" },
+		{ GUEST_MEMFD_FLAG_MMAP, "MMAP" },
+		{ GUEST_MEMFD_FLAG_INIT_SHARED, "INIT_SHARED" },
+		{ GUEST_MEMFD_FLAG_HUGETLB, "HUGETLB" },
 	};
 	uint64_t rest = (uint64_t)flags;
 	bool missing = false;
@@ -119,6 +120,39 @@ static void print_gmem_flags(long flags)
 	if (rest)
 		printf("; unknown bits %#" PRIx64, rest);
 	printf("\n");
+}
+
+static const char *mode_name(unsigned int mode)
+{
+	switch (mode) {
+	case GUESTMEM_KVM_NONE: return "none";
+	case GUESTMEM_KVM_SPLIT: return "split";
+	case GUESTMEM_KVM_INPLACE: return "in-place";
+	default: return "?";
+	}
+}
+
+/* The guest memory modes libguestmem gives a VM type (guestmem_kvm_file_create()). */
+static void print_modes(const char *type, const struct kvm_probe_modes *m)
+{
+	unsigned int mode;
+	char b[96];
+
+	if (!m->tried) {
+		printf("  modes, %-16s not offered by this KVM\n", type);
+		return;
+	}
+	if (m->err) {
+		printf("  modes, %-16s %s\n", type, err_name(m->err, b, sizeof(b)));
+		return;
+	}
+	printf("  modes, %-16s", type);
+	for (mode = GUESTMEM_KVM_NONE; mode <= GUESTMEM_KVM_INPLACE; mode++)
+		if (m->offered & GUESTMEM_KVM_MODE_BIT(mode))
+			printf(" %s", mode_name(mode));
+	printf("; libguestmem picks %s%s\n", mode_name(m->best),
+	       (m->offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_INPLACE)) ?
+	       " (in-place not implemented yet)" : "");
 }
 
 static void print_kvm(void)
@@ -174,6 +208,8 @@ static void print_kvm(void)
 	printf("  memory attributes   %#lx%s\n", p.mem_attrs,
 	       ((unsigned long)p.mem_attrs & (1UL << 3)) ? ": PRIVATE" : " (no PRIVATE attribute)");
 	printf("  KVM_SET_USER_MEMORY_REGION2 %s\n", p.user_memory2 ? "supported" : "not supported");
+	print_modes("default VM", &p.modes[0]);
+	print_modes("SW_PROTECTED VM", &p.modes[1]);
 }
 
 int cmd_info(int argc, char **argv)

@@ -4,7 +4,8 @@
  * KVM_CHECK_EXTENSION on a VM fd from KVM_CREATE_VM (guest_memfd support
  * depends on the VM type).  Debian 12's <linux/kvm.h> predates
  * guest_memfd, so the numbers of the Linux 7.2 uapi are used when the
- * headers lack them.
+ * headers lack them (util/kvm_uapi.h).  The modes libguestmem gives each
+ * VM type come from guestmem_kvm_probe().
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,36 +13,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include <linux/kvm.h>
+
+#include <guestmem.h>
 
 #include "kvm.h"
-
-#ifndef KVM_CAP_USER_MEMORY2
-#define KVM_CAP_USER_MEMORY2		231
-#endif
-#ifndef KVM_CAP_MEMORY_ATTRIBUTES
-#define KVM_CAP_MEMORY_ATTRIBUTES	233
-#endif
-#ifndef KVM_CAP_GUEST_MEMFD
-#define KVM_CAP_GUEST_MEMFD		234
-#endif
-#ifndef KVM_CAP_VM_TYPES
-#define KVM_CAP_VM_TYPES		235
-#endif
-#ifdef KVM_CAP_GUEST_MEMFD_FLAGS
-#define FLAGS_CAP_FROM_HEADERS		true
-#else
-#define KVM_CAP_GUEST_MEMFD_FLAGS	244	/* Linux 7.2 include/uapi/linux/kvm.h */
-#define FLAGS_CAP_FROM_HEADERS		false
-#endif
-
-/* Linux 7.2: KVM_CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd) */
-struct tool_kvm_create_guest_memfd {
-	uint64_t size;
-	uint64_t flags;
-	uint64_t reserved[6];
-};
-#define TOOL_KVM_CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct tool_kvm_create_guest_memfd)
+#include "kvm_uapi.h"
 
 static long check_ext(int fd, unsigned int cap)
 {
@@ -50,15 +26,37 @@ static long check_ext(int fd, unsigned int cap)
 	return r < 0 ? 0 : r;
 }
 
+/* The guest memory modes a VM of @type gets (guestmem_kvm_probe()). */
+static void probe_modes(int kvm, unsigned long type, struct kvm_probe_modes *m)
+{
+	struct guestmem_kvm_caps c;
+	int vm;
+
+	m->tried = true;
+	do
+		vm = ioctl(kvm, KVM_CREATE_VM, type);
+	while (vm < 0 && errno == EINTR);
+	if (vm < 0) {
+		m->err = -errno;
+		return;
+	}
+	m->err = guestmem_kvm_probe(vm, &c, sizeof(c));
+	if (!m->err) {
+		m->offered = c.offered;
+		m->best = (unsigned int)c.best;
+	}
+	close(vm);
+}
+
 void kvm_probe(struct kvm_probe *p)
 {
-	struct tool_kvm_create_guest_memfd gm;
+	struct gm_kvm_create_guest_memfd gm;
 	int kvm, vm, fd;
 
 	memset(p, 0, sizeof(*p));
 	p->cap_gmem = KVM_CAP_GUEST_MEMFD;
 	p->cap_gmem_flags = KVM_CAP_GUEST_MEMFD_FLAGS;
-	p->flags_cap_from_headers = FLAGS_CAP_FROM_HEADERS;
+	p->flags_cap_from_headers = GM_KVM_FLAGS_CAP_FROM_HEADERS;
 	p->vm_err = -ENODEV;
 	p->gmem_create_err = -ENODEV;
 	p->present = access("/dev/kvm", F_OK) == 0;
@@ -90,11 +88,14 @@ void kvm_probe(struct kvm_probe *p)
 	if (p->gmem) {
 		memset(&gm, 0, sizeof(gm));
 		gm.size = UINT64_C(2) << 20;
-		fd = ioctl(vm, TOOL_KVM_CREATE_GUEST_MEMFD, &gm);
+		fd = ioctl(vm, GM_KVM_CREATE_GUEST_MEMFD, &gm);
 		p->gmem_create_err = fd < 0 ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
 	}
 	close(vm);
+	probe_modes(kvm, KVM_X86_DEFAULT_VM, &p->modes[0]);
+	if (p->vm_types & (1L << KVM_X86_SW_PROTECTED_VM))
+		probe_modes(kvm, KVM_X86_SW_PROTECTED_VM, &p->modes[1]);
 	close(kvm);
 }

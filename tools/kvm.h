@@ -6,10 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* guest_memfd flags (KVM_CAP_GUEST_MEMFD_FLAGS, Linux 7.2 uapi) */
-#define TOOL_GMEM_FLAG_MMAP		(UINT64_C(1) << 0)
-#define TOOL_GMEM_FLAG_INIT_SHARED	(UINT64_C(1) << 1)
-#define TOOL_GMEM_FLAG_HUGETLB		(UINT64_C(1) << 2)	/* guestmem's kernel patch */
+/* What libguestmem gives a VM of one type (guestmem_kvm_probe()). */
+struct kvm_probe_modes {
+	bool tried;		/* the VM type exists and was tried */
+	int err;		/* 0, or -errno of KVM_CREATE_VM or the probe */
+	uint64_t offered;	/* GUESTMEM_KVM_MODE_BIT()s */
+	unsigned int best;	/* what GUESTMEM_KVM_AUTO picks */
+};
 
 struct kvm_probe {
 	bool present;		/* /dev/kvm exists */
@@ -24,6 +27,7 @@ struct kvm_probe {
 	long user_memory2;	/* KVM_CAP_USER_MEMORY2 */
 	unsigned int cap_gmem, cap_gmem_flags;	/* the capability numbers used */
 	bool flags_cap_from_headers;	/* KVM_CAP_GUEST_MEMFD_FLAGS came from <linux/kvm.h> */
+	struct kvm_probe_modes modes[2];	/* default VM, KVM_X86_SW_PROTECTED_VM */
 };
 
 void kvm_probe(struct kvm_probe *p);
