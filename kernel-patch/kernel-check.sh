@@ -473,6 +473,16 @@ is_static "$busybox" || die "$busybox is not statically linked (install busybox-
 cp "$busybox" "$initramfs/bin/busybox"
 install -m 0755 "$rig/init" "$initramfs/init"
 echo "$test_timeout" >"$initramfs/tests/timeout"
+# libguestmem's own programs (userspace/ in rig/tests.list), built static.
+for p in "${test_paths[@]}"; do
+	case $p in
+	userspace/*)
+		"$rig/build-userspace.sh" "$cache" "$jobs" ||
+			die "building libguestmem's programs for the rig failed (log: $logs/userspace.log)"
+		break
+		;;
+	esac
+done
 : >"$initramfs/tests/list"
 for i in "${!test_paths[@]}"; do
 	p=${test_paths[$i]}

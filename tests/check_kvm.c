@@ -27,10 +27,10 @@
 
 #include <guestmem.h>
 
+#include "kvm_helpers.h"
+
 #include "kvm_uapi.h"
 
-#define SZ_4K	UINT64_C(4096)
-#define SZ_2M	GUESTMEM_PAGE_2M
 #define EXIT_SKIP	77
 
 static int kvm_fd = -1, vm_fd = -1;
@@ -63,19 +63,6 @@ static void close_vm(void)
 	vm_fd = -1;
 }
 
-static struct guestmem_pool *pool_of(uint64_t nr)
-{
-	struct guestmem_pool_opts o = {
-		.page_size = SZ_2M, .nr_pages = nr, .node = -1,
-		.flags = GUESTMEM_POOL_FALLBACK,
-	};
-	struct guestmem_pool *pool = NULL;
-	int err = guestmem_pool_create(&o, &pool);
-
-	ck_assert_msg(!err, "pool_create: %d: %s", err, guestmem_last_error());
-	return pool;
-}
-
 /* Make memory slot @slot of what guestmem_kvm_bind() handed out; 0 or -errno. */
 static int set_slot(uint32_t slot, uint64_t gpa, uint64_t len, const struct guestmem_kvm_slot *s)
 {
@@ -96,32 +83,6 @@ static int delete_slot(uint32_t slot)
 	return ioctl(vm_fd, GM_KVM_SET_USER_MEMORY_REGION2, &r) ? -errno : 0;
 }
 
-static struct guestmem_file_stats fstats(struct guestmem_file *f)
-{
-	struct guestmem_file_stats st;
-
-	ck_assert_int_eq(guestmem_file_stats(f, &st, sizeof(st)), 0);
-	return st;
-}
-
-static struct guestmem_pool_stats pstats(struct guestmem_pool *p)
-{
-	struct guestmem_pool_stats st;
-
-	ck_assert_int_eq(guestmem_pool_stats(p, &st, sizeof(st)), 0);
-	return st;
-}
-
-static void finish(struct guestmem_pool *pool, struct guestmem_file *f)
-{
-	struct guestmem_pool_stats ps;
-
-	ck_assert_int_eq(guestmem_file_destroy(f), 0);
-	ps = pstats(pool);
-	ck_assert_uint_eq(ps.free, ps.total);
-	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-}
-
 START_TEST(test_split_probe)
 {
 	struct guestmem_kvm_caps c;
@@ -138,7 +99,7 @@ END_TEST
 /* A file bound into a memory slot, converted both ways, in one copy. */
 START_TEST(test_split_slot)
 {
-	struct guestmem_pool *pool = pool_of(4);
+	struct guestmem_pool *pool = kvm_test_pool(4);
 	struct guestmem_file *f = NULL;
 	struct guestmem_kvm_slot s;
 	struct guestmem_pool_stats ps;
@@ -209,7 +170,7 @@ END_TEST
 /* Two slots around a hole; a conversion across both. */
 START_TEST(test_split_two_slots)
 {
-	struct guestmem_pool *pool = pool_of(4);
+	struct guestmem_pool *pool = kvm_test_pool(4);
 	struct guestmem_file *f = NULL;
 	struct guestmem_kvm_slot s0, s1;
 	int err;
@@ -233,7 +194,7 @@ END_TEST
 /* An ordinary VM: no private memory, today's file, a plain memory slot. */
 START_TEST(test_none_default_vm)
 {
-	struct guestmem_pool *pool = pool_of(2);
+	struct guestmem_pool *pool = kvm_test_pool(2);
 	struct guestmem_file *f = NULL;
 	struct guestmem_kvm_slot s;
 	unsigned int mode = 0;

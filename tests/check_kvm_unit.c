@@ -25,11 +25,11 @@
 
 #include <guestmem.h>
 
+#include "kvm_helpers.h"
+
 #include "huge_span.h"
 #include "kvm_mode.h"
 
-#define SZ_4K	UINT64_C(4096)
-#define SZ_2M	GUESTMEM_PAGE_2M
 #define PRIV	KVM_MEMORY_ATTRIBUTE_PRIVATE
 #define MODE(m)	GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_##m)
 
@@ -387,19 +387,6 @@ static void assert_attrs(uint64_t gpa, uint64_t len, int private_)
 			      private_ ? "private" : "shared");
 }
 
-static struct guestmem_pool *pool_of(uint64_t nr)
-{
-	struct guestmem_pool_opts o = {
-		.page_size = SZ_2M, .nr_pages = nr, .node = -1,
-		.flags = GUESTMEM_POOL_FALLBACK,
-	};
-	struct guestmem_pool *pool = NULL;
-	int err = guestmem_pool_create(&o, &pool);
-
-	ck_assert_msg(!err, "pool_create: %d: %s", err, guestmem_last_error());
-	return pool;
-}
-
 static struct guestmem_file *split_file(struct guestmem_pool *pool, uint64_t size,
 					uint64_t flags)
 {
@@ -413,22 +400,6 @@ static struct guestmem_file *split_file(struct guestmem_pool *pool, uint64_t siz
 	return f;
 }
 
-static struct guestmem_file_stats fstats(struct guestmem_file *f)
-{
-	struct guestmem_file_stats st;
-
-	ck_assert_int_eq(guestmem_file_stats(f, &st, sizeof(st)), 0);
-	return st;
-}
-
-static struct guestmem_pool_stats pstats(struct guestmem_pool *p)
-{
-	struct guestmem_pool_stats st;
-
-	ck_assert_int_eq(guestmem_pool_stats(p, &st, sizeof(st)), 0);
-	return st;
-}
-
 static void assert_state(struct guestmem_file *f, uint64_t off, unsigned int want,
 			 uint64_t run)
 {
@@ -440,20 +411,9 @@ static void assert_state(struct guestmem_file *f, uint64_t off, unsigned int wan
 	ck_assert_uint_eq(r, run);
 }
 
-static void finish(struct guestmem_pool *pool, struct guestmem_file *f)
-{
-	struct guestmem_pool_stats ps;
-
-	ck_assert_int_eq(guestmem_file_destroy(f), 0);
-	ps = pstats(pool);
-	ck_assert_uint_eq(ps.free, ps.total);
-	ck_assert_uint_eq(ps.kvm_split_files, 0);
-	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-}
-
 START_TEST(test_create_modes)
 {
-	struct guestmem_pool *pool = pool_of(4);
+	struct guestmem_pool *pool = kvm_test_pool(4);
 	struct guestmem_file *f = NULL;
 	struct guestmem_kvm_caps caps;
 	unsigned int mode = 0;
@@ -527,7 +487,7 @@ END_TEST
 
 START_TEST(test_bind)
 {
-	struct guestmem_pool *pool = pool_of(5);
+	struct guestmem_pool *pool = kvm_test_pool(5);
 	struct guestmem_file *f = split_file(pool, 4 * SZ_2M, 0), *plain = NULL;
 	struct guestmem_kvm_slot s;
 	uint64_t gpa = UINT64_C(1) << 24;
@@ -587,7 +547,7 @@ END_TEST
  */
 START_TEST(test_one_copy)
 {
-	struct guestmem_pool *pool = pool_of(4);
+	struct guestmem_pool *pool = kvm_test_pool(4);
 	struct guestmem_file *f = split_file(pool, 4 * SZ_2M, 0);
 	uint64_t gpa = UINT64_C(1) << 26, off = SZ_2M + SZ_4K;
 	struct guestmem_kvm_slot s;
@@ -659,7 +619,7 @@ END_TEST
 /* The private memory's bytes as the kernel counts them. */
 START_TEST(test_guest_memfd_bytes)
 {
-	struct guestmem_pool *pool = pool_of(1);
+	struct guestmem_pool *pool = kvm_test_pool(1);
 	struct guestmem_file *f = split_file(pool, SZ_2M, 0);
 
 	ck_assert_uint_eq(fstats(f).guest_memfd_bytes, 0);
@@ -675,7 +635,7 @@ END_TEST
 /* Contents do not survive a conversion in split mode: they read as zero. */
 START_TEST(test_zero_on_convert)
 {
-	struct guestmem_pool *pool = pool_of(2);
+	struct guestmem_pool *pool = kvm_test_pool(2);
 	struct guestmem_file *f = split_file(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED);
 	char *hva = guestmem_file_hva(f);
 
@@ -694,7 +654,7 @@ END_TEST
 /* A pinned page: -EAGAIN with its offset, and nothing changed anywhere. */
 START_TEST(test_pinned_eagain)
 {
-	struct guestmem_pool *pool = pool_of(2);
+	struct guestmem_pool *pool = kvm_test_pool(2);
 	struct guestmem_file *f = split_file(pool, 2 * SZ_2M, 0);
 	uint64_t gpa = 0, bad = 0;
 	struct guestmem_kvm_slot s;
@@ -731,7 +691,7 @@ END_TEST
  */
 START_TEST(test_kvm_failure_undone)
 {
-	struct guestmem_pool *pool = pool_of(4);
+	struct guestmem_pool *pool = kvm_test_pool(4);
 	struct guestmem_file *f = split_file(pool, 4 * SZ_2M, 0);
 	const uint64_t low = 0, high = UINT64_C(1) << 27;
 	struct guestmem_kvm_slot s;
@@ -780,7 +740,7 @@ END_TEST
 /* Unbound ranges convert in the file; binding them later sets the VM. */
 START_TEST(test_unbound_then_bound)
 {
-	struct guestmem_pool *pool = pool_of(2);
+	struct guestmem_pool *pool = kvm_test_pool(2);
 	struct guestmem_file *f = split_file(pool, 2 * SZ_2M, 0);
 	struct guestmem_kvm_slot s;
 	unsigned int calls = fake.set_calls;
@@ -804,7 +764,7 @@ END_TEST
 /* NONE mode: the library's file, told nothing to KVM. */
 START_TEST(test_none_mode)
 {
-	struct guestmem_pool *pool = pool_of(2);
+	struct guestmem_pool *pool = kvm_test_pool(2);
 	struct guestmem_file *f = NULL;
 	struct guestmem_kvm_slot s;
 	unsigned int mode = 0;
