@@ -581,10 +581,14 @@ static int split_allocate(struct guestmem_file *file, u64 off, u64 len)
 		}
 	}
 	if (err) {
-		/* Give back what this call allocated. */
+		char msg[512];
+
+		/* Give back what this call allocated; the punches clear the error. */
+		snprintf(msg, sizeof(msg), "%s", guestmem_last_error());
 		for (h = first; h < end; h++)
 			if (!was_mapped[h - first] && huge_mapped(file, h))
 				gm_file_punch_hole(file, h * huge, huge);
+		err = gm_error(err, "%s", msg);
 		goto out;
 	}
 	for (h = first; h < end; h++)

@@ -737,6 +737,103 @@ START_TEST(test_kvm_failure_undone)
 }
 END_TEST
 
+/* The shim's fault injection (lib/shim/slab.h), linked in with the library. */
+void shim_fail_nth(unsigned long nth);
+unsigned long shim_failed_count(void);
+
+/* What a failed call must leave as it was. */
+struct snapshot {
+	uint8_t attrs[2 * 4 * 512];		/* the two bindings' guest pages */
+	unsigned int state[4 * 512];		/* the file's pages */
+	uint64_t allocated, in_use, reserved, returned;
+	unsigned int punches;
+};
+
+#define FI_LOW	0
+#define FI_HIGH	(UINT64_C(1) << 27)
+
+static void snap(struct guestmem_pool *pool, struct guestmem_file *f, struct snapshot *sn)
+{
+	struct guestmem_pool_stats ps = pstats(pool);
+	uint64_t p;
+
+	memset(sn, 0, sizeof(*sn));	/* padding too: compared with memcmp() */
+	memcpy(sn->attrs, &fake.attrs[FI_LOW / SZ_4K], 4 * 512);
+	memcpy(sn->attrs + 4 * 512, &fake.attrs[FI_HIGH / SZ_4K], 4 * 512);
+	for (p = 0; p < 4 * 512; p++)
+		ck_assert_int_eq(guestmem_state(f, p * SZ_4K, &sn->state[p], NULL), 0);
+	sn->allocated = fstats(f).allocated;
+	sn->in_use = ps.in_use;
+	sn->reserved = ps.reserved;
+	sn->returned = ps.kvm_split_returned;
+	sn->punches = fake.punches;
+}
+
+/* A file of 4 huge pages in two bindings, some shared, some returned. */
+static struct guestmem_file *fi_file(struct guestmem_pool *pool)
+{
+	struct guestmem_file *f = split_file(pool, 4 * SZ_2M, 0);
+	struct guestmem_kvm_slot s;
+
+	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 2 * SZ_2M, FI_LOW, &s), 0);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M, 2 * SZ_2M, FI_HIGH, &s), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
+	ck_assert_int_eq(guestmem_convert(f, 0, 3 * SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(guestmem_convert(f, 3 * SZ_2M, SZ_2M, GUESTMEM_SHARED, NULL), 0);
+	return f;
+}
+
+/*
+ * Every allocation of a conversion failed in turn: each failure is -ENOMEM
+ * and leaves the file, the pool and the VM exactly as they were.
+ */
+START_TEST(test_fault_injection)
+{
+	static const struct {
+		uint64_t off, len;
+		unsigned int to;
+	} conv[] = {
+		{ SZ_4K, SZ_2M, GUESTMEM_SHARED },		/* mixed, across a returned page */
+		{ SZ_2M - SZ_4K, 2 * SZ_2M, GUESTMEM_SHARED },	/* across both bindings */
+		{ 0, 4 * SZ_2M, GUESTMEM_PRIVATE },		/* everything returned */
+		{ 3 * SZ_2M + SZ_4K, SZ_4K, GUESTMEM_PRIVATE },	/* splits a shared page */
+	};
+	struct snapshot before, after;
+	unsigned long nth, points = 0;
+	size_t c;
+
+	for (c = 0; c < sizeof(conv) / sizeof(conv[0]); c++) {
+		for (nth = 1;; nth++) {
+			struct guestmem_pool *pool = kvm_test_pool(4);
+			struct guestmem_file *f = fi_file(pool);
+			unsigned long failed;
+			int err;
+
+			snap(pool, f, &before);
+			shim_fail_nth(nth);
+			err = guestmem_convert(f, conv[c].off, conv[c].len, conv[c].to, NULL);
+			failed = shim_failed_count();
+			shim_fail_nth(0);
+			if (!err && !failed) {
+				finish(pool, f);
+				break;
+			}
+			if (err) {
+				ck_assert_msg(err == -ENOMEM, "conversion %zu, allocation %lu: %d: %s",
+					      c, nth, err, guestmem_last_error());
+				snap(pool, f, &after);
+				ck_assert_msg(!memcmp(&before, &after, sizeof(before)),
+					      "conversion %zu, allocation %lu failed and changed something",
+					      c, nth);
+				points++;
+			}
+			finish(pool, f);
+		}
+	}
+	ck_assert_uint_gt(points, 4);
+}
+END_TEST
+
 /* Unbound ranges convert in the file; binding them later sets the VM. */
 START_TEST(test_unbound_then_bound)
 {
@@ -815,6 +912,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_test(tc, test_zero_on_convert);
 	tcase_add_test(tc, test_pinned_eagain);
 	tcase_add_test(tc, test_kvm_failure_undone);
+	tcase_add_test(tc, test_fault_injection);
 	tcase_add_test(tc, test_unbound_then_bound);
 	tcase_add_test(tc, test_none_mode);
 	suite_add_tcase(s, tc);
