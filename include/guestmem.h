@@ -227,9 +227,12 @@ struct guestmem_pool_stats {
  * @kvm_mode: the &enum guestmem_kvm_mode of a file made by
  *	guestmem_kvm_file_create(), 0 for one made by guestmem_file_create().
  *	New in LIBGUESTMEM_0.3.
- * @guest_memfd_bytes: %GUESTMEM_KVM_SPLIT: bytes the kernel has allocated
- *	to the file's guest_memfd (private memory), as fstat(2) reports
- *	them (st_blocks); 0 otherwise.  New in LIBGUESTMEM_0.3.
+ * @kvm_returned: %GUESTMEM_KVM_SPLIT: bytes of the file's huge pages
+ *	returned to the pool because all of their pages are private (their
+ *	memory is the guest_memfd's, which KVM allocates as the guest
+ *	touches it and which the kernel does not count per file); they
+ *	are allocated again when a page of theirs turns shared.  Not in
+ *	@allocated.  0 in other modes.  New in LIBGUESTMEM_0.3.
  *
  * New fields are added at the end only (see guestmem_file_stats()).
  */
@@ -241,7 +244,7 @@ struct guestmem_file_stats {
 	uint64_t huge_mappable;	/* allocated bytes mappable at 2M or more */
 	uint64_t split_pages;	/* allocated huge pages currently split */
 	uint64_t kvm_mode;	/* enum guestmem_kvm_mode, 0 = not a KVM file */
-	uint64_t guest_memfd_bytes;	/* GUESTMEM_KVM_SPLIT: private memory in guest_memfd */
+	uint64_t kvm_returned;	/* GUESTMEM_KVM_SPLIT: bytes returned, all private */
 };
 
 /**

@@ -28,7 +28,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "huge_span.h"
@@ -762,12 +761,9 @@ int guestmem_kvm_unbind(struct guestmem_file *file, u64 off)
 void gm_kvm_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
 {
 	struct gm_kvm *k = file->kvm;
-	struct stat sb;
 
 	st->kvm_mode = k ? k->mode : 0;
-	st->guest_memfd_bytes = 0;
-	if (k && k->gmem_fd >= 0 && !fstat(k->gmem_fd, &sb))
-		st->guest_memfd_bytes = (u64)sb.st_blocks * 512;
+	st->kvm_returned = k ? atomic_load(&k->nr_returned) * huge_page_size(file->pool->h) : 0;
 }
 
 /* Caller holds pool->lock. */

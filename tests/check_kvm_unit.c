@@ -535,7 +535,7 @@ START_TEST(test_bind)
 	ck_assert_int_eq(guestmem_kvm_bind(plain, 0, SZ_2M, 0, &s), -EINVAL);
 	ck_assert_int_eq(guestmem_kvm_unbind(plain, 0), -EINVAL);
 	ck_assert_uint_eq(fstats(plain).kvm_mode, 0);
-	ck_assert_uint_eq(fstats(plain).guest_memfd_bytes, 0);
+	ck_assert_uint_eq(fstats(plain).kvm_returned, 0);
 	ck_assert_int_eq(guestmem_file_destroy(plain), 0);
 	finish(pool, f);
 }
@@ -616,18 +616,30 @@ START_TEST(test_one_copy)
 }
 END_TEST
 
-/* The private memory's bytes as the kernel counts them. */
-START_TEST(test_guest_memfd_bytes)
+/* Bytes the guest_memfd holds (the fake's is a memfd, which counts them). */
+static uint64_t gmem_bytes(void)
 {
-	struct guestmem_pool *pool = kvm_test_pool(1);
-	struct guestmem_file *f = split_file(pool, SZ_2M, 0);
+	struct stat sb;
 
-	ck_assert_uint_eq(fstats(f).guest_memfd_bytes, 0);
+	ck_assert_int_eq(fstat(fake.gmem_fd, &sb), 0);
+	return (uint64_t)sb.st_blocks * 512;
+}
+
+/* Pages made shared leave the guest_memfd; returned bytes are reported. */
+START_TEST(test_guest_memfd_punched)
+{
+	struct guestmem_pool *pool = kvm_test_pool(2);
+	struct guestmem_file *f = split_file(pool, 2 * SZ_2M, 0);
+
+	ck_assert_int_eq(guestmem_allocate(f, 0, 2 * SZ_2M), 0);
+	ck_assert_uint_eq(fstats(f).kvm_returned, 2 * SZ_2M);
 	/* KVM allocates private pages as the guest faults them in. */
 	ck_assert_int_eq(fallocate(fake.gmem_fd, 0, 0, 16 * SZ_4K), 0);
-	ck_assert_uint_ge(fstats(f).guest_memfd_bytes, 16 * SZ_4K);
+	ck_assert_uint_ge(gmem_bytes(), 16 * SZ_4K);
 	ck_assert_int_eq(guestmem_convert(f, 0, 16 * SZ_4K, GUESTMEM_SHARED, NULL), 0);
-	ck_assert_uint_eq(fstats(f).guest_memfd_bytes, 0);
+	ck_assert_uint_eq(gmem_bytes(), 0);
+	ck_assert_uint_eq(fstats(f).kvm_returned, SZ_2M);
+	ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
 	finish(pool, f);
 }
 END_TEST
@@ -883,7 +895,7 @@ START_TEST(test_none_mode)
 	ck_assert_uint_eq(((char *)guestmem_file_hva(f))[100], 0x44);
 	ck_assert_uint_eq(fake.set_calls, 0);
 	ck_assert_uint_eq(fstats(f).allocated, 2 * SZ_2M);
-	ck_assert_uint_eq(fstats(f).guest_memfd_bytes, 0);
+	ck_assert_uint_eq(fstats(f).kvm_returned, 0);
 	finish(pool, f);
 }
 END_TEST
@@ -908,7 +920,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_test(tc, test_probe_real);
 	tcase_add_test(tc, test_bind);
 	tcase_add_test(tc, test_one_copy);
-	tcase_add_test(tc, test_guest_memfd_bytes);
+	tcase_add_test(tc, test_guest_memfd_punched);
 	tcase_add_test(tc, test_zero_on_convert);
 	tcase_add_test(tc, test_pinned_eagain);
 	tcase_add_test(tc, test_kvm_failure_undone);
