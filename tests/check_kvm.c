@@ -19,6 +19,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,15 +272,20 @@ static const char *skip_reason(char *buf, size_t len)
 	return NULL;
 }
 
-int main(void)
+/*
+ * --require: where KVM must be there (the rig's booted kernel), a reason to
+ * skip is a failure instead.
+ */
+int main(int argc, char **argv)
 {
+	bool require = argc > 1 && !strcmp(argv[1], "--require");
 	char why[256];
 	SRunner *sr;
 	int failed;
 
 	if (skip_reason(why, sizeof(why))) {
-		printf("check_kvm: SKIP: %s\n", why);
-		return EXIT_SKIP;
+		printf("check_kvm: %s: %s\n", require ? "FAIL (--require)" : "SKIP", why);
+		return require ? EXIT_FAILURE : EXIT_SKIP;
 	}
 	sr = srunner_create(kvm_suite());
 	srunner_run_all(sr, CK_ENV);
