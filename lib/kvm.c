@@ -230,9 +230,14 @@ int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u6
 		err = gm_error(-errno, "cannot duplicate VM fd %d", vm_fd);
 		goto fail;
 	}
-	/* Split mode: contents do not survive a conversion; say so by zeroing. */
+	/*
+	 * Split mode: contents do not survive a conversion; they read as zero.
+	 * Not the library's ZERO_ON_CONVERT, which zeroes in step 2 of a
+	 * conversion, before KVM can still fail it: split_convert() zeroes in
+	 * its last step, which cannot fail.
+	 */
 	if (mode == GUESTMEM_KVM_SPLIT)
-		flags |= GUESTMEM_FILE_ZERO_ON_CONVERT;
+		flags &= ~GUESTMEM_FILE_ZERO_ON_CONVERT;
 	err = guestmem_file_create(pool, size, flags, &file);
 	if (err)
 		goto fail;
@@ -440,6 +445,31 @@ static int convert_undo(struct guestmem_file *file, u64 off, u64 len,
 			strerror(-undo_err));
 }
 
+/*
+ * Zero the pages of @runs that changed state (are not @to any more), where
+ * their huge page is mapped.  The caller holds k->lock, so the mappings
+ * stay as they are.
+ */
+static void zero_changed(struct guestmem_file *file, const struct run *runs, size_t nr,
+			 unsigned int to, u64 huge)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		u64 pos = runs[i].off, end = runs[i].off + runs[i].len;
+
+		if (runs[i].state == to)
+			continue;
+		while (pos < end) {
+			u64 next = min(end, (pos / huge + 1) * huge);
+
+			if (huge_mapped(file, pos / huge))
+				memset(file->hva + pos, 0, next - pos);
+			pos = next;
+		}
+	}
+}
+
 static int split_convert(struct guestmem_file *file, u64 off, u64 len, unsigned int to,
 			 u64 *error_offset)
 {
@@ -501,6 +531,7 @@ static int split_convert(struct guestmem_file *file, u64 off, u64 len, unsigned 
 		goto out;
 	}
 	/* 4. Memory moves out; nothing fails from here on. */
+	zero_changed(file, runs, nr, to, huge);
 	if (to == GUESTMEM_SHARED) {
 		for (i = 0; i < nr_realloc; i++)
 			set_returned(k, realloc[i], false);

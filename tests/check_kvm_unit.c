@@ -749,6 +749,42 @@ START_TEST(test_kvm_failure_undone)
 }
 END_TEST
 
+/*
+ * KVM fails on a conversion to private: the pages are still shared and
+ * still hold what they held (the zeroing comes only once nothing can fail).
+ */
+START_TEST(test_kvm_failure_keeps_contents)
+{
+	struct guestmem_pool *pool = kvm_test_pool(2);
+	struct guestmem_file *f = split_file(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED);
+	unsigned char *hva = guestmem_file_hva(f);
+	struct guestmem_kvm_slot s;
+	uint64_t i;
+
+	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 2 * SZ_2M, 0, &s), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 2 * SZ_2M), 0);
+	for (i = 0; i < 2 * SZ_2M; i++)
+		hva[i] = (unsigned char)(i * 7 + 1);
+	fake.fail_set_at = fake.set_calls + 1;
+	fake.fail_err = -ENOMEM;
+	ck_assert_int_eq(guestmem_convert(f, SZ_4K, SZ_2M, GUESTMEM_PRIVATE, NULL), -ENOMEM);
+	fake.fail_set_at = 0;
+	assert_state(f, 0, GUESTMEM_SHARED, 2 * SZ_2M);
+	assert_attrs(0, 2 * SZ_2M, 0);
+	for (i = 0; i < 2 * SZ_2M && hva[i] == (unsigned char)(i * 7 + 1); i++)
+		;
+	ck_assert_msg(i == 2 * SZ_2M, "byte %#llx: %#x after a failed conversion",
+		      (unsigned long long)i, i < 2 * SZ_2M ? hva[i] : 0);
+	/* Once KVM takes it, the pages that changed state read as zero. */
+	ck_assert_int_eq(guestmem_convert(f, SZ_4K, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
+	ck_assert_int_eq(guestmem_convert(f, SZ_4K, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_uint_eq(hva[SZ_4K], 0);
+	ck_assert_uint_eq(hva[0], 1);
+	ck_assert_uint_eq(hva[2 * SZ_4K], (unsigned char)(2 * SZ_4K * 7 + 1));
+	finish(pool, f);
+}
+END_TEST
+
 /* The shim's fault injection (lib/shim/slab.h), linked in with the library. */
 void shim_fail_nth(unsigned long nth);
 unsigned long shim_failed_count(void);
@@ -757,6 +793,7 @@ unsigned long shim_failed_count(void);
 struct snapshot {
 	uint8_t attrs[2 * 4 * 512];		/* the two bindings' guest pages */
 	unsigned int state[4 * 512];		/* the file's pages */
+	uint64_t sum[4 * 512];			/* the shared pages' contents */
 	uint64_t allocated, in_use, reserved, returned;
 	unsigned int punches;
 };
@@ -772,8 +809,17 @@ static void snap(struct guestmem_pool *pool, struct guestmem_file *f, struct sna
 	memset(sn, 0, sizeof(*sn));	/* padding too: compared with memcmp() */
 	memcpy(sn->attrs, &fake.attrs[FI_LOW / SZ_4K], 4 * 512);
 	memcpy(sn->attrs + 4 * 512, &fake.attrs[FI_HIGH / SZ_4K], 4 * 512);
-	for (p = 0; p < 4 * 512; p++)
+	for (p = 0; p < 4 * 512; p++) {
+		const unsigned char *b = (unsigned char *)guestmem_file_hva(f) + p * SZ_4K;
+		uint64_t h = 14695981039346656037ULL, i;
+
 		ck_assert_int_eq(guestmem_state(f, p * SZ_4K, &sn->state[p], NULL), 0);
+		if (sn->state[p] != GUESTMEM_SHARED)
+			continue;
+		for (i = 0; i < SZ_4K; i++)
+			h = (h ^ b[i]) * 1099511628211ULL;	/* FNV-1a */
+		sn->sum[p] = h;
+	}
 	sn->allocated = fstats(f).allocated;
 	sn->in_use = ps.in_use;
 	sn->reserved = ps.reserved;
@@ -792,6 +838,9 @@ static struct guestmem_file *fi_file(struct guestmem_pool *pool)
 	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
 	ck_assert_int_eq(guestmem_convert(f, 0, 3 * SZ_4K, GUESTMEM_SHARED, NULL), 0);
 	ck_assert_int_eq(guestmem_convert(f, 3 * SZ_2M, SZ_2M, GUESTMEM_SHARED, NULL), 0);
+	/* Something in the shared pages, for snap() to compare. */
+	memset(guestmem_file_hva(f), 0x6b, 3 * SZ_4K);
+	memset((char *)guestmem_file_hva(f) + 3 * SZ_2M, 0x6c, SZ_2M);
 	return f;
 }
 
@@ -924,6 +973,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_test(tc, test_zero_on_convert);
 	tcase_add_test(tc, test_pinned_eagain);
 	tcase_add_test(tc, test_kvm_failure_undone);
+	tcase_add_test(tc, test_kvm_failure_keeps_contents);
 	tcase_add_test(tc, test_fault_injection);
 	tcase_add_test(tc, test_unbound_then_bound);
 	tcase_add_test(tc, test_none_mode);
