@@ -620,7 +620,11 @@ int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_
  *	are punched out of the guest_memfd.  Contents are not kept across a
  *	conversion: a converted page reads as zero on its new side (the file
  *	behaves as with %GUESTMEM_FILE_ZERO_ON_CONVERT).  Privacy is the
- *	kernel's: private memory is not mapped in the process.
+ *	kernel's: private memory is not mapped in the process.  The host
+ *	must not touch private memory (guestmem_state() tells which pages
+ *	are): a touch of a huge page whose pages are all private fails
+ *	(SIGSEGV, EFAULT for a kernel access), with
+ *	%GUESTMEM_FILE_ALLOC_ON_FAULT too.
  * @GUESTMEM_KVM_INPLACE: guestmem's kernel series (GUEST_MEMFD_FLAG_HUGETLB
  *	and KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd): one hugetlb
  *	guest_memfd converted in place.  Detected by guestmem_kvm_probe();

@@ -184,9 +184,11 @@ static void drain(struct gm_fault *ft, struct fault_queue *q)
 
 /*
  * Give the huge page holding @addr to the thread that touched it.  If it
- * cannot be allocated, the page is made PROT_NONE (unarmed) before the
- * wake-up, so the retried access fails (SIGSEGV, EFAULT from KVM_RUN)
- * instead of faulting here forever; guestmem_allocate() then tells why.
+ * cannot be allocated, or allocating it maps nothing (a split-mode KVM
+ * file's wholly private huge page, which the host must not touch), the
+ * page is made PROT_NONE (unarmed) before the wake-up, so the retried
+ * access fails (SIGSEGV, EFAULT from KVM_RUN) instead of faulting here
+ * forever; guestmem_allocate() then tells why.
  */
 static void handle_fault(struct guestmem_file *file, struct gm_fault *ft,
 			 struct fault_queue *q, uintptr_t addr, bool wake_only)
@@ -196,7 +198,6 @@ static void handle_fault(struct guestmem_file *file, struct gm_fault *ft,
 	unsigned long hidx;
 	unsigned int i;
 	char *page;
-	int err;
 
 	if (addr < start || addr - start >= file->size) {
 		/* Not ours (cannot happen): let it retry rather than hang. */
@@ -209,9 +210,14 @@ static void handle_fault(struct guestmem_file *file, struct gm_fault *ft,
 		wake(ft, page, huge);
 		return;
 	}
-	err = guestmem_allocate(file, (u64)hidx * huge, huge);
+	(void)guestmem_allocate(file, (u64)hidx * huge, huge);
 	pthread_mutex_lock(&file->lock);
-	if (err && !file->mapped[hidx])
+	/*
+	 * Success without a mapping fails too: a split-mode KVM file's wholly
+	 * private huge page counts as allocated but is not mapped (lib/kvm.c).
+	 * Woken with nothing mapped, the access would fault here forever.
+	 */
+	if (!file->mapped[hidx])
 		mmap(page, huge, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	/* Every fault of this page queued until now is answered by this one. */

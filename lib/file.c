@@ -827,6 +827,23 @@ int gm_file_punch_hole(struct guestmem_file *file, u64 offset, u64 len)
 	return file_punch_hole(file, offset, len);
 }
 
+/*
+ * Huge page @hidx, if unmapped, is armed again for
+ * GUESTMEM_FILE_ALLOC_ON_FAULT: fault.c unarms a page whose fault it
+ * cannot serve (lib/kvm.c's returned pages).
+ */
+void gm_file_rearm(struct guestmem_file *file, unsigned long hidx)
+{
+	size_t huge = huge_size(file);
+
+	pthread_mutex_lock(&file->lock);
+	if (!file->mapped[hidx] && file->fault && file->pool->h->region->fd >= 0 &&
+	    mmap(file->hva + hidx * huge, huge, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED)
+		gm_fault_arm(file, hidx);
+	pthread_mutex_unlock(&file->lock);
+}
+
 int gm_file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page)
 {
 	return file_pin(file, offset, page);

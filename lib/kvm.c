@@ -654,10 +654,17 @@ int gm_kvm_punch_hole(struct guestmem_file *file, u64 off, u64 len)
 	pthread_mutex_lock(&k->lock);
 	err = gm_file_punch_hole(file, off, len);
 	if (!err) {
-		/* Whole huge pages inside the hole are no longer allocated. */
+		/*
+		 * Whole huge pages inside the hole are no longer allocated.  A
+		 * returned one may have been unarmed by a host touch (lib/fault.c):
+		 * arm it again, as unmapping does, so that it allocates on touch.
+		 */
 		huge_span_whole(off, len, huge, &h, &end);
-		for (; h < end; h++)
+		for (; h < end; h++) {
+			if (returned(k, h))
+				gm_file_rearm(file, h);
 			set_returned(k, h, false);
+		}
 		/* The private memory too; only an invalid range fails. */
 		k->ops->punch(k->gmem_fd, off, len);
 	}

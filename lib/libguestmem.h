@@ -137,6 +137,7 @@ int gm_file_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned in
 int gm_file_allocate(struct guestmem_file *file, u64 offset, u64 len);
 int gm_file_punch_hole(struct guestmem_file *file, u64 offset, u64 len);
 int gm_file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page);
+void gm_file_rearm(struct guestmem_file *file, unsigned long hidx);
 
 /* kvm.c: the calls on a KVM file (file->kvm set), from file.c and pool.c. */
 int gm_kvm_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned int to,

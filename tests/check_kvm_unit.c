@@ -16,6 +16,11 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -785,6 +790,82 @@ START_TEST(test_kvm_failure_keeps_contents)
 }
 END_TEST
 
+static sigjmp_buf touch_jmp;
+
+static void touch_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(touch_jmp, 1);
+}
+
+/* Read a byte of @arg: (void *)1 if that faulted (SIGSEGV), else NULL. */
+static void *touch_thread(void *arg)
+{
+	volatile unsigned char *p = arg;
+	struct sigaction sa, old;
+	void *faulted = (void *)1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = touch_segv;
+	sigaction(SIGSEGV, &sa, &old);	/* in place of a sanitizer's, for this touch */
+	if (!sigsetjmp(touch_jmp, 1)) {
+		(void)p[100];
+		faulted = NULL;
+	}
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
+
+/*
+ * The host touches a wholly private (returned) huge page of a split file
+ * with GUESTMEM_FILE_ALLOC_ON_FAULT: SIGSEGV, as for any fault the library
+ * cannot serve, not a refault forever.  Bounded: a hang fails the test.
+ * Punched and turned shared, the page allocates on touch again.
+ */
+START_TEST(test_alloc_on_fault_private_touch_fails)
+{
+	struct guestmem_pool *pool = kvm_test_pool(2);
+	struct guestmem_file *f = NULL;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	volatile unsigned char *hva;
+	unsigned int mode, i;
+	void *ret = NULL;
+	pthread_t t;
+	int err;
+
+	err = guestmem_kvm_file_create(pool, fake.vm_fd, 2 * SZ_2M,
+				       GUESTMEM_FILE_ALLOC_ON_FAULT, GUESTMEM_KVM_SPLIT,
+				       &mode, &f);
+	if (err == -EPERM || err == -EOPNOTSUPP) {
+		printf("SKIP: no allocation on fault here: %s\n", guestmem_last_error());
+		ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+		return;
+	}
+	ck_assert_msg(!err, "kvm_file_create: %d: %s", err, guestmem_last_error());
+	hva = guestmem_file_hva(f);
+	/* The huge page with a shared page is touched as ever. */
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	hva[SZ_4K] = 1;
+	ck_assert_int_eq(guestmem_allocate(f, SZ_2M, SZ_2M), 0);
+	ck_assert_uint_eq(fstats(f).kvm_returned, SZ_2M);
+	ck_assert_int_eq(pthread_create(&t, NULL, touch_thread, (char *)hva + SZ_2M), 0);
+	for (i = 0; i < 300 && pthread_tryjoin_np(t, &ret) == EBUSY; i++)
+		nanosleep(&tick, NULL);
+	ck_assert_msg(i < 300, "touching a private page hung for 3 s (refaulting forever)");
+	ck_assert_msg(ret == (void *)1, "the host read a private page");
+	ck_assert_uint_eq(fstats(f).kvm_returned, SZ_2M);
+
+	/* Punched, then shared: allocated on touch again. */
+	ck_assert_int_eq(guestmem_punch_hole(f, SZ_2M, SZ_2M), 0);
+	ck_assert_int_eq(guestmem_convert(f, SZ_2M, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
+	hva[SZ_2M + 1] = 7;
+	ck_assert_uint_eq(hva[SZ_2M + 1], 7);
+	ck_assert_uint_eq(fstats(f).allocated, 2 * SZ_2M);
+	finish(pool, f);
+}
+END_TEST
+
 /* The shim's fault injection (lib/shim/slab.h), linked in with the library. */
 void shim_fail_nth(unsigned long nth);
 unsigned long shim_failed_count(void);
@@ -974,6 +1055,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_test(tc, test_pinned_eagain);
 	tcase_add_test(tc, test_kvm_failure_undone);
 	tcase_add_test(tc, test_kvm_failure_keeps_contents);
+	tcase_add_test(tc, test_alloc_on_fault_private_touch_fails);
 	tcase_add_test(tc, test_fault_injection);
 	tcase_add_test(tc, test_unbound_then_bound);
 	tcase_add_test(tc, test_none_mode);
