@@ -748,10 +748,12 @@ struct guestmem_kvm_slot {
  * %GUESTMEM_KVM_SPLIT mode: private pages get KVM_MEMORY_ATTRIBUTE_PRIVATE,
  * shared ones lose it).  Then the caller makes the memory slot.  Ranges
  * of a file may not overlap (a guest_memfd range is bound once); a file
- * has at most 16 bindings.
+ * has at most 16 bindings.  @gpa and @offset must be equal modulo the
+ * pool's huge page size, or KVM could map the range only 4K by 4K.
  *
  * Return: 0, or -EINVAL if @file or @slot is NULL, the file is not a KVM
- * file or a value is misaligned or empty; -ERANGE if the range extends
+ * file, a value is misaligned or empty, or @gpa - @offset is not a
+ * multiple of the huge page size; -ERANGE if the range extends
  * past the end of the file or @gpa + @len overflows; -EEXIST if it
  * overlaps a binding of the file; -ENOSPC if the file has 16 bindings;
  * -ENOMEM for lack of memory; a negative errno of

@@ -689,6 +689,7 @@ static int kvm_bind(struct guestmem_file *file, u64 off, u64 len, u64 gpa,
 		    struct guestmem_kvm_slot *slot)
 {
 	struct gm_kvm *k = file->kvm;
+	u64 huge = huge_page_size(file->pool->h);
 	struct run *runs = NULL;
 	size_t nr = 0, done;
 	int err;
@@ -711,6 +712,12 @@ static int kvm_bind(struct guestmem_file *file, u64 off, u64 len, u64 gpa,
 	default:
 		return gm_error(err, "the file has %d bindings already", GM_KVM_MAX_BINDINGS);
 	}
+	/* Else KVM maps the range 4K by 4K, silently. */
+	if ((gpa - off) % huge)
+		return gm_error(-EINVAL, "gpa %#llx and offset %#llx differ by %#llx, not a multiple of the huge page size %#llx: KVM could not map huge pages",
+				(unsigned long long)gpa, (unsigned long long)off,
+				(unsigned long long)((gpa - off) % huge),
+				(unsigned long long)huge);
 	if (k->mode == GUESTMEM_KVM_SPLIT) {
 		err = read_runs(file, off, len, &runs, &nr);
 		if (err)

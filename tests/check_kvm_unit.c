@@ -520,12 +520,19 @@ START_TEST(test_bind)
 	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M, 2 * SZ_2M, 0, &s), -EEXIST);
 	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M, 3 * SZ_2M, 0, &s), -ERANGE);
 	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M, SZ_4K, 0, NULL), -EINVAL);
+	/* The gpa and the offset must agree modulo the huge page size. */
+	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M, SZ_2M, SZ_4K, &s), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "not a multiple of the huge page size"));
+	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M + SZ_4K, SZ_4K, 0, &s), -EINVAL);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M + SZ_4K, SZ_4K, 5 * SZ_2M, &s), -EINVAL);
 	for (i = 0; i < GM_KVM_MAX_BINDINGS - 2; i++)
-		ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M + i * SZ_4K, SZ_4K, 0, &s), 0);
-	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M + i * SZ_4K, SZ_4K, 0, &s), -ENOSPC);
+		ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M + i * SZ_4K, SZ_4K, i * SZ_4K,
+						   &s), 0);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M + i * SZ_4K, SZ_4K, i * SZ_4K, &s),
+			 -ENOSPC);
 	ck_assert_int_eq(guestmem_kvm_unbind(f, 2 * SZ_2M + SZ_4K), 0);
 	ck_assert_int_eq(guestmem_kvm_unbind(f, 2 * SZ_2M + SZ_4K), -ENOENT);
-	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M + i * SZ_4K, SZ_4K, 0, &s), 0);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 2 * SZ_2M + i * SZ_4K, SZ_4K, i * SZ_4K, &s), 0);
 
 	/* A KVM failure: no binding. */
 	fake.fail_set_at = fake.set_calls + 1;
