@@ -654,7 +654,8 @@ enum guestmem_kvm_mode {
  * @guest_memfd_flags: KVM_CAP_GUEST_MEMFD_FLAGS of the VM: bit 0 MMAP, bit 1
  *	INIT_SHARED, bit 2 HUGETLB (guestmem's series).
  * @guest_memfd_attributes: KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES (250 in
- *	guestmem's series) of the VM: attributes its guest_memfds accept.
+ *	guestmem's series, a provisional number that upstream may assign
+ *	differently) of the VM: attributes its guest_memfds accept.
  * @user_memory2: KVM_CAP_USER_MEMORY2 of the VM, 0 or 1.
  *
  * A capability the kernel does not know reads as 0.  New fields are added

@@ -131,7 +131,7 @@ static int read_caps(const struct gm_kvm_ops *ops, int vm_fd, struct gm_kvm_raw_
 		{ KVM_CAP_GUEST_MEMFD, offsetof(struct gm_kvm_raw_caps, guest_memfd) },
 		{ KVM_CAP_GUEST_MEMFD_FLAGS,
 		  offsetof(struct gm_kvm_raw_caps, guest_memfd_flags) },
-		{ KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES,
+		{ GM_KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES,
 		  offsetof(struct gm_kvm_raw_caps, guest_memfd_attributes) },
 	};
 	size_t i;

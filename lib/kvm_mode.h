@@ -22,7 +22,7 @@ struct gm_kvm_raw_caps {
 	uint64_t attributes;		/* KVM_CAP_MEMORY_ATTRIBUTES */
 	uint64_t guest_memfd;		/* KVM_CAP_GUEST_MEMFD */
 	uint64_t guest_memfd_flags;	/* KVM_CAP_GUEST_MEMFD_FLAGS */
-	uint64_t guest_memfd_attributes; /* KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES */
+	uint64_t guest_memfd_attributes; /* GM_KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES */
 	uint64_t user_memory2;		/* KVM_CAP_USER_MEMORY2 */
 };
 

@@ -25,7 +25,7 @@ uint64_t gm_kvm_offered(const struct gm_kvm_raw_caps *c)
 	 * copy needs GUEST_MEMFD_FLAG_MMAP), with per-file attributes.
 	 */
 	if (c->guest_memfd && c->user_memory2 &&
-	    (c->guest_memfd_flags & GUEST_MEMFD_FLAG_HUGETLB) &&
+	    (c->guest_memfd_flags & GM_GUEST_MEMFD_FLAG_HUGETLB) &&
 	    (c->guest_memfd_flags & GUEST_MEMFD_FLAG_MMAP) &&
 	    (c->guest_memfd_attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE))
 		m |= GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_INPLACE);
@@ -49,7 +49,7 @@ static const char *missing(const struct gm_kvm_raw_caps *c, unsigned int mode)
 		return "KVM has no KVM_SET_USER_MEMORY_REGION2 (KVM_CAP_USER_MEMORY2 is 0)";
 	if (mode == GUESTMEM_KVM_SPLIT)
 		return "the VM has no private memory (KVM_CAP_MEMORY_ATTRIBUTES lacks KVM_MEMORY_ATTRIBUTE_PRIVATE; create it as KVM_X86_SW_PROTECTED_VM, SEV-SNP or TDX)";
-	if (!(c->guest_memfd_flags & GUEST_MEMFD_FLAG_HUGETLB))
+	if (!(c->guest_memfd_flags & GM_GUEST_MEMFD_FLAG_HUGETLB))
 		return "KVM offers no hugetlb guest_memfd (KVM_CAP_GUEST_MEMFD_FLAGS lacks GUEST_MEMFD_FLAG_HUGETLB: guestmem's kernel series, and default or KVM_X86_SW_PROTECTED_VM VMs only)";
 	if (!(c->guest_memfd_flags & GUEST_MEMFD_FLAG_MMAP))
 		return "KVM offers no host mapping of guest_memfd (KVM_CAP_GUEST_MEMFD_FLAGS lacks GUEST_MEMFD_FLAG_MMAP)";

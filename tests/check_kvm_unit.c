@@ -56,14 +56,14 @@ static const struct gm_kvm_raw_caps stock_default = {
 static const struct gm_kvm_raw_caps series_protected = {
 	.attributes = PRIV, .guest_memfd = 1,
 	.guest_memfd_flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED |
-			     GUEST_MEMFD_FLAG_HUGETLB,
+			     GM_GUEST_MEMFD_FLAG_HUGETLB,
 	.guest_memfd_attributes = PRIV, .user_memory2 = 1,
 };
 /* guestmem's series, an ordinary VM: hugetlb guest_memfd, no attributes. */
 static const struct gm_kvm_raw_caps series_default = {
 	.guest_memfd = 1,
 	.guest_memfd_flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED |
-			     GUEST_MEMFD_FLAG_HUGETLB,
+			     GM_GUEST_MEMFD_FLAG_HUGETLB,
 	.user_memory2 = 1,
 };
 /* Linux 6.1 (Debian 12): no guest_memfd at all. */
@@ -311,7 +311,7 @@ static long fake_check_extension(int vm_fd, unsigned long cap)
 	case KVM_CAP_MEMORY_ATTRIBUTES: return (long)fake.caps->attributes;
 	case KVM_CAP_GUEST_MEMFD: return (long)fake.caps->guest_memfd;
 	case KVM_CAP_GUEST_MEMFD_FLAGS: return (long)fake.caps->guest_memfd_flags;
-	case KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES:
+	case GM_KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES:
 		return (long)fake.caps->guest_memfd_attributes;
 	case KVM_CAP_USER_MEMORY2: return (long)fake.caps->user_memory2;
 	default: return 0;

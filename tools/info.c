@@ -100,7 +100,7 @@ static void print_gmem_flags(long flags)
 	} names[] = {
 		{ GUEST_MEMFD_FLAG_MMAP, "MMAP" },
 		{ GUEST_MEMFD_FLAG_INIT_SHARED, "INIT_SHARED" },
-		{ GUEST_MEMFD_FLAG_HUGETLB, "HUGETLB" },
+		{ GM_GUEST_MEMFD_FLAG_HUGETLB, "HUGETLB" },
 	};
 	uint64_t rest = (uint64_t)flags;
 	bool missing = false;

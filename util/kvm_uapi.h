@@ -7,7 +7,8 @@
  * the page_size field, KVM_SET_MEMORY_ATTRIBUTES2 and
  * KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES).  The structures carry a gm_
  * prefix so that they never clash with newer headers that have them; the
- * constants are defined only where the headers lack them.  Header only:
+ * upstream constants are defined only where the headers lack them, the
+ * series' provisional ones always, under GM_ names.  Header only:
  * shared by lib/ (libguestmem's KVM modes), tools/ and tests/.
  */
 #ifndef GUESTMEM_UTIL_KVM_UAPI_H
@@ -36,12 +37,13 @@
 #define GM_KVM_FLAGS_CAP_FROM_HEADERS	0
 #endif
 /*
- * guestmem's series (patch 0007).  Upstream's in-place conversion series
- * has not settled its number yet: this is the one our kernel answers.
+ * guestmem's kernel series (patch 0007): KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES.
+ * This is the series' provisional number, not upstream's: upstream's
+ * in-place conversion series has not settled one, and a future
+ * <linux/kvm.h> may give the name another number.  Hence a GM_ name,
+ * defined unconditionally, that no header can redefine under us.
  */
-#ifndef KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES
-#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES	250
-#endif
+#define GM_KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES	250
 
 #ifndef KVM_MEM_GUEST_MEMFD
 #define KVM_MEM_GUEST_MEMFD		(1UL << 2)
@@ -66,9 +68,12 @@
 #ifndef GUEST_MEMFD_FLAG_INIT_SHARED
 #define GUEST_MEMFD_FLAG_INIT_SHARED	(1ULL << 1)
 #endif
-#ifndef GUEST_MEMFD_FLAG_HUGETLB
-#define GUEST_MEMFD_FLAG_HUGETLB	(1ULL << 2)	/* guestmem's series */
-#endif
+/*
+ * guestmem's kernel series: GUEST_MEMFD_FLAG_HUGETLB.  The series'
+ * provisional bit, not upstream's (upstream may give bit 2 to another
+ * flag): a GM_ name, defined unconditionally.
+ */
+#define GM_GUEST_MEMFD_FLAG_HUGETLB	(1ULL << 2)
 
 /* KVM_SET_USER_MEMORY_REGION2 */
 struct gm_kvm_userspace_memory_region2 {
@@ -111,7 +116,7 @@ struct gm_kvm_memory_attributes2 {
 struct gm_kvm_create_guest_memfd {
 	uint64_t size;
 	uint64_t flags;
-	uint64_t page_size;	/* GUEST_MEMFD_FLAG_HUGETLB (guestmem's series) */
+	uint64_t page_size;	/* GM_GUEST_MEMFD_FLAG_HUGETLB (guestmem's series) */
 	uint64_t reserved[5];
 };
 #define GM_KVM_CREATE_GUEST_MEMFD \
