@@ -68,6 +68,29 @@ static void set_returned(struct gm_kvm *k, u64 h, bool on)
 
 /* ------------------------------------------------------------ real KVM */
 
+/*
+ * KVM_CHECK_EXTENSION also answers on /dev/kvm's system fd, so that alone
+ * does not tell a VM: its fd is the anonymous inode "kvm-vm".
+ */
+static int real_check_vm(int fd)
+{
+	char path[64], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		if (errno == ENOENT)
+			return gm_error(-EBADF, "VM fd %d is not an open fd", fd);
+		return 0;	/* no /proc: KVM_CHECK_EXTENSION still tells most */
+	}
+	link[n] = 0;
+	if (strcmp(link, "anon_inode:kvm-vm"))
+		return gm_error(-ENOTTY, "fd %d is not a KVM VM: it is %s, not anon_inode:kvm-vm (the fd KVM_CREATE_VM returns)",
+				fd, link);
+	return 0;
+}
+
 static long real_check_extension(int vm_fd, unsigned long cap)
 {
 	long r = ioctl(vm_fd, KVM_CHECK_EXTENSION, cap);
@@ -105,6 +128,7 @@ static int real_punch(int fd, u64 off, u64 len)
 }
 
 static const struct gm_kvm_ops real_ops = {
+	.check_vm = real_check_vm,
 	.check_extension = real_check_extension,
 	.create_guest_memfd = real_create_guest_memfd,
 	.set_attributes = real_set_attributes,
@@ -135,10 +159,14 @@ static int read_caps(const struct gm_kvm_ops *ops, int vm_fd, struct gm_kvm_raw_
 		  offsetof(struct gm_kvm_raw_caps, guest_memfd_attributes) },
 	};
 	size_t i;
+	int err;
 
 	memset(c, 0, sizeof(*c));
 	if (vm_fd < 0)
 		return gm_error(-EBADF, "VM fd %d is not an open fd", vm_fd);
+	err = ops->check_vm(vm_fd);
+	if (err)
+		return err;
 	for (i = 0; i < ARRAY_SIZE(caps); i++) {
 		long r = ops->check_extension(vm_fd, caps[i].cap);
 

@@ -89,6 +89,8 @@ int gm_kvm_huge_all_private(gm_kvm_state_fn state, void *ctx, uint64_t h, uint64
  * ioctls (gm_kvm_ops_set()).  Each returns a value >= 0 or -errno.
  */
 struct gm_kvm_ops {
+	/* 0 if @fd is a VM (not /dev/kvm's system fd, nor a vCPU), -ENOTTY, -EBADF */
+	int (*check_vm)(int fd);
 	long (*check_extension)(int vm_fd, unsigned long cap);
 	int (*create_guest_memfd)(int vm_fd, struct gm_kvm_create_guest_memfd *arg);
 	int (*set_attributes)(int vm_fd, uint64_t gpa, uint64_t len, uint64_t attributes);

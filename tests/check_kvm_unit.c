@@ -301,6 +301,11 @@ static struct {
 	uint64_t last_punch_off, last_punch_len;
 } fake;
 
+static int fake_check_vm(int fd)
+{
+	return fd == fake.vm_fd ? 0 : -ENOTTY;
+}
+
 static long fake_check_extension(int vm_fd, unsigned long cap)
 {
 	if (fcntl(vm_fd, F_GETFD) < 0)
@@ -359,6 +364,7 @@ static int fake_punch(int fd, uint64_t off, uint64_t len)
 }
 
 static const struct gm_kvm_ops fake_ops = {
+	.check_vm = fake_check_vm,
 	.check_extension = fake_check_extension,
 	.create_guest_memfd = fake_create_guest_memfd,
 	.set_attributes = fake_set_attributes,
@@ -478,14 +484,21 @@ END_TEST
 START_TEST(test_probe_real)
 {
 	struct guestmem_kvm_caps caps;
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), p[2];
 
 	gm_kvm_ops_set(NULL);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(guestmem_kvm_probe(fd, &caps, sizeof(caps)), -ENOTTY);
 	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "not a KVM VM"));
+	/* Told by what the fd is, not only by a failed KVM_CHECK_EXTENSION. */
+	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "/dev/null"));
 	close(fd);
 	ck_assert_int_eq(guestmem_kvm_probe(fd, &caps, sizeof(caps)), -EBADF);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(guestmem_kvm_probe(p[0], &caps, sizeof(caps)), -ENOTTY);
+	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "pipe:"));
+	close(p[0]);
+	close(p[1]);
 	gm_kvm_ops_set(&fake_ops);
 }
 END_TEST
