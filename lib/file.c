@@ -204,7 +204,7 @@ static int map_range(struct guestmem_file *file, pgoff_t start, pgoff_t end,
 	return err;
 }
 
-static int file_create(struct guestmem_pool *pool, u64 size, u64 flags,
+static int file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct gm_kvm *kvm,
 		       struct guestmem_file **filep)
 {
 	struct guestmem_file *file;
@@ -262,6 +262,7 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 		goto fail;
 	}
 	pthread_mutex_lock(&pool->lock);
+	file->kvm = kvm;	/* pool stats read it under pool->lock */
 	list_add_tail(&file->node, &pool->files);
 	pool->nr_files++;
 	pthread_mutex_unlock(&pool->lock);
@@ -674,7 +675,7 @@ int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 		return err;
 	err = gm_gate_enter(&pool->gate, "pool");
 	if (!err) {
-		err = file_create(pool, size, flags, filep);
+		err = file_create(pool, size, flags, NULL, filep);
 		gm_gate_leave(&pool->gate);
 	}
 	gm_leave();
@@ -809,6 +810,16 @@ int gm_file_enter(struct guestmem_file *file)
 void gm_file_leave(struct guestmem_file *file)
 {
 	file_leave(file);
+}
+
+/*
+ * Between gm_enter() and gm_leave(), inside pool->gate: a file whose KVM
+ * side is @kvm (which the file owns once this succeeded).
+ */
+int gm_file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct gm_kvm *kvm,
+		   struct guestmem_file **filep)
+{
+	return file_create(pool, size, flags, kvm, filep);
 }
 
 int gm_file_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned int to,

@@ -104,7 +104,13 @@ static int real_create_guest_memfd(int vm_fd, struct gm_kvm_create_guest_memfd *
 
 	if (fd < 0)
 		return -errno;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* Linux 7.2 has no flag for O_CLOEXEC: set it at once, or give up. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
 	return fd;
 }
 
@@ -223,28 +229,27 @@ static void kvm_free(struct gm_kvm *k)
 	free(k);
 }
 
-int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 flags,
-			     unsigned int mode, unsigned int *modep,
-			     struct guestmem_file **filep)
+static int kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 flags,
+			   unsigned int mode, unsigned int *modep,
+			   struct guestmem_file **filep)
 {
 	const struct gm_kvm_ops *ops = atomic_load(&ops_now);
 	struct gm_kvm_create_guest_memfd gm = { .size = size };
-	struct guestmem_file *file;
+	u64 huge = huge_page_size(pool->h);
 	struct gm_kvm_raw_caps c;
 	struct gm_kvm *k;
 	const char *why;
-	u64 nr_huge;
 	int err;
 
-	gm_clear_error();
-	if (!pool || !filep)
-		return gm_error(-EINVAL, "NULL argument");
 	err = read_caps(ops, vm_fd, &c);
 	if (err)
 		return err;
 	err = gm_kvm_choose(&c, mode, &mode, &why);
 	if (err)
 		return gm_error(err, "KVM mode %u: %s", mode, why);
+	if (!size || size % huge)
+		return gm_error(-EINVAL, "size %#llx is not a multiple of the page size %#llx",
+				(unsigned long long)size, (unsigned long long)huge);
 
 	k = calloc(1, sizeof(*k));
 	if (!k)
@@ -258,45 +263,57 @@ int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u6
 		err = gm_error(-errno, "cannot duplicate VM fd %d", vm_fd);
 		goto fail;
 	}
-	/*
-	 * Split mode: contents do not survive a conversion; they read as zero.
-	 * Not the library's ZERO_ON_CONVERT, which zeroes in step 2 of a
-	 * conversion, before KVM can still fail it: split_convert() zeroes in
-	 * its last step, which cannot fail.
-	 */
-	if (mode == GUESTMEM_KVM_SPLIT)
-		flags &= ~GUESTMEM_FILE_ZERO_ON_CONVERT;
-	err = guestmem_file_create(pool, size, flags, &file);
-	if (err)
-		goto fail;
 	if (mode == GUESTMEM_KVM_SPLIT) {
-		struct guestmem_pool_stats ps;
-
-		guestmem_pool_stats(pool, &ps, sizeof(ps));
-		nr_huge = size / ps.page_size;
-		k->returned = calloc((nr_huge + LBITS - 1) / LBITS, sizeof(long));
-		k->gmem_fd = k->returned ? ops->create_guest_memfd(k->vm_fd, &gm) : -ENOMEM;
-		if (k->gmem_fd < 0) {
-			err = k->gmem_fd;
-			k->gmem_fd = -1;
-			guestmem_file_destroy(file);
-			err = err == -ENOMEM && !k->returned ?
-			      gm_error(err, "out of memory") :
-			      gm_error(err, "KVM_CREATE_GUEST_MEMFD of %#llx bytes failed: %s",
-				       (unsigned long long)size, strerror(-err));
+		k->returned = calloc((size / huge + LBITS - 1) / LBITS, sizeof(long));
+		if (!k->returned) {
+			err = gm_error(-ENOMEM, "out of memory");
 			goto fail;
 		}
+		k->gmem_fd = ops->create_guest_memfd(k->vm_fd, &gm);
+		if (k->gmem_fd < 0) {
+			err = gm_error(k->gmem_fd, "KVM_CREATE_GUEST_MEMFD of %#llx bytes failed: %s",
+				       (unsigned long long)size, strerror(-k->gmem_fd));
+			k->gmem_fd = -1;
+			goto fail;
+		}
+		/*
+		 * Contents do not survive a conversion; they read as zero.  Not
+		 * the library's ZERO_ON_CONVERT, which zeroes in step 2 of a
+		 * conversion, before KVM can still fail it: split_convert()
+		 * zeroes in its last step, which cannot fail.
+		 */
+		flags &= ~GUESTMEM_FILE_ZERO_ON_CONVERT;
 	}
-	/* pool stats read file->kvm under the pool's lock. */
-	pthread_mutex_lock(&pool->lock);
-	file->kvm = k;
-	pthread_mutex_unlock(&pool->lock);
+	err = gm_file_create(pool, size, flags, k, filep);
+	if (err)
+		goto fail;
 	if (modep)
 		*modep = mode;
-	*filep = file;
 	return 0;
 fail:
 	kvm_free(k);
+	return err;
+}
+
+int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 flags,
+			     unsigned int mode, unsigned int *modep,
+			     struct guestmem_file **filep)
+{
+	int err;
+
+	gm_clear_error();
+	if (!pool || !filep)
+		return gm_error(-EINVAL, "NULL argument");
+	/* As guestmem_file_create(): not across a fork(), nor a pool's destruction. */
+	err = gm_enter(pool->gen, "pool");
+	if (err)
+		return err;
+	err = gm_gate_enter(&pool->gate, "pool");
+	if (!err) {
+		err = kvm_file_create(pool, vm_fd, size, flags, mode, modep, filep);
+		gm_gate_leave(&pool->gate);
+	}
+	gm_leave();
 	return err;
 }
 

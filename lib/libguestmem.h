@@ -130,6 +130,8 @@ void gm_fault_stop(struct guestmem_file *file);
  * file.c, for kvm.c: the calls on a file without their gate (the caller is
  * inside it), and the gate.
  */
+int gm_file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct gm_kvm *kvm,
+		   struct guestmem_file **filep);
 int gm_file_enter(struct guestmem_file *file);
 void gm_file_leave(struct guestmem_file *file);
 int gm_file_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned int to,

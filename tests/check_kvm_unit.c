@@ -26,6 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <guestmem.h>
@@ -293,6 +294,7 @@ static struct {
 	int vm_fd;
 	uint8_t attrs[FAKE_GPA_PAGES];	/* per 4K guest page: private? */
 	unsigned int set_calls;
+	unsigned int vm_calls;		/* check_vm and check_extension */
 	unsigned int fail_set_at;	/* fail that KVM_SET_MEMORY_ATTRIBUTES (1-based), 0 = none */
 	int fail_err;
 	int gmem_fd;
@@ -303,11 +305,13 @@ static struct {
 
 static int fake_check_vm(int fd)
 {
+	fake.vm_calls++;
 	return fd == fake.vm_fd ? 0 : -ENOTTY;
 }
 
 static long fake_check_extension(int vm_fd, unsigned long cap)
 {
+	fake.vm_calls++;
 	if (fcntl(vm_fd, F_GETFD) < 0)
 		return -EBADF;
 	if (vm_fd != fake.vm_fd)
@@ -481,6 +485,35 @@ START_TEST(test_create_modes)
 END_TEST
 
 /* The real ioctls on fds that are not VMs. */
+/* A fork() child cannot make a KVM file of its parent's pool, as any file. */
+START_TEST(test_create_in_fork_child)
+{
+	struct guestmem_pool *pool = kvm_test_pool(2);
+	struct guestmem_file *f = NULL;
+	unsigned int mode;
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ne(pid, -1);
+	if (!pid) {
+		int err;
+
+		fake.vm_calls = 0;
+		err = guestmem_kvm_file_create(pool, fake.vm_fd, SZ_2M, 0, GUESTMEM_KVM_AUTO,
+					       &mode, &f);
+		if (err != -ECHILD || f || fake.vm_calls) {
+			fprintf(stderr, "child: kvm_file_create: %d (%s) after %u KVM calls, expected -ECHILD and none\n",
+				err, guestmem_last_error(), fake.vm_calls);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %#x", status);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
 START_TEST(test_probe_real)
 {
 	struct guestmem_kvm_caps caps;
@@ -1068,6 +1101,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_checked_fixture(tc, fake_setup, fake_teardown);
 	tcase_add_test(tc, test_create_modes);
 	tcase_add_test(tc, test_probe_real);
+	tcase_add_test(tc, test_create_in_fork_child);
 	tcase_add_test(tc, test_bind);
 	tcase_add_test(tc, test_one_copy);
 	tcase_add_test(tc, test_guest_memfd_punched);
