@@ -191,10 +191,13 @@ struct guestmem_page {
  *	LIBGUESTMEM_0.2 (not in %GUESTMEM_POOL_STATS_SIZE_VER0).
  * @kvm_split_files: files of the pool in %GUESTMEM_KVM_SPLIT mode
  *	(guestmem_kvm_file_create()).  New in LIBGUESTMEM_0.3.
- * @kvm_split_returned: huge pages of those files back in the pool (and in
- *	their file's reservation, counted in @reserved) because every page
- *	of them is private, so their memory is in the guest_memfd only.
- *	New in LIBGUESTMEM_0.3.
+ * @kvm_split_returned_bytes: bytes of the huge pages of those files that
+ *	are back in the pool because every page of them is private (the sum
+ *	of their files' &guestmem_file_stats.kvm_returned, in bytes as that
+ *	is).  Such a page stays in its file's reservation (counted in
+ *	@reserved, not @free) and in the pool's memory: it is kept for its
+ *	file, to come back when a page of it turns shared; the kernel's
+ *	HugePages counters do not change.  New in LIBGUESTMEM_0.3.
  *
  * New fields are added at the end only (see guestmem_pool_stats()).
  */
@@ -211,7 +214,7 @@ struct guestmem_pool_stats {
 	int node;
 	uint64_t zeroed;	/* free and known to hold zeroes */
 	uint64_t kvm_split_files;	/* files in GUESTMEM_KVM_SPLIT mode */
-	uint64_t kvm_split_returned;	/* their wholly private huge pages, returned */
+	uint64_t kvm_split_returned_bytes; /* bytes of their wholly private huge pages, returned */
 };
 
 /**

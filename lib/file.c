@@ -774,7 +774,8 @@ int guestmem_state(struct guestmem_file *file, u64 offset, unsigned int *state,
 
 	if (err)
 		return err;
-	err = file_state(file, offset, state, run_len);
+	err = file->kvm ? gm_kvm_state(file, offset, state, run_len) :
+			  file_state(file, offset, state, run_len);
 	file_leave(file);
 	return err;
 }
@@ -853,6 +854,11 @@ void gm_file_rearm(struct guestmem_file *file, unsigned long hidx)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED)
 		gm_fault_arm(file, hidx);
 	pthread_mutex_unlock(&file->lock);
+}
+
+int gm_file_state(struct guestmem_file *file, u64 offset, unsigned int *state, u64 *run_len)
+{
+	return file_state(file, offset, state, run_len);
 }
 
 int gm_file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page)

@@ -846,6 +846,26 @@ int guestmem_kvm_unbind(struct guestmem_file *file, u64 off)
 	return err;
 }
 
+/* --------------------------------------------------------------- state */
+
+/*
+ * guestmem_state() of a split-mode file waits for a conversion running to
+ * finish, or to be undone: its steps change the state before KVM can still
+ * fail them, and no other thread should see a state that is then undone.
+ */
+int gm_kvm_state(struct guestmem_file *file, u64 off, unsigned int *state, u64 *run)
+{
+	struct gm_kvm *k = file->kvm;
+	int err;
+
+	if (k->mode != GUESTMEM_KVM_SPLIT)
+		return gm_file_state(file, off, state, run);
+	pthread_mutex_lock(&k->lock);
+	err = gm_file_state(file, off, state, run);
+	pthread_mutex_unlock(&k->lock);
+	return err;
+}
+
 /* --------------------------------------------------------------- stats */
 
 void gm_kvm_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
@@ -862,11 +882,12 @@ void gm_kvm_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *s
 	struct guestmem_file *file;
 
 	st->kvm_split_files = 0;
-	st->kvm_split_returned = 0;
+	st->kvm_split_returned_bytes = 0;
 	list_for_each_entry(file, &pool->files, node) {
 		if (!file->kvm || file->kvm->mode != GUESTMEM_KVM_SPLIT)
 			continue;
 		st->kvm_split_files++;
-		st->kvm_split_returned += atomic_load(&file->kvm->nr_returned);
+		st->kvm_split_returned_bytes += atomic_load(&file->kvm->nr_returned) *
+						huge_page_size(pool->h);
 	}
 }

@@ -139,6 +139,7 @@ int gm_file_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned in
 int gm_file_allocate(struct guestmem_file *file, u64 offset, u64 len);
 int gm_file_punch_hole(struct guestmem_file *file, u64 offset, u64 len);
 int gm_file_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page);
+int gm_file_state(struct guestmem_file *file, u64 offset, unsigned int *state, u64 *run_len);
 void gm_file_rearm(struct guestmem_file *file, unsigned long hidx);
 
 /* kvm.c: the calls on a KVM file (file->kvm set), from file.c and pool.c. */
@@ -147,6 +148,7 @@ int gm_kvm_convert(struct guestmem_file *file, u64 offset, u64 len, unsigned int
 int gm_kvm_allocate(struct guestmem_file *file, u64 offset, u64 len);
 int gm_kvm_punch_hole(struct guestmem_file *file, u64 offset, u64 len);
 int gm_kvm_pin(struct guestmem_file *file, u64 offset, struct guestmem_page *page);
+int gm_kvm_state(struct guestmem_file *file, u64 offset, unsigned int *state, u64 *run_len);
 void gm_kvm_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st);
 void gm_kvm_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st);
 void gm_kvm_release(struct guestmem_file *file);

@@ -124,7 +124,7 @@ START_TEST(test_split_slot)
 	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
 	ck_assert_uint_eq(fstats(f).allocated, 0);
 	ck_assert_uint_eq(fstats(f).kvm_returned, 4 * SZ_2M);
-	ck_assert_uint_eq(pstats(pool).kvm_split_returned, 4);
+	ck_assert_uint_eq(pstats(pool).kvm_split_returned_bytes, 4 * SZ_2M);
 
 	/* A bounce buffer made shared: its huge page comes back, mapped. */
 	err = guestmem_convert(f, SZ_2M, 16 * SZ_4K, GUESTMEM_SHARED, NULL);
@@ -154,7 +154,7 @@ START_TEST(test_split_slot)
 	ck_assert_uint_eq(fstats(f).allocated, 0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.in_use, 0);
-	ck_assert_uint_eq(ps.kvm_split_returned, 4);
+	ck_assert_uint_eq(ps.kvm_split_returned_bytes, 4 * SZ_2M);
 
 	/* Everything shared, then punched: the pool is whole again. */
 	ck_assert_int_eq(guestmem_convert(f, 0, 4 * SZ_2M, GUESTMEM_SHARED, NULL), 0);

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -301,6 +302,7 @@ static struct {
 	uint64_t gmem_size;
 	unsigned int punches;
 	uint64_t last_punch_off, last_punch_len;
+	void (*on_fail)(void);		/* called when a set_attributes fails */
 } fake;
 
 static int fake_check_vm(int fd)
@@ -349,8 +351,11 @@ static int fake_set_attributes(int vm_fd, uint64_t gpa, uint64_t len, uint64_t a
 	ck_assert(gpa % SZ_4K == 0 && len % SZ_4K == 0 && len);
 	ck_assert(attributes == 0 || attributes == PRIV);
 	ck_assert_uint_le((gpa + len) / SZ_4K, FAKE_GPA_PAGES);
-	if (++fake.set_calls == fake.fail_set_at)
+	if (++fake.set_calls == fake.fail_set_at) {
+		if (fake.on_fail)
+			fake.on_fail();
 		return fake.fail_err;	/* KVM's ioctl is all or nothing */
+	}
 	for (p = gpa / SZ_4K; p < (gpa + len) / SZ_4K; p++)
 		fake.attrs[p] = attributes != 0;
 	return 0;
@@ -619,7 +624,7 @@ START_TEST(test_one_copy)
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.in_use, 0);
 	ck_assert_uint_eq(ps.reserved, 4);
-	ck_assert_uint_eq(ps.kvm_split_returned, 4);
+	ck_assert_uint_eq(ps.kvm_split_returned_bytes, 4 * SZ_2M);
 
 	ck_assert_int_eq(guestmem_convert(f, off, SZ_4K, GUESTMEM_SHARED, NULL), 0);
 	assert_attrs(gpa + off, SZ_4K, 0);
@@ -630,7 +635,7 @@ START_TEST(test_one_copy)
 	ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.in_use, 1);
-	ck_assert_uint_eq(ps.kvm_split_returned, 3);
+	ck_assert_uint_eq(ps.kvm_split_returned_bytes, 3 * SZ_2M);
 	hva[off] = 0x5a;	/* the shared page is mapped */
 	assert_state(f, off, GUESTMEM_SHARED, SZ_4K);
 
@@ -645,7 +650,7 @@ START_TEST(test_one_copy)
 	ck_assert_uint_eq(fstats(f).allocated, 0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.in_use, 0);
-	ck_assert_uint_eq(ps.kvm_split_returned, 4);
+	ck_assert_uint_eq(ps.kvm_split_returned_bytes, 4 * SZ_2M);
 
 	/* Shared again: a fresh, zeroed huge page. */
 	ck_assert_int_eq(guestmem_convert(f, off, SZ_4K, GUESTMEM_SHARED, NULL), 0);
@@ -654,7 +659,7 @@ START_TEST(test_one_copy)
 
 	/* A huge page never allocated stays so when part of it turns shared. */
 	ck_assert_int_eq(guestmem_punch_hole(f, 3 * SZ_2M, SZ_2M), 0);
-	ck_assert_uint_eq(pstats(pool).kvm_split_returned, 2);
+	ck_assert_uint_eq(pstats(pool).kvm_split_returned_bytes, 2 * SZ_2M);
 	ck_assert_int_eq(guestmem_convert(f, 3 * SZ_2M, SZ_4K, GUESTMEM_SHARED, NULL), 0);
 	ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
 	assert_attrs(gpa + 3 * SZ_2M, SZ_4K, 0);
@@ -665,7 +670,7 @@ START_TEST(test_one_copy)
 	ck_assert_uint_eq(fake.last_punch_len, 4 * SZ_2M);
 	ck_assert_uint_eq(fstats(f).allocated, 0);
 	ps = pstats(pool);
-	ck_assert_uint_eq(ps.kvm_split_returned, 0);
+	ck_assert_uint_eq(ps.kvm_split_returned_bytes, 0);
 	ck_assert_uint_eq(ps.in_use, 0);
 	/* Punching keeps the state, and the attributes. */
 	assert_state(f, 3 * SZ_2M, GUESTMEM_SHARED, SZ_4K);
@@ -788,7 +793,7 @@ START_TEST(test_kvm_failure_undone)
 		after = pstats(pool);
 		ck_assert_uint_eq(after.in_use, before.in_use);
 		ck_assert_uint_eq(after.reserved, before.reserved);
-		ck_assert_uint_eq(after.kvm_split_returned, before.kvm_split_returned);
+		ck_assert_uint_eq(after.kvm_split_returned_bytes, before.kvm_split_returned_bytes);
 		ck_assert_uint_eq(fake.punches, punches);
 		ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
 		assert_state(f, 0, GUESTMEM_SHARED, SZ_4K);
@@ -919,6 +924,57 @@ START_TEST(test_alloc_on_fault_private_touch_fails)
 }
 END_TEST
 
+/* guestmem_state() from another thread while KVM fails a conversion. */
+static struct {
+	struct guestmem_file *f;
+	pthread_t thread;
+	atomic_int done;
+	unsigned int state;
+} reader;
+
+static void *read_state(void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(guestmem_state(reader.f, 0, &reader.state, NULL), 0);
+	atomic_store(&reader.done, 1);
+	return NULL;
+}
+
+static void start_reader(void)
+{
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+
+	ck_assert_int_eq(pthread_create(&reader.thread, NULL, read_state, NULL), 0);
+	nanosleep(&tick, NULL);	/* time to read, if nothing holds it back */
+}
+
+/*
+ * A conversion KVM fails is undone; no other thread sees the state it
+ * set in between: guestmem_state() waits for the undo.
+ */
+START_TEST(test_state_never_sees_undone_conversion)
+{
+	struct guestmem_pool *pool = kvm_test_pool(2);
+	struct guestmem_file *f = split_file(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED);
+	struct guestmem_kvm_slot s;
+
+	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 2 * SZ_2M, 0, &s), 0);
+	reader.f = f;
+	atomic_store(&reader.done, 0);
+	fake.on_fail = start_reader;
+	fake.fail_set_at = fake.set_calls + 1;
+	fake.fail_err = -ENOMEM;
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL), -ENOMEM);
+	fake.fail_set_at = 0;
+	fake.on_fail = NULL;
+	ck_assert_int_eq(pthread_join(reader.thread, NULL), 0);
+	ck_assert_int_eq(atomic_load(&reader.done), 1);
+	ck_assert_msg(reader.state == GUESTMEM_SHARED,
+		      "another thread saw the page private, a state then undone");
+	finish(pool, f);
+}
+END_TEST
+
 /* The shim's fault injection (lib/shim/slab.h), linked in with the library. */
 void shim_fail_nth(unsigned long nth);
 unsigned long shim_failed_count(void);
@@ -957,7 +1013,7 @@ static void snap(struct guestmem_pool *pool, struct guestmem_file *f, struct sna
 	sn->allocated = fstats(f).allocated;
 	sn->in_use = ps.in_use;
 	sn->reserved = ps.reserved;
-	sn->returned = ps.kvm_split_returned;
+	sn->returned = ps.kvm_split_returned_bytes;
 	sn->punches = fake.punches;
 }
 
@@ -1109,6 +1165,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_test(tc, test_pinned_eagain);
 	tcase_add_test(tc, test_kvm_failure_undone);
 	tcase_add_test(tc, test_kvm_failure_keeps_contents);
+	tcase_add_test(tc, test_state_never_sees_undone_conversion);
 	tcase_add_test(tc, test_alloc_on_fault_private_touch_fails);
 	tcase_add_test(tc, test_fault_injection);
 	tcase_add_test(tc, test_unbound_then_bound);
