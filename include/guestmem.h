@@ -614,12 +614,17 @@ int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_
  *	VM that this library implements (see guestmem_kvm_probe()).
  * @GUESTMEM_KVM_NONE: no private memory: the library's hugetlb file, as
  *	guestmem_file_create() makes; the memory slot has no guest_memfd.
- *	What ordinary VMs (without KVM_MEMORY_ATTRIBUTE_PRIVATE) get.
+ *	What ordinary VMs (without KVM_MEMORY_ATTRIBUTE_PRIVATE) get.  It
+ *	never tells KVM about private memory: %GUESTMEM_KVM_AUTO does not fall
+ *	back to it for a VM with KVM_MEMORY_ATTRIBUTE_PRIVATE (-EOPNOTSUPP
+ *	then); ask for it by name there.
  * @GUESTMEM_KVM_SPLIT: stock kernels with guest_memfd (Linux 6.8 and
  *	later with KVM_CAP_GUEST_MEMFD, e.g. 6.18, plain 7.2): private memory
  *	in a 4K guest_memfd, shared memory on the library's hugetlb file, the
  *	VM's KVM_SET_MEMORY_ATTRIBUTES saying which is which.  A huge page
- *	whose pages are all private goes back to the pool; pages made shared
+ *	whose pages are all private goes back to the pool (still reserved
+ *	for the file and in the pool's memory: the kernel's HugePages
+ *	counters do not change); pages made shared
  *	are punched out of the guest_memfd.  Contents are not kept across a
  *	conversion: a converted page reads as zero on its new side (the file
  *	behaves as with %GUESTMEM_FILE_ZERO_ON_CONVERT).  Privacy is the
@@ -708,7 +713,9 @@ int guestmem_kvm_probe(int vm_fd, struct guestmem_kvm_caps *caps, size_t size);
  * guestmem_file_create(); -EINVAL for an unknown @mode; -EBADF or -ENOTTY
  * if @vm_fd is not a KVM VM; -EOPNOTSUPP if @mode is not offered for this
  * VM (guestmem_last_error() names the missing capability) or is
- * %GUESTMEM_KVM_INPLACE; a negative errno of KVM_CREATE_GUEST_MEMFD.
+ * %GUESTMEM_KVM_INPLACE, or if @mode is %GUESTMEM_KVM_AUTO for a VM with
+ * private memory that no mode but %GUESTMEM_KVM_NONE serves; a negative
+ * errno of KVM_CREATE_GUEST_MEMFD.
  */
 int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, uint64_t size,
 			     uint64_t flags, unsigned int mode, unsigned int *modep,

@@ -64,6 +64,15 @@ int gm_kvm_choose(const struct gm_kvm_raw_caps *c, unsigned int requested,
 	*why = "";
 	switch (requested) {
 	case GUESTMEM_KVM_AUTO:
+		/*
+		 * NONE never tells KVM about private memory: on a VM that has
+		 * it, only when asked for by name.
+		 */
+		if (gm_kvm_best(c) == GUESTMEM_KVM_NONE &&
+		    (c->attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE)) {
+			*why = "the VM has private memory (KVM_MEMORY_ATTRIBUTE_PRIVATE) but no mode that tells KVM about it is available here: ask for GUESTMEM_KVM_NONE explicitly to get a plain file KVM is never told about";
+			return -EOPNOTSUPP;
+		}
 		*mode = gm_kvm_best(c);
 		return 0;
 	case GUESTMEM_KVM_NONE:

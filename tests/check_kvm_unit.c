@@ -68,6 +68,10 @@ static const struct gm_kvm_raw_caps series_default = {
 			     GM_GUEST_MEMFD_FLAG_HUGETLB,
 	.user_memory2 = 1,
 };
+/* Private memory attributes, but no KVM_SET_USER_MEMORY_REGION2 to use them. */
+static const struct gm_kvm_raw_caps private_no_gmem = {
+	.attributes = PRIV, .guest_memfd = 1,
+};
 /* Linux 6.1 (Debian 12): no guest_memfd at all. */
 static const struct gm_kvm_raw_caps old_kernel = { 0 };
 /* SEV-SNP on guestmem's series: private memory, no hugetlb guest_memfd. */
@@ -156,6 +160,13 @@ START_TEST(test_choose)
 	ck_assert_ptr_nonnull(strstr(why, "not implemented"));
 	ck_assert_int_eq(gm_kvm_choose(&series_protected, 4, &mode, &why), -EINVAL);
 	ck_assert_uint_eq(mode, 99);
+	/* Private memory KVM would never be told about: NONE only by name. */
+	ck_assert_int_eq(gm_kvm_choose(&private_no_gmem, GUESTMEM_KVM_AUTO, &mode, &why),
+			 -EOPNOTSUPP);
+	ck_assert_uint_eq(mode, 99);
+	ck_assert_ptr_nonnull(strstr(why, "GUESTMEM_KVM_NONE explicitly"));
+	ck_assert_int_eq(gm_kvm_choose(&private_no_gmem, GUESTMEM_KVM_NONE, &mode, &why), 0);
+	ck_assert_uint_eq(mode, GUESTMEM_KVM_NONE);
 }
 END_TEST
 
