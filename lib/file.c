@@ -662,6 +662,28 @@ static void file_leave(struct guestmem_file *file)
 	gm_leave();
 }
 
+/*
+ * Enter a call that makes a file of @pool: gm_enter() and the pool's gate
+ * (not across a fork(), nor a pool's destruction).  0 or -errno.
+ */
+int gm_pool_enter(struct guestmem_pool *pool)
+{
+	int err = gm_enter(pool->gen, "pool");
+
+	if (err)
+		return err;
+	err = gm_gate_enter(&pool->gate, "pool");
+	if (err)
+		gm_leave();
+	return err;
+}
+
+void gm_pool_leave(struct guestmem_pool *pool)
+{
+	gm_gate_leave(&pool->gate);
+	gm_leave();
+}
+
 int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 			 struct guestmem_file **filep)
 {
@@ -670,15 +692,11 @@ int guestmem_file_create(struct guestmem_pool *pool, u64 size, u64 flags,
 	gm_clear_error();
 	if (!pool)
 		return gm_error(-EINVAL, "NULL argument");
-	err = gm_enter(pool->gen, "pool");
+	err = gm_pool_enter(pool);
 	if (err)
 		return err;
-	err = gm_gate_enter(&pool->gate, "pool");
-	if (!err) {
-		err = file_create(pool, size, flags, NULL, filep);
-		gm_gate_leave(&pool->gate);
-	}
-	gm_leave();
+	err = file_create(pool, size, flags, NULL, filep);
+	gm_pool_leave(pool);
 	return err;
 }
 

@@ -304,16 +304,11 @@ int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u6
 	gm_clear_error();
 	if (!pool || !filep)
 		return gm_error(-EINVAL, "NULL argument");
-	/* As guestmem_file_create(): not across a fork(), nor a pool's destruction. */
-	err = gm_enter(pool->gen, "pool");
+	err = gm_pool_enter(pool);	/* as guestmem_file_create() */
 	if (err)
 		return err;
-	err = gm_gate_enter(&pool->gate, "pool");
-	if (!err) {
-		err = kvm_file_create(pool, vm_fd, size, flags, mode, modep, filep);
-		gm_gate_leave(&pool->gate);
-	}
-	gm_leave();
+	err = kvm_file_create(pool, vm_fd, size, flags, mode, modep, filep);
+	gm_pool_leave(pool);
 	return err;
 }
 

@@ -127,9 +127,12 @@ void gm_fault_arm(struct guestmem_file *file, unsigned long hidx);
 void gm_fault_stop(struct guestmem_file *file);
 
 /*
- * file.c, for kvm.c: the calls on a file without their gate (the caller is
- * inside it), and the gate.
+ * file.c, for kvm.c: a pool's gate for the calls that make a file, the
+ * calls on a file without their gate (the caller is inside it), and the
+ * gate.
  */
+int gm_pool_enter(struct guestmem_pool *pool);
+void gm_pool_leave(struct guestmem_pool *pool);
 int gm_file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct gm_kvm *kvm,
 		   struct guestmem_file **filep);
 int gm_file_enter(struct guestmem_file *file);
