@@ -20,9 +20,12 @@
  * A conversion is one transaction: the steps that can fail come first
  * (allocating returned huge pages that turn shared, the library's own
  * conversion, the VM's attributes), each undone if a later one fails;
- * moving memory out (the punches) comes last and cannot fail.  Calls that
- * change a KVM file's memory (convert, allocate, punch, pin, bind) take
- * the file's gm_kvm lock, so one undo never meets another call's change.
+ * zeroing the pages that changed state and moving memory out (the
+ * punches) come last and cannot fail, so a failed conversion keeps the
+ * contents too.  Calls that change a KVM file's memory (convert, allocate,
+ * punch, pin, bind) take the file's gm_kvm lock, so one undo never meets
+ * another call's change; guestmem_state() takes it too, so no thread sees
+ * a state that is then undone.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
