@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "libguestmem.h"
+#include "rcupdate.h"
 
 /* gm_thread.inside in a call, inside no gate (gates are aligned: never 1). */
 #define GM_IN_CALL	((struct gm_gate *)1)
@@ -168,6 +169,8 @@ static void fork_child(void)
 static void gm_init(void)
 {
 	gm_thread_key_ok = !pthread_key_create(&gm_thread_key, thread_exit);
+	/* First the shim's RCU: its prepare handler then runs after ours. */
+	rcu_init_fork();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 

@@ -53,23 +53,45 @@ static void rcu_unlist(void *arg)
 }
 
 /*
- * fork(): the child has one thread; the records of the others are stale.
- * No lock is taken around fork(): a call the library's gate is draining
- * may be inside synchronize_rcu(), and would wait for a lock held by the
- * forking thread while that thread waits for it.  The gate drains every
- * call first, so no thread is listing itself or in a grace period then.
+ * fork(): rcu_lock (and in the fallback, rcu_fallback) is held across it,
+ * so the child, whose one thread is the forking one, finds the list as it
+ * was and keeps only its own record.  Prepare handlers run in reverse
+ * order of registration; the library's gate registers its own after these
+ * (rcu_init_fork()), so its drain of every library call runs before
+ * rcu_lock is taken.  After that drain a grace period in progress waits
+ * only for read-side sections, which never wait for the forking thread, so
+ * taking the lock here ends.
  */
+static void rcu_fork_prepare(void)
+{
+	if (rcu_no_key)
+		pthread_rwlock_wrlock(&rcu_fallback);
+	pthread_mutex_lock(&rcu_lock);
+}
+
+static void rcu_fork_parent(void)
+{
+	pthread_mutex_unlock(&rcu_lock);
+	if (rcu_no_key)
+		pthread_rwlock_unlock(&rcu_fallback);
+}
+
 static void rcu_fork_child(void)
 {
 	rcu_readers = rcu_self.listed ? &rcu_self : NULL;
 	rcu_self.next = NULL;
-	pthread_mutex_init(&rcu_lock, NULL);
+	rcu_fork_parent();
 }
 
 static void rcu_init(void)
 {
 	rcu_no_key = pthread_key_create(&rcu_exit_key, rcu_unlist) != 0;
-	pthread_atfork(NULL, NULL, rcu_fork_child);
+	pthread_atfork(rcu_fork_prepare, rcu_fork_parent, rcu_fork_child);
+}
+
+void rcu_init_fork(void)
+{
+	pthread_once(&rcu_once, rcu_init);
 }
 
 /* A thread's first read-side section lists it: that one waits for rcu_lock. */

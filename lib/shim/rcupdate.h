@@ -22,5 +22,11 @@ void rcu_read_lock(void);
 void rcu_read_unlock(void);
 /* Wait until every read-side section that began before the call has ended. */
 void synchronize_rcu(void);
+/*
+ * Register RCU's fork() handlers now (they hold its lock across fork()).
+ * A user whose own prepare handler waits for threads that may be in a grace
+ * period calls this before registering it, so that its handler runs first.
+ */
+void rcu_init_fork(void);
 
 #endif /* GUESTMEM_SHIM_RCUPDATE_H */
