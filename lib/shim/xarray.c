@@ -165,8 +165,10 @@ static struct xa_node *create_path(struct xarray *xa, unsigned long index,
 	unsigned int want = shift_for(index);
 	struct xa_node *node = xa->xa_head;
 
-	if (!node)
-		node = xa->xa_head = pool_take(pool, want, NULL, 0);
+	if (!node) {
+		node = pool_take(pool, want, NULL, 0);
+		xa->xa_head = node;
+	}
 	while (node->shift < want) {
 		struct xa_node *top = pool_take(pool, node->shift + XA_CHUNK_SHIFT,
 						NULL, 0);
@@ -175,7 +177,8 @@ static struct xa_node *create_path(struct xarray *xa, unsigned long index,
 		top->count = 1;
 		node->parent = top;
 		node->offset = 0;
-		node = xa->xa_head = top;
+		xa->xa_head = top;
+		node = top;
 	}
 	while (node->shift) {
 		unsigned int off = slot_of(node, index);
