@@ -237,6 +237,13 @@ struct guestmem_pool_stats {
  *	are allocated again when a page of theirs turns shared.  Not in
  *	@allocated.  0 in other modes.  New in LIBGUESTMEM_0.3.
  *
+ * A %GUESTMEM_KVM_INPLACE file's memory is the kernel's: the guest's
+ * faults allocate it, and the kernel does not say which pages are, so
+ * @allocated is 0 (the kernel's hugetlb counters tell, see
+ * guestmem_hugetlb_info()); @huge_mappable and @split_pages count every
+ * huge page of the file, allocated or not, by how the kernel splits it
+ * for its states.
+ *
  * New fields are added at the end only (see guestmem_file_stats()).
  */
 struct guestmem_file_stats {
@@ -468,7 +475,11 @@ int guestmem_punch_hole(struct guestmem_file *file, uint64_t offset, uint64_t le
  * range (guestmem_kvm_bind()), returns huge pages made wholly private to
  * the pool and allocates them again when a page of theirs turns shared,
  * and punches pages made shared out of the guest_memfd; on failure none of
- * it happened.
+ * it happened.  In %GUESTMEM_KVM_INPLACE mode the kernel converts the
+ * guest_memfd (KVM_SET_MEMORY_ATTRIBUTES2): contents stay, huge pages are
+ * split and merged by the kernel, and its -EAGAIN (a page referenced in
+ * the kernel, e.g. by a vCPU faulting it in) is retried as above and then
+ * returned with the kernel's error_offset.
  *
  * Return: 0, or -EINVAL if @file is NULL, @to is unknown or the range is
  * misaligned or empty; -ERANGE if it extends past the end of the file
@@ -519,6 +530,13 @@ int guestmem_state(struct guestmem_file *file, uint64_t offset, unsigned int *st
  * -EAGAIN), the folio is neither split nor merged, and the file cannot be
  * destroyed.  @page->addr addresses the page's memory until the unpin,
  * wherever the huge page goes.  Release the pin with guestmem_unpin().
+ *
+ * In a %GUESTMEM_KVM_INPLACE file the kernel's mapping cannot be pinned,
+ * so the pin is the library's: the same rules hold for calls through this
+ * library (the folio is the huge page while it is all shared or all
+ * private, else its uniform 2M piece, else the 4K page), and
+ * guestmem_punch_hole() zeroes a pinned page in place instead of freeing
+ * it; @page->addr is guestmem_file_hva() + @offset.
  *
  * Return: 0, or -EINVAL if @file or @page is NULL or @offset is not 4K
  * aligned; -ERANGE if @offset is at or past the end of the file; -EPERM
@@ -635,8 +653,18 @@ int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_
  *	%GUESTMEM_FILE_ALLOC_ON_FAULT too.
  * @GUESTMEM_KVM_INPLACE: guestmem's kernel series (GUEST_MEMFD_FLAG_HUGETLB
  *	and KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd): one hugetlb
- *	guest_memfd converted in place.  Detected by guestmem_kvm_probe();
- *	not implemented by this version of the library (-EOPNOTSUPP).
+ *	guest_memfd converted in place (KVM_X86_SW_PROTECTED_VM).  The VM
+ *	holds one copy of its memory, all of it on huge pages that are
+ *	split only where shared and private meet.  The memory comes from the
+ *	kernel's hugetlb pool of the pool's page size, not from the library's
+ *	pool: the kernel reserves the whole file when it is made, and
+ *	punched huge pages go back to the kernel.  Contents are kept across
+ *	conversions (unless %GUESTMEM_FILE_ZERO_ON_CONVERT), privacy is the
+ *	kernel's: host access to private memory raises SIGBUS.  The kernel
+ *	allocates on every fault, as %GUESTMEM_FILE_ALLOC_ON_FAULT does.
+ *	The kernel's mapping cannot be pinned by the kernel (get_user_pages,
+ *	O_DIRECT, vhost fail on it); guestmem_pin() is the library's promise
+ *	(see there).
  */
 enum guestmem_kvm_mode {
 	GUESTMEM_KVM_AUTO = 0,
@@ -654,8 +682,9 @@ enum guestmem_kvm_mode {
  * struct guestmem_kvm_caps - what KVM offers a VM (guestmem_kvm_probe())
  * @offered: %GUESTMEM_KVM_MODE_BIT() of every mode the kernel offers this
  *	VM, whether or not this library implements it.
- * @best: the mode %GUESTMEM_KVM_AUTO picks for this VM: %GUESTMEM_KVM_SPLIT
- *	for a VM with private memory where guest_memfd exists, else
+ * @best: the mode %GUESTMEM_KVM_AUTO picks for this VM:
+ *	%GUESTMEM_KVM_INPLACE where offered, else %GUESTMEM_KVM_SPLIT for a
+ *	VM with private memory where guest_memfd exists, else
  *	%GUESTMEM_KVM_NONE.
  * @attributes: KVM_CAP_MEMORY_ATTRIBUTES of the VM (bit 3 = private).
  * @guest_memfd: KVM_CAP_GUEST_MEMFD of the VM, 0 or 1.
@@ -705,17 +734,23 @@ int guestmem_kvm_probe(int vm_fd, struct guestmem_kvm_caps *caps, size_t size);
  *
  * Makes a file as guestmem_file_create() does (it reserves @size of
  * @pool), and in %GUESTMEM_KVM_SPLIT mode a guest_memfd of @size for its
- * private memory.  Bind ranges of it to guest physical addresses with
+ * private memory.  In %GUESTMEM_KVM_INPLACE mode the file is a hugetlb
+ * guest_memfd of @size, pages of @pool's size, mapped at
+ * guestmem_file_hva(): the kernel's hugetlb pool must have @size free and
+ * unreserved (@pool's own pages are not used).  %GUESTMEM_KVM_AUTO falls
+ * back to %GUESTMEM_KVM_SPLIT when it is short, so that a VMM that sized
+ * @pool for its guests still gets memory.  Bind ranges of it to guest physical addresses with
  * guestmem_kvm_bind().  The file is destroyed with guestmem_file_destroy(),
  * which closes its guest_memfd; delete the memory slots first.
  *
  * Return: 0 and *@filep set, or a negative errno: the errors of
  * guestmem_file_create(); -EINVAL for an unknown @mode; -EBADF or -ENOTTY
  * if @vm_fd is not a KVM VM; -EOPNOTSUPP if @mode is not offered for this
- * VM (guestmem_last_error() names the missing capability) or is
- * %GUESTMEM_KVM_INPLACE, or if @mode is %GUESTMEM_KVM_AUTO for a VM with
- * private memory that no mode but %GUESTMEM_KVM_NONE serves; a negative
- * errno of KVM_CREATE_GUEST_MEMFD.
+ * VM (guestmem_last_error() names the missing capability), or if @mode is
+ * %GUESTMEM_KVM_AUTO for a VM with private memory that no mode but
+ * %GUESTMEM_KVM_NONE serves; -ENOMEM if @mode is %GUESTMEM_KVM_INPLACE
+ * and the kernel's hugetlb pool cannot reserve @size; a negative errno
+ * of KVM_CREATE_GUEST_MEMFD.
  */
 int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, uint64_t size,
 			     uint64_t flags, unsigned int mode, unsigned int *modep,
@@ -757,7 +792,8 @@ struct guestmem_kvm_slot {
  * @gpa, so that guestmem_convert() can set the VM's memory attributes of
  * it, and sets them now from the state of the range (in
  * %GUESTMEM_KVM_SPLIT mode: private pages get KVM_MEMORY_ATTRIBUTE_PRIVATE,
- * shared ones lose it).  Then the caller makes the memory slot.  Ranges
+ * shared ones lose it; an in-place file's guest_memfd has its own, and
+ * KVM takes them from it for the slot).  Then the caller makes the memory slot.  Ranges
  * of a file may not overlap (a guest_memfd range is bound once); a file
  * has at most 16 bindings.  @gpa and @offset must be equal modulo the
  * pool's huge page size, or KVM could map the range only 4K by 4K.

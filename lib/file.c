@@ -226,6 +226,7 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct g
 		return gm_error(-ENOMEM, "out of memory");
 	file->pool = pool;
 	file->size = size;
+	file->kvm = kvm;	/* the caller's until this succeeds */
 	file->mapped = calloc(size / huge, sizeof(*file->mapped));
 	file->map_len = size + huge;
 	file->map = mmap(NULL, file->map_len, PROT_NONE,
@@ -240,8 +241,15 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct g
 	/* Guest memory stays with the parent across fork() (lib/gate.c). */
 	madvise(file->map, file->map_len, MADV_DONTFORK);
 
-	err = hgmem_file_create(pool->h, size, flags & ~GUESTMEM_FILE_ALLOC_ON_FAULT,
-				pool->node, &file->gf);
+	/* An in-place file's memory is the kernel's guest_memfd (kvm_inplace.c). */
+	if (gm_kvm_inplace(file)) {
+		err = gm_inplace_map(file);
+		if (err)
+			goto fail;
+	} else {
+		err = hgmem_file_create(pool->h, size, flags & ~GUESTMEM_FILE_ALLOC_ON_FAULT,
+					pool->node, &file->gf);
+	}
 	if (err) {
 		struct shim_hstate_counters c;
 
@@ -257,12 +265,12 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct g
 	xa_init(&file->aliases);
 	err = gm_fault_start(file, flags);
 	if (err) {
-		hgmem_file_release(file->gf);
+		if (file->gf)
+			hgmem_file_release(file->gf);
 		pthread_mutex_destroy(&file->lock);
 		goto fail;
 	}
 	pthread_mutex_lock(&pool->lock);
-	file->kvm = kvm;	/* pool stats read it under pool->lock */
 	list_add_tail(&file->node, &pool->files);
 	pool->nr_files++;
 	pthread_mutex_unlock(&pool->lock);
@@ -296,16 +304,19 @@ static int file_destroy(struct guestmem_file *file)
 	gm_gate_kill(&file->gate);
 
 	pthread_mutex_lock(&pool->lock);
-	hgmem_file_stats(file->gf, &st);
-	pool->splits += st.splits;
-	pool->merges += st.merges;
+	if (file->gf) {
+		hgmem_file_stats(file->gf, &st);
+		pool->splits += st.splits;
+		pool->merges += st.merges;
+	}
 	list_move_tail(&file->node, &pool->dead_files);
 	pthread_mutex_unlock(&pool->lock);
 
 	gm_fault_stop(file);	/* before the fault thread could use file->gf */
 	/* Unmapped before its pages are freed (file_punch_hole()). */
 	munmap(file->map, file->map_len);
-	hgmem_file_release(file->gf);
+	if (file->gf)
+		hgmem_file_release(file->gf);
 	xa_destroy(&file->pins);
 	xa_destroy(&file->aliases);	/* empty: no pins */
 	free(file->mapped);
@@ -328,12 +339,13 @@ void *guestmem_file_hva(struct guestmem_file *file)
 
 static int file_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
 {
-	struct hgmem_file_stats fs;
+	struct hgmem_file_stats fs = { .size = file ? file->size : 0 };
 
 	gm_clear_error();
 	if (!file || !st)
 		return gm_error(-EINVAL, "NULL argument");
-	hgmem_file_stats(file->gf, &fs);
+	if (file->gf)
+		hgmem_file_stats(file->gf, &fs);
 	st->size = fs.size;
 	st->allocated = fs.allocated;
 	st->shared_bytes = fs.shared;
@@ -462,7 +474,7 @@ void (*gm_convert_eagain_hook)(struct guestmem_file *file, unsigned int attempt)
  * moment: yield first (the holder is usually running on another CPU and
  * about to drop it), then sleep 1 us, 2 us, ... up to 1 ms.
  */
-static void convert_backoff(unsigned int attempt)
+void gm_convert_backoff(unsigned int attempt)
 {
 	struct timespec ts = { 0, 0 };
 
@@ -503,7 +515,7 @@ static int file_convert(struct guestmem_file *file, u64 offset, u64 len,
 		pthread_mutex_unlock(&file->lock);
 		if (pinned || attempt + 1 == GM_CONVERT_TRIES)
 			break;
-		convert_backoff(attempt);
+		gm_convert_backoff(attempt);
 	}
 	if (!err)
 		return 0;
@@ -815,7 +827,10 @@ int guestmem_unpin(struct guestmem_file *file, struct guestmem_page *page)
 
 	if (err)
 		return err;
-	err = file_unpin(file, page);
+	if (!page)
+		err = gm_error(-EINVAL, "NULL argument");
+	else
+		err = gm_kvm_inplace(file) ? gm_kvm_unpin(file, page) : file_unpin(file, page);
 	file_leave(file);
 	return err;
 }

@@ -34,35 +34,20 @@
 #include <unistd.h>
 
 #include "huge_span.h"
-#include "kvm_mode.h"
-#include "libguestmem.h"
-
-struct gm_kvm {
-	unsigned int mode;		/* enum guestmem_kvm_mode, never AUTO */
-	int vm_fd;			/* the file's own duplicate */
-	int gmem_fd;			/* split mode: private memory; else -1 */
-	const struct gm_kvm_ops *ops;
-	pthread_mutex_t lock;		/* see the top of this file */
-	unsigned long *returned;	/* split: huge pages returned, all private */
-	atomic_ulong nr_returned;	/* bits set in @returned */
-	size_t nr_bindings;
-	struct gm_kvm_binding bindings[GM_KVM_MAX_BINDINGS];
-};
-
-#define LBITS	(8 * sizeof(unsigned long))
+#include "kvm_file.h"
 
 static bool returned(struct gm_kvm *k, u64 h)
 {
-	return k->returned[h / LBITS] & (1UL << (h % LBITS));
+	return k->returned[h / GM_LONG_BITS] & (1UL << (h % GM_LONG_BITS));
 }
 
 static void set_returned(struct gm_kvm *k, u64 h, bool on)
 {
-	unsigned long bit = 1UL << (h % LBITS);
+	unsigned long bit = 1UL << (h % GM_LONG_BITS);
 
 	if (on == returned(k, h))
 		return;
-	k->returned[h / LBITS] ^= bit;
+	k->returned[h / GM_LONG_BITS] ^= bit;
 	if (on)
 		atomic_fetch_add(&k->nr_returned, 1);
 	else
@@ -136,12 +121,40 @@ static int real_punch(int fd, u64 off, u64 len)
 			 (off_t)len) ? -errno : 0;
 }
 
+static int real_allocate(int fd, u64 off, u64 len)
+{
+	int r;
+
+	/* guest_memfd allocates only with FALLOC_FL_KEEP_SIZE (else EOPNOTSUPP). */
+	do
+		r = fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+	while (r && errno == EINTR);
+	return r ? -errno : 0;
+}
+
+static int real_set_attributes2(int gmem_fd, u64 off, u64 len, u64 attributes, u64 *bad)
+{
+	struct gm_kvm_memory_attributes2 a = {
+		.offset = off, .size = len, .attributes = attributes,
+	};
+	int r;
+
+	do
+		r = ioctl(gmem_fd, GM_KVM_SET_MEMORY_ATTRIBUTES2, &a);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN)
+		*bad = a.error_offset;
+	return r < 0 ? -errno : 0;
+}
+
 static const struct gm_kvm_ops real_ops = {
 	.check_vm = real_check_vm,
 	.check_extension = real_check_extension,
 	.create_guest_memfd = real_create_guest_memfd,
 	.set_attributes = real_set_attributes,
 	.punch = real_punch,
+	.allocate = real_allocate,
+	.set_attributes2 = real_set_attributes2,
 };
 
 static const struct gm_kvm_ops *_Atomic ops_now = &real_ops;
@@ -229,6 +242,7 @@ static void kvm_free(struct gm_kvm *k)
 		close(k->vm_fd);
 	pthread_mutex_destroy(&k->lock);
 	free(k->returned);
+	free(k->private);
 	free(k);
 }
 
@@ -242,11 +256,13 @@ static int kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 
 	struct gm_kvm_raw_caps c;
 	struct gm_kvm *k;
 	const char *why;
+	bool auto_mode;
 	int err;
 
 	err = read_caps(ops, vm_fd, &c);
 	if (err)
 		return err;
+	auto_mode = mode == GUESTMEM_KVM_AUTO;
 	err = gm_kvm_choose(&c, mode, &mode, &why);
 	if (err)
 		return gm_error(err, "KVM mode %u: %s", mode, why);
@@ -266,8 +282,24 @@ static int kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 
 		err = gm_error(-errno, "cannot duplicate VM fd %d", vm_fd);
 		goto fail;
 	}
+	if (mode == GUESTMEM_KVM_INPLACE) {
+		err = gm_inplace_create(k, size, huge, &flags);
+		/*
+		 * GUESTMEM_KVM_AUTO: the kernel's pool is short, but a split
+		 * file takes its shared memory from the library's pool.
+		 */
+		if (err == -ENOMEM && auto_mode &&
+		    (gm_kvm_offered(&c) & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_SPLIT))) {
+			free(k->private);
+			k->private = NULL;
+			k->mode = mode = GUESTMEM_KVM_SPLIT;
+			err = 0;
+		}
+		if (err)
+			goto fail;
+	}
 	if (mode == GUESTMEM_KVM_SPLIT) {
-		k->returned = calloc((size / huge + LBITS - 1) / LBITS, sizeof(long));
+		k->returned = calloc((size / huge + GM_LONG_BITS - 1) / GM_LONG_BITS, sizeof(long));
 		if (!k->returned) {
 			err = gm_error(-ENOMEM, "out of memory");
 			goto fail;
@@ -601,10 +633,11 @@ int gm_kvm_convert(struct guestmem_file *file, u64 off, u64 len, unsigned int to
 	struct gm_kvm *k = file->kvm;
 	int err;
 
-	if (k->mode != GUESTMEM_KVM_SPLIT)
+	if (k->mode == GUESTMEM_KVM_NONE)
 		return gm_file_convert(file, off, len, to, error_offset);
 	pthread_mutex_lock(&k->lock);
-	err = split_convert(file, off, len, to, error_offset);
+	err = k->mode == GUESTMEM_KVM_SPLIT ? split_convert(file, off, len, to, error_offset) :
+	      gm_inplace_convert(file, off, len, to, error_offset);
 	pthread_mutex_unlock(&k->lock);
 	return err;
 }
@@ -678,10 +711,11 @@ int gm_kvm_allocate(struct guestmem_file *file, u64 off, u64 len)
 	struct gm_kvm *k = file->kvm;
 	int err;
 
-	if (k->mode != GUESTMEM_KVM_SPLIT)
+	if (k->mode == GUESTMEM_KVM_NONE)
 		return gm_file_allocate(file, off, len);
 	pthread_mutex_lock(&k->lock);
-	err = split_allocate(file, off, len);
+	err = k->mode == GUESTMEM_KVM_SPLIT ? split_allocate(file, off, len) :
+	      gm_inplace_allocate(file, off, len);
 	pthread_mutex_unlock(&k->lock);
 	return err;
 }
@@ -692,9 +726,14 @@ int gm_kvm_punch_hole(struct guestmem_file *file, u64 off, u64 len)
 	u64 huge = huge_page_size(file->pool->h), h, end;
 	int err;
 
-	if (k->mode != GUESTMEM_KVM_SPLIT)
+	if (k->mode == GUESTMEM_KVM_NONE)
 		return gm_file_punch_hole(file, off, len);
 	pthread_mutex_lock(&k->lock);
+	if (k->mode == GUESTMEM_KVM_INPLACE) {
+		err = gm_inplace_punch_hole(file, off, len);
+		pthread_mutex_unlock(&k->lock);
+		return err;
+	}
 	err = gm_file_punch_hole(file, off, len);
 	if (!err) {
 		/*
@@ -721,9 +760,21 @@ int gm_kvm_pin(struct guestmem_file *file, u64 off, struct guestmem_page *page)
 	int err;
 
 	pthread_mutex_lock(&k->lock);
-	err = gm_file_pin(file, off, page);
+	err = k->mode == GUESTMEM_KVM_INPLACE ? gm_inplace_pin(file, off, page) :
+	      gm_file_pin(file, off, page);
 	pthread_mutex_unlock(&k->lock);
 	return err;
+}
+
+/* An in-place file: no mm/ file, the kernel's guest_memfd (kvm_inplace.c). */
+bool gm_kvm_inplace(struct guestmem_file *file)
+{
+	return file->kvm && file->kvm->mode == GUESTMEM_KVM_INPLACE;
+}
+
+int gm_kvm_unpin(struct guestmem_file *file, struct guestmem_page *page)
+{
+	return gm_inplace_unpin(file, page);
 }
 
 /* ------------------------------------------------------------ bindings */
@@ -781,7 +832,7 @@ static int kvm_bind(struct guestmem_file *file, u64 off, u64 len, u64 gpa,
 	slot->mode = k->mode;
 	slot->userspace_addr = (uintptr_t)file->hva + off;
 	slot->guest_memfd = -1;
-	if (k->mode == GUESTMEM_KVM_SPLIT) {
+	if (k->mode != GUESTMEM_KVM_NONE) {
 		slot->guest_memfd = k->gmem_fd;
 		slot->guest_memfd_offset = off;
 		slot->flags = KVM_MEM_GUEST_MEMFD;
@@ -856,10 +907,11 @@ int gm_kvm_state(struct guestmem_file *file, u64 off, unsigned int *state, u64 *
 	struct gm_kvm *k = file->kvm;
 	int err;
 
-	if (k->mode != GUESTMEM_KVM_SPLIT)
+	if (k->mode == GUESTMEM_KVM_NONE)
 		return gm_file_state(file, off, state, run);
 	pthread_mutex_lock(&k->lock);
-	err = gm_file_state(file, off, state, run);
+	err = k->mode == GUESTMEM_KVM_SPLIT ? gm_file_state(file, off, state, run) :
+	      gm_inplace_state(file, off, state, run);
 	pthread_mutex_unlock(&k->lock);
 	return err;
 }
@@ -871,6 +923,8 @@ void gm_kvm_file_stats(struct guestmem_file *file, struct guestmem_file_stats *s
 	struct gm_kvm *k = file->kvm;
 
 	st->kvm_mode = k ? k->mode : 0;
+	if (k && k->mode == GUESTMEM_KVM_INPLACE)
+		gm_inplace_stats(file, st);
 	st->kvm_returned = k ? atomic_load(&k->nr_returned) * huge_page_size(file->pool->h) : 0;
 }
 

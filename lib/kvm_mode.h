@@ -95,6 +95,10 @@ struct gm_kvm_ops {
 	int (*create_guest_memfd)(int vm_fd, struct gm_kvm_create_guest_memfd *arg);
 	int (*set_attributes)(int vm_fd, uint64_t gpa, uint64_t len, uint64_t attributes);
 	int (*punch)(int guest_memfd, uint64_t off, uint64_t len);
+	/* in-place mode: fallocate(), and KVM_SET_MEMORY_ATTRIBUTES2 (*@bad on -EAGAIN) */
+	int (*allocate)(int guest_memfd, uint64_t off, uint64_t len);
+	int (*set_attributes2)(int guest_memfd, uint64_t off, uint64_t len,
+			       uint64_t attributes, uint64_t *bad);
 };
 
 /* Use @ops (NULL: the real ioctls) for the files created from now on. */

@@ -34,8 +34,12 @@ uint64_t gm_kvm_offered(const struct gm_kvm_raw_caps *c)
 
 unsigned int gm_kvm_best(const struct gm_kvm_raw_caps *c)
 {
-	/* In-place is not implemented yet: split is the best there too. */
-	if (gm_kvm_offered(c) & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_SPLIT))
+	uint64_t offered = gm_kvm_offered(c);
+
+	/* One copy of the memory, privacy enforced by the kernel. */
+	if (offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_INPLACE))
+		return GUESTMEM_KVM_INPLACE;
+	if (offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_SPLIT))
 		return GUESTMEM_KVM_SPLIT;
 	return GUESTMEM_KVM_NONE;
 }
@@ -82,10 +86,6 @@ int gm_kvm_choose(const struct gm_kvm_raw_caps *c, unsigned int requested,
 	case GUESTMEM_KVM_INPLACE:
 		if (!(offered & GUESTMEM_KVM_MODE_BIT(requested))) {
 			*why = missing(c, requested);
-			return -EOPNOTSUPP;
-		}
-		if (requested == GUESTMEM_KVM_INPLACE) {
-			*why = "in-place mode is offered by this kernel but not implemented by this version of libguestmem";
 			return -EOPNOTSUPP;
 		}
 		*mode = requested;

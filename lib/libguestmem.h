@@ -120,6 +120,8 @@ bool gm_gate_dead(struct gm_gate *g);
 #define GM_CONVERT_TRIES	24
 #define GM_CONVERT_YIELDS	8
 extern void (*gm_convert_eagain_hook)(struct guestmem_file *file, unsigned int attempt);
+/* Wait before retry @attempt (from 0) of a conversion that got -EAGAIN. */
+void gm_convert_backoff(unsigned int attempt);
 
 /* fault.c: allocation on fault */
 int gm_fault_start(struct guestmem_file *file, u64 flags);
@@ -155,5 +157,9 @@ int gm_kvm_state(struct guestmem_file *file, u64 offset, unsigned int *state, u6
 void gm_kvm_file_stats(struct guestmem_file *file, struct guestmem_file_stats *st);
 void gm_kvm_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st);
 void gm_kvm_release(struct guestmem_file *file);
+bool gm_kvm_inplace(struct guestmem_file *file);
+int gm_kvm_unpin(struct guestmem_file *file, struct guestmem_page *page);
+/* kvm_inplace.c: an in-place file has no mm/ file (file->gf is NULL). */
+int gm_inplace_map(struct guestmem_file *file);
 
 #endif /* GUESTMEM_LIB_H */

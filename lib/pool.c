@@ -399,6 +399,8 @@ static int pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st
 	list_for_each_entry(file, &pool->files, node) {
 		struct hgmem_file_stats fs;
 
+		if (!file->gf)		/* in-place: the kernel's memory */
+			continue;
 		hgmem_file_stats(file->gf, &fs);
 		allocated += fs.allocated;
 		st->splits += fs.splits;

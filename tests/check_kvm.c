@@ -2,15 +2,18 @@
 /*
  * KVM files on a real KVM, through the public API: split mode on a
  * KVM_X86_SW_PROTECTED_VM (private memory in a 4K guest_memfd, shared
- * memory on the library's hugetlb file), and an ordinary VM getting no
+ * memory on the library's hugetlb file, the VM's KVM_SET_MEMORY_ATTRIBUTES),
+ * in-place mode where the kernel has guestmem's series (one hugetlb
+ * guest_memfd, KVM_SET_MEMORY_ATTRIBUTES2), and an ordinary VM getting no
  * private memory.  The library's files are bound into real memory slots
- * with KVM_SET_USER_MEMORY_REGION2 and converted with the VM's
- * KVM_SET_MEMORY_ATTRIBUTES.
+ * with KVM_SET_USER_MEMORY_REGION2.
  *
  * Needs /dev/kvm with guest_memfd and KVM_X86_SW_PROTECTED_VM (Linux 6.8
  * or later with CONFIG_KVM_SW_PROTECTED_VM, as the kernel rig builds);
- * elsewhere it prints why and exits 77 (skipped).  tests/check_kvm_unit
- * runs the same contract against a fake KVM everywhere.
+ * elsewhere it prints why and exits 77 (skipped).  The in-place tests skip
+ * themselves on a kernel without the series, unless --require is given.
+ * tests/check_kvm_unit and tests/check_kvm_inplace run the same contract
+ * against a fake KVM everywhere.
  *
  * Each test makes its own VM: Check forks a child per test, and KVM
  * refuses a VM fd to any process but the one that made it.
@@ -19,6 +22,8 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +40,7 @@
 #define EXIT_SKIP	77
 
 static int kvm_fd = -1, vm_fd = -1;
+static bool require, inplace_offered;
 
 static int create_vm(unsigned long type)
 {
@@ -91,7 +97,7 @@ START_TEST(test_split_probe)
 	ck_assert_int_eq(guestmem_kvm_probe(vm_fd, &c, sizeof(c)), 0);
 	ck_assert(c.offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_SPLIT));
 	ck_assert(c.offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_NONE));
-	ck_assert_uint_eq(c.best, GUESTMEM_KVM_SPLIT);
+	ck_assert_uint_eq(c.best, inplace_offered ? GUESTMEM_KVM_INPLACE : GUESTMEM_KVM_SPLIT);
 	ck_assert(c.attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	ck_assert_uint_eq(c.guest_memfd, 1);
 }
@@ -110,7 +116,7 @@ START_TEST(test_split_slot)
 	char *hva;
 	int err;
 
-	err = guestmem_kvm_file_create(pool, vm_fd, 4 * SZ_2M, 0, GUESTMEM_KVM_AUTO, &mode, &f);
+	err = guestmem_kvm_file_create(pool, vm_fd, 4 * SZ_2M, 0, GUESTMEM_KVM_SPLIT, &mode, &f);
 	ck_assert_msg(!err, "kvm_file_create: %d: %s", err, guestmem_last_error());
 	ck_assert_uint_eq(mode, GUESTMEM_KVM_SPLIT);
 	ck_assert_uint_eq(fstats(f).kvm_mode, GUESTMEM_KVM_SPLIT);
@@ -193,6 +199,146 @@ START_TEST(test_split_two_slots)
 }
 END_TEST
 
+/* ------------------------------------------------------------ in-place */
+
+static void inplace_vm(void)
+{
+	protected_vm();
+	if (!inplace_offered) {
+		close_vm();
+		/* --require: the kernel was meant to have the series. */
+		ck_assert_msg(!require, "in-place mode not offered (guestmem's kernel series missing?)");
+	}
+}
+
+/* The kernel's 2M hugetlb pages: free and reserved. */
+static struct guestmem_hugetlb_info hugetlb_2m(void)
+{
+	struct guestmem_hugetlb_info h;
+
+	ck_assert_int_eq(guestmem_hugetlb_info(SZ_2M, -1, &h, sizeof(h)), 0);
+	return h;
+}
+
+static sigjmp_buf bus_env;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_env, 1);
+}
+
+/* Whether reading @p raises SIGBUS. */
+static bool read_faults(const volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_env, 1))
+		faulted = true;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+/*
+ * One hugetlb guest_memfd, converted in place: contents kept, private
+ * memory unreachable from the host, the kernel's pool holding exactly
+ * the file's pages and whole again at the end.
+ */
+START_TEST(test_inplace_slot)
+{
+	struct guestmem_pool *pool;
+	struct guestmem_file *f = NULL;
+	struct guestmem_hugetlb_info before, now;
+	struct guestmem_kvm_slot s;
+	struct guestmem_page pg;
+	const uint64_t gpa = UINT64_C(1) << 32;
+	unsigned int mode = 0, st;
+	uint64_t bad = 0, run;
+	char *hva;
+	int err;
+
+	if (!inplace_offered)
+		return;
+	pool = kvm_test_pool(1);
+	before = hugetlb_2m();
+	err = guestmem_kvm_file_create(pool, vm_fd, 4 * SZ_2M, GUESTMEM_FILE_INIT_SHARED,
+				       GUESTMEM_KVM_AUTO, &mode, &f);
+	ck_assert_msg(!err, "kvm_file_create: %d: %s", err, guestmem_last_error());
+	ck_assert_uint_eq(mode, GUESTMEM_KVM_INPLACE);
+	ck_assert_uint_eq(fstats(f).kvm_mode, GUESTMEM_KVM_INPLACE);
+	/* The kernel reserved the file's four pages when it was made. */
+	now = hugetlb_2m();
+	ck_assert_uint_eq(now.reserved, before.reserved + 4);
+	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 4 * SZ_2M, gpa, &s), 0);
+	ck_assert_int_ge(s.guest_memfd, 0);
+	ck_assert_uint_eq(s.flags, KVM_MEM_GUEST_MEMFD);
+	err = set_slot(0, gpa, 4 * SZ_2M, &s);
+	ck_assert_msg(!err, "KVM_SET_USER_MEMORY_REGION2: %s", strerror(-err));
+
+	/* Shared memory is the guest_memfd's, reachable at the file's address. */
+	hva = guestmem_file_hva(f);
+	strcpy(hva + SZ_2M, "kept in place");
+	now = hugetlb_2m();
+	ck_assert_uint_eq(now.free, before.free - 1);
+
+	err = guestmem_convert(f, SZ_2M, 16 * SZ_4K, GUESTMEM_PRIVATE, NULL);
+	ck_assert_msg(!err, "convert: %d: %s", err, guestmem_last_error());
+	ck_assert_int_eq(guestmem_state(f, SZ_2M, &st, &run), 0);
+	ck_assert_uint_eq(st, GUESTMEM_PRIVATE);
+	ck_assert_uint_eq(run, 16 * SZ_4K);
+	ck_assert_msg(read_faults(hva + SZ_2M), "the host read private memory");
+	ck_assert_msg(!read_faults(hva + SZ_2M + 16 * SZ_4K), "shared memory faulted");
+	ck_assert_int_eq(guestmem_pin(f, SZ_2M, &pg), -EPERM);
+	err = guestmem_convert(f, SZ_2M, 16 * SZ_4K, GUESTMEM_SHARED, NULL);
+	ck_assert_msg(!err, "convert: %d: %s", err, guestmem_last_error());
+	ck_assert_str_eq(hva + SZ_2M, "kept in place");
+
+	/* A pinned page cannot turn private: -EAGAIN and its folio's offset. */
+	ck_assert_int_eq(guestmem_pin(f, SZ_2M + 3 * SZ_4K, &pg), 0);
+	ck_assert_uint_eq(pg.max_order, 9);
+	ck_assert_int_eq(guestmem_convert(f, SZ_2M, 16 * SZ_4K, GUESTMEM_PRIVATE, &bad), -EAGAIN);
+	ck_assert_uint_eq(bad, SZ_2M);
+	ck_assert_int_eq(guestmem_unpin(f, &pg), 0);
+
+	/* Punched: the huge pages go back to the kernel, the state stays. */
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_2M, GUESTMEM_PRIVATE, NULL), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
+	ck_assert_uint_eq(hugetlb_2m().free, before.free - 4);
+	ck_assert_int_eq(guestmem_punch_hole(f, 0, 4 * SZ_2M), 0);
+	ck_assert_uint_eq(hugetlb_2m().free, before.free);
+	ck_assert_int_eq(guestmem_state(f, 0, &st, &run), 0);
+	ck_assert_uint_eq(st, GUESTMEM_PRIVATE);
+	ck_assert_uint_eq(run, SZ_2M);
+	ck_assert_uint_eq(hva[SZ_2M], 0);		/* shared, zeroed */
+
+	ck_assert_int_eq(delete_slot(0), 0);
+	ck_assert_int_eq(guestmem_kvm_unbind(f, 0), 0);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	now = hugetlb_2m();
+	ck_assert_uint_eq(now.free, before.free);
+	ck_assert_uint_eq(now.reserved, before.reserved);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* Asked by name on a VM without private memory: refused, saying why. */
+START_TEST(test_inplace_default_vm)
+{
+	struct guestmem_pool *pool = kvm_test_pool(1);
+	struct guestmem_file *f = NULL;
+	unsigned int mode = 0;
+
+	ck_assert_int_eq(guestmem_kvm_file_create(pool, vm_fd, SZ_2M, 0, GUESTMEM_KVM_INPLACE,
+						  &mode, &f), -EOPNOTSUPP);
+	ck_assert_ptr_null(f);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+}
+END_TEST
+
 /* An ordinary VM: no private memory, today's file, a plain memory slot. */
 START_TEST(test_none_default_vm)
 {
@@ -227,9 +373,15 @@ static Suite *kvm_suite(void)
 	tcase_add_test(tc, test_split_two_slots);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("inplace");
+	tcase_add_checked_fixture(tc, inplace_vm, close_vm);
+	tcase_add_test(tc, test_inplace_slot);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("none");
 	tcase_add_checked_fixture(tc, default_vm, close_vm);
 	tcase_add_test(tc, test_none_default_vm);
+	tcase_add_test(tc, test_inplace_default_vm);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -269,20 +421,23 @@ static const char *skip_reason(char *buf, size_t len)
 			 (unsigned long long)c.user_memory2);
 		return buf;
 	}
+	inplace_offered = c.offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_INPLACE);
+	printf("check_kvm: in-place mode %s\n", inplace_offered ? "offered" :
+	       "not offered: its tests are skipped");
 	return NULL;
 }
 
 /*
- * --require: where KVM must be there (the rig's booted kernel), a reason to
- * skip is a failure instead.
+ * --require: where KVM and guestmem's series must be there (the rig's booted
+ * kernel), a reason to skip is a failure instead.
  */
 int main(int argc, char **argv)
 {
-	bool require = argc > 1 && !strcmp(argv[1], "--require");
 	char why[256];
 	SRunner *sr;
 	int failed;
 
+	require = argc > 1 && !strcmp(argv[1], "--require");
 	if (skip_reason(why, sizeof(why))) {
 		printf("check_kvm: %s: %s\n", require ? "FAIL (--require)" : "SKIP", why);
 		return require ? EXIT_FAILURE : EXIT_SKIP;

@@ -89,7 +89,7 @@ START_TEST(test_offered_and_best)
 		{ &stock_protected, MODE(NONE) | MODE(SPLIT), GUESTMEM_KVM_SPLIT },
 		{ &stock_default, MODE(NONE), GUESTMEM_KVM_NONE },
 		{ &series_protected, MODE(NONE) | MODE(SPLIT) | MODE(INPLACE),
-		  GUESTMEM_KVM_SPLIT },
+		  GUESTMEM_KVM_INPLACE },
 		{ &series_default, MODE(NONE), GUESTMEM_KVM_NONE },
 		{ &old_kernel, MODE(NONE), GUESTMEM_KVM_NONE },
 		{ &series_snp, MODE(NONE) | MODE(SPLIT), GUESTMEM_KVM_SPLIT },
@@ -124,7 +124,7 @@ START_TEST(test_offered_needs_each_cap)
 	c = series_protected;
 	c.attributes = 0;	/* in-place needs no VM attributes */
 	ck_assert_uint_eq(gm_kvm_offered(&c), MODE(NONE) | MODE(INPLACE));
-	ck_assert_uint_eq(gm_kvm_best(&c), GUESTMEM_KVM_NONE);
+	ck_assert_uint_eq(gm_kvm_best(&c), GUESTMEM_KVM_INPLACE);
 }
 END_TEST
 
@@ -154,10 +154,11 @@ START_TEST(test_choose)
 	ck_assert_int_eq(gm_kvm_choose(&series_default, GUESTMEM_KVM_INPLACE, &mode, &why),
 			 -EOPNOTSUPP);
 	ck_assert_ptr_nonnull(strstr(why, "KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES"));
-	/* Offered, not implemented yet. */
-	ck_assert_int_eq(gm_kvm_choose(&series_protected, GUESTMEM_KVM_INPLACE, &mode, &why),
-			 -EOPNOTSUPP);
-	ck_assert_ptr_nonnull(strstr(why, "not implemented"));
+	ck_assert_int_eq(gm_kvm_choose(&series_protected, GUESTMEM_KVM_INPLACE, &mode, &why), 0);
+	ck_assert_uint_eq(mode, GUESTMEM_KVM_INPLACE);
+	ck_assert_int_eq(gm_kvm_choose(&series_protected, GUESTMEM_KVM_AUTO, &mode, &why), 0);
+	ck_assert_uint_eq(mode, GUESTMEM_KVM_INPLACE);
+	mode = 99;
 	ck_assert_int_eq(gm_kvm_choose(&series_protected, 4, &mode, &why), -EINVAL);
 	ck_assert_uint_eq(mode, 99);
 	/* Private memory KVM would never be told about: NONE only by name. */
@@ -479,9 +480,6 @@ START_TEST(test_create_modes)
 	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "no private memory"));
 	ck_assert_ptr_null(f);
 	fake.caps = &series_protected;
-	ck_assert_int_eq(guestmem_kvm_file_create(pool, fake.vm_fd, SZ_2M, 0,
-						  GUESTMEM_KVM_INPLACE, &mode, &f), -EOPNOTSUPP);
-	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "not implemented"));
 	ck_assert_int_eq(guestmem_kvm_file_create(pool, fake.vm_fd, SZ_2M, 0, 7, &mode, &f),
 			 -EINVAL);
 	/* Not a VM, not an fd. */

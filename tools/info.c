@@ -150,9 +150,7 @@ static void print_modes(const char *type, const struct kvm_probe_modes *m)
 	for (mode = GUESTMEM_KVM_NONE; mode <= GUESTMEM_KVM_INPLACE; mode++)
 		if (m->offered & GUESTMEM_KVM_MODE_BIT(mode))
 			printf(" %s", mode_name(mode));
-	printf("; libguestmem picks %s%s\n", mode_name(m->best),
-	       (m->offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_INPLACE)) ?
-	       " (in-place not implemented yet)" : "");
+	printf("; libguestmem picks %s\n", mode_name(m->best));
 }
 
 static void print_kvm(void)
