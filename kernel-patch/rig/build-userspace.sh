@@ -3,7 +3,7 @@
 #
 # Build libguestmem's programs that the rig runs inside the booted kernel,
 # statically (the initramfs has no libc): the KVM suites, the public-API
-# suite and the example VMM.  kernel-check.sh runs this when rig/tests.list
+# suite and the example VMMs.  kernel-check.sh runs this when rig/tests.list
 # names a userspace/ program; it can also be run by hand.
 #
 #   build-userspace.sh [CACHE [JOBS]]
@@ -21,7 +21,8 @@ jobs=${2:-$(nproc)}
 build=$cache/userspace-build
 out=$cache/userspace
 log=$cache/logs/userspace.log
-programs=(tests/check_kvm tests/check_kvm_unit tests/check_api examples/kvm-guest)
+programs=(tests/check_kvm tests/check_kvm_unit tests/check_api examples/kvm-guest
+	examples/coco-guest)
 
 mkdir -p "$build" "$out" "$cache/logs"
 : >"$log"
