@@ -18,7 +18,7 @@
  *              part is skipped with the reason where there is none.
  *   explicit:  without the flag the punched range is a trap: KVM_RUN
  *              fails with EFAULT and does not say where (x86 KVM fills
- *              KVM_EXIT_MEMORY_FAULT only for guest_memfd memory), so the
+ *              KVM_EXIT_MEMORY_FAULT only for private accesses), so the
  *              VMM allocates what it punched, here after that EFAULT (a
  *              real VMM does it before resuming the vCPU), and runs again.
  *

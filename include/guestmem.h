@@ -446,7 +446,8 @@ int guestmem_allocate(struct guestmem_file *file, uint64_t offset, uint64_t len)
  * guestmem_allocate() on the range before the host or the guest touches
  * it: a host touch raises SIGSEGV, and KVM_RUN fails with EFAULT without
  * saying which guest address faulted (x86 KVM fills
- * KVM_EXIT_MEMORY_FAULT only for guest_memfd memory).
+ * KVM_EXIT_MEMORY_FAULT only for private accesses; memory it takes from
+ * the slot's host address gets a bare EFAULT).
  *
  * Return: 0, or -EINVAL if @file is NULL or the range is misaligned or
  * empty, -ERANGE if it extends past the end of the file (or @offset +
@@ -650,7 +651,12 @@ int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_
  *	must not touch private memory (guestmem_state() tells which pages
  *	are): a touch of a huge page whose pages are all private fails
  *	(SIGSEGV, EFAULT for a kernel access), with
- *	%GUESTMEM_FILE_ALLOC_ON_FAULT too.
+ *	%GUESTMEM_FILE_ALLOC_ON_FAULT too.  KVM's instruction emulator
+ *	reaches guest memory through the slot's host address, private memory
+ *	too: there it finds the shared side (zeroes, or a fault where the
+ *	huge page was returned), so code and data KVM may have to emulate
+ *	(MMIO accesses, its rewrite of a hypercall instruction) belong in
+ *	shared memory.
  * @GUESTMEM_KVM_INPLACE: guestmem's kernel series (GUEST_MEMFD_FLAG_HUGETLB
  *	and KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd): one hugetlb
  *	guest_memfd converted in place (KVM_X86_SW_PROTECTED_VM).  The VM

@@ -265,7 +265,7 @@ static int kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 
 	auto_mode = mode == GUESTMEM_KVM_AUTO;
 	err = gm_kvm_choose(&c, mode, &mode, &why);
 	if (err)
-		return gm_error(err, "KVM mode %u: %s", mode, why);
+		return gm_error(err, "KVM mode %s: %s", gm_kvm_mode_name(mode), why);
 	if (!size || size % huge)
 		return gm_error(-EINVAL, "size %#llx is not a multiple of the page size %#llx",
 				(unsigned long long)size, (unsigned long long)huge);

@@ -28,6 +28,8 @@ struct gm_kvm_raw_caps {
 
 /* GUESTMEM_KVM_MODE_BIT()s of the modes @c offers, whether implemented or not. */
 uint64_t gm_kvm_offered(const struct gm_kvm_raw_caps *c);
+/* "auto", "none", "split", "in-place", or "unknown". */
+const char *gm_kvm_mode_name(unsigned int mode);
 /* What GUESTMEM_KVM_AUTO picks for @c. */
 unsigned int gm_kvm_best(const struct gm_kvm_raw_caps *c);
 /*

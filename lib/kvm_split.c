@@ -32,6 +32,16 @@ uint64_t gm_kvm_offered(const struct gm_kvm_raw_caps *c)
 	return m;
 }
 
+const char *gm_kvm_mode_name(unsigned int mode)
+{
+	static const char *const names[] = {
+		[GUESTMEM_KVM_AUTO] = "auto", [GUESTMEM_KVM_NONE] = "none",
+		[GUESTMEM_KVM_SPLIT] = "split", [GUESTMEM_KVM_INPLACE] = "in-place",
+	};
+
+	return mode < sizeof(names) / sizeof(names[0]) ? names[mode] : "unknown";
+}
+
 unsigned int gm_kvm_best(const struct gm_kvm_raw_caps *c)
 {
 	uint64_t offered = gm_kvm_offered(c);

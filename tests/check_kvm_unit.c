@@ -478,6 +478,7 @@ START_TEST(test_create_modes)
 	ck_assert_int_eq(guestmem_kvm_file_create(pool, fake.vm_fd, SZ_2M, 0, GUESTMEM_KVM_SPLIT,
 						  &mode, &f), -EOPNOTSUPP);
 	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "no private memory"));
+	ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "KVM mode split:"));
 	ck_assert_ptr_null(f);
 	fake.caps = &series_protected;
 	ck_assert_int_eq(guestmem_kvm_file_create(pool, fake.vm_fd, SZ_2M, 0, 7, &mode, &f),
