@@ -45,24 +45,10 @@
 #include <unistd.h>
 
 #include "../lib/libguestmem.h"
+#include "guest_access.h"
 #include "hugetlb_env.h"
 #include "rng.h"
 
-/*
- * Writes to guest memory through a pin are a device's or a guest's: two
- * threads may pin one page and write it, or one may write while another's
- * punch zeroes it, as a guest and a DMA would.  That is no race of the
- * library's, so TSan is told to ignore them.
- */
-#ifdef __SANITIZE_THREAD__
-void __tsan_ignore_thread_begin(void);
-void __tsan_ignore_thread_end(void);
-#define guest_writes_begin()	__tsan_ignore_thread_begin()
-#define guest_writes_end()	__tsan_ignore_thread_end()
-#else
-#define guest_writes_begin()	do { } while (0)
-#define guest_writes_end()	do { } while (0)
-#endif
 
 #define SOAK_MAX_THREADS	16
 #define SOAK_SLOTS		6
@@ -325,10 +311,10 @@ static void do_pin(struct worker *w, int i)
 			volatile unsigned char *b = w->pins[p].page.addr;
 
 			/* Mapped and writable (others may punch, which zeroes it). */
-			guest_writes_begin();
+			guest_access_begin();
 			b[0] = (unsigned char)w->id;
 			b[SOAK_4K - 1] = b[0];
-			guest_writes_end();
+			guest_access_end();
 		}
 		w->pins[p].slot = i;
 		w->pins[p].gen = gen;
