@@ -44,6 +44,17 @@
 	"  --trace-out FILE    write the operations as a trace (guestmem replay)\n" \
 	"  --quiet             no progress display and no notes\n" \
 	"\n" \
+	"KVM (coco-boot only; hugetlb pages, no --simulate, --fallback, --trace-out):\n" \
+	"  --kvm               the guest memory is a KVM_X86_SW_PROTECTED_VM's\n" \
+	"                      (guestmem_kvm_file_create, bound whole in a memory\n" \
+	"                      slot): every conversion also goes through KVM, and\n" \
+	"                      the report gives the memory from the kernel's\n" \
+	"                      counters (hugetlb pages held, guest_memfd bytes).\n" \
+	"                      Exit 77 (skip) without /dev/kvm or the mode\n" \
+	"  --kvm-mode MODE     auto (default), split or inplace; implies --kvm\n" \
+	"  --max-memory-ratio R  fail if the peak of hugetlb + guest_memfd memory\n" \
+	"                      exceeds R times the guest size (e.g. 1.1)\n" \
+	"\n" \
 	"Without --fallback or --simulate the pool uses hugetlb pages.  As root,\n" \
 	"if the kernel's pool is short, the tool raises nr_hugepages for the run and\n" \
 	"restores it at exit; otherwise it falls back to ordinary memory with a note.\n"

@@ -6,7 +6,8 @@
  *   guestmem run WORKLOAD      drive a workload, print a report
  *   guestmem replay FILE       replay a trace of operations
  *
- * Exit status: 0 success, 1 failure, 2 usage error.
+ * Exit status: 0 success, 1 failure, 2 usage error, 77 skipped (run --kvm
+ * without KVM).
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -38,7 +39,8 @@ static void usage(FILE *out)
 		"  guestmem COMMAND --help   options of a command\n"
 		"  guestmem --version        the version\n"
 		"\n"
-		"Exit status: 0 success, 1 failure, 2 usage error.\n");
+		"Exit status: 0 success, 1 failure, 2 usage error, 77 skipped (run --kvm\n"
+		"without KVM or the mode).\n");
 }
 
 int main(int argc, char **argv)

@@ -46,6 +46,10 @@ static void print_header(struct session *s, const struct report_info *ri)
 		printf(", NUMA node %d", s->opts.node);
 	printf(", backend %s\n            created in %s, torn down in %s\n", backend_name(s->backend),
 	       fmt_ns(s->pool_create_ns, b2, sizeof(b2)), fmt_ns(s->teardown_ns, b3, sizeof(b3)));
+	if (s->kvm)
+		printf("kvm:        KVM_X86_SW_PROTECTED_VM, %s mode (asked %s), the whole file"
+		       " in memory slot %u at GPA %#" PRIx64 "\n", kvm_vm_mode_name(s->kvm->vm.mode),
+		       kvm_vm_mode_name(s->kvm->vm.want), KVM_VM_SLOT, KVM_VM_GPA);
 	printf("result:     %s: %" PRIu64 " operations, %" PRIu64 " checks passed, %" PRIu64
 	       " failures\n", s->failures ? "FAIL" : "PASS", s->nr_ops, s->checks, s->failures);
 }
@@ -132,6 +136,113 @@ static void print_memory(struct session *s)
 	       "   guestmem converts in place and keeps one copy of each page)\n");
 }
 
+/* One row of the --kvm memory table. */
+static void print_kvm_point(const char *label, const struct kvm_memory *m,
+			    const struct kvm_mem_point *p)
+{
+	uint64_t gmem = p->gmem > 0 ? (uint64_t)p->gmem : 0, base = m->guest_size + gmem;
+	uint64_t faulted = p->hugetlb_faulted > 0 ? (uint64_t)p->hugetlb_faulted : 0;
+	uint64_t reserved = p->hugetlb_reserved > 0 ? (uint64_t)p->hugetlb_reserved : 0;
+	char b[5][32];
+
+	printf("  %-9s %11s %11s %11s %11s %6.3fx %11s %6.3fx\n", label,
+	       fmt_bytes(faulted, b[0], sizeof(b[0])), fmt_bytes(reserved, b[1], sizeof(b[1])),
+	       fmt_bytes(gmem, b[2], sizeof(b[2])), fmt_bytes(kvm_mem_total(p), b[3], sizeof(b[3])),
+	       kvm_mem_ratio(m, p), fmt_bytes(base, b[4], sizeof(b[4])),
+	       m->guest_size ? (double)base / (double)m->guest_size : 0.0);
+}
+
+static const char *gmem_counter_text(enum kvm_mem_gmem_counter c)
+{
+	switch (c) {
+	case KVM_MEM_GMEM_CACHESTAT:
+		return "cachestat(2) of the guest_memfd";
+	case KVM_MEM_GMEM_UNEVICTABLE:
+		return "the rise of /proc/meminfo Unevictable (this kernel has no\n"
+		       "  cachestat(2); system-wide, up to 31 pages per CPU late)";
+	case KVM_MEM_GMEM_NONE:
+		break;
+	}
+	return "nothing: this mode has no guest_memfd of its own";
+}
+
+/* One line for scripts: bytes, and ratios to the guest size. */
+static void print_kvm_line(struct session *s, const struct report_info *ri, bool over)
+{
+	const struct kvm_memory *m = &s->kvm->mem;
+	const struct kvm_mem_point *last = &m->points[m->nr_points - 1];
+
+	printf("kvm-memory: mode=%s page_size=%" PRIu64 " guest=%" PRIu64 " counter=%s"
+	       " return_to_kernel=%d", kvm_vm_mode_name(s->kvm->vm.mode), m->page_size,
+	       m->guest_size, kvm_mem_counter_name(m->counter), s->kvm->return_to_kernel);
+	printf(" peak_ops=%" PRIu64 " peak_hugetlb=%" PRIu64 " peak_gmem=%" PRIu64
+	       " peak_total=%" PRIu64 " peak_ratio=%.4f", m->peak.ops, kvm_mem_hugetlb(&m->peak),
+	       kvm_mem_total(&m->peak) - kvm_mem_hugetlb(&m->peak), kvm_mem_total(&m->peak),
+	       kvm_mem_ratio(m, &m->peak));
+	printf(" end_hugetlb=%" PRIu64 " end_gmem=%" PRIu64 " end_total=%" PRIu64
+	       " end_ratio=%.4f", kvm_mem_hugetlb(last), kvm_mem_total(last) - kvm_mem_hugetlb(last),
+	       kvm_mem_total(last), kvm_mem_ratio(m, last));
+	if (ri->max_memory_ratio > 0)
+		printf(" max_ratio=%g within=%d", ri->max_memory_ratio, !over);
+	printf("\n");
+}
+
+/*
+ * --kvm: the memory from the kernel's counters (kvm_memory.c) at every
+ * sample, against the baseline VMM: hugetlb backing of the whole guest
+ * for shared memory plus the same 4K guest_memfd for private memory.
+ */
+static void print_kvm_memory(struct session *s, const struct report_info *ri)
+{
+	const struct kvm_memory *m = &s->kvm->mem;
+	const struct kvm_mem_point *last;
+	char b[2][32];
+	unsigned int i;
+	bool over;
+
+	printf("\nmemory (the kernel's counters; %s mode, guest %s on %s hugetlb pages):\n",
+	       kvm_vm_mode_name(s->kvm->vm.mode), fmt_bytes(m->guest_size, b[0], sizeof(b[0])),
+	       fmt_size(m->page_size, b[1], sizeof(b[1])));
+	if (!m->nr_points) {
+		printf("  not measured%s%s\n", m->err ? ": " : "", m->err ? m->why : "");
+		return;
+	}
+	printf("  %-9s %11s %11s %11s %11s %7s %11s %7s\n", "ops", "hugetlb", "reserved",
+	       "guest_memfd", "total", "x guest", "baseline", "x guest");
+	for (i = 0; i < m->nr_points; i++) {
+		char label[24];
+
+		snprintf(label, sizeof(label), "%" PRIu64, m->points[i].ops);
+		print_kvm_point(label, m, &m->points[i]);
+	}
+	print_kvm_point("peak", m, &m->peak);
+	printf("  hugetlb = the fall of free_hugepages since the run started (pages faulted\n"
+	       "  in); reserved = the rise of resv_hugepages (reserved, not faulted in: no\n"
+	       "  other mapping can have them, so they count); guest_memfd = its allocated\n"
+	       "  bytes, from %s.\n", gmem_counter_text(m->counter));
+	printf("  baseline = the guest size (hugetlb backing for shared memory) + the same\n"
+	       "  guest_memfd bytes (a 4K guest_memfd for private memory): up to 2x.\n");
+	printf("  No vCPU: the guest's touches of its private memory are fallocate(2) calls\n"
+	       "  on the guest_memfd, %s in all.\n",
+	       fmt_bytes(s->kvm->vm.touched, b[0], sizeof(b[0])));
+	printf("  The pool gives its free huge pages back to the kernel: %s\n",
+	       s->kvm->return_to_kernel ? "yes (GUESTMEM_POOL_RETURN_TO_KERNEL)" :
+	       "no (this libguestmem\n  has no GUESTMEM_POOL_RETURN_TO_KERNEL: split mode's wholly"
+	       " private huge pages\n  stay in the pool's memory and reservation)");
+	if (m->err)
+		printf("  counter errors: %s\n", m->why);
+
+	last = &m->points[m->nr_points - 1];
+	over = ri->max_memory_ratio > 0 && kvm_mem_ratio(m, &m->peak) > ri->max_memory_ratio;
+	printf("  peak %.3fx of the guest size (after %" PRIu64 " operations), %.3fx at the end",
+	       kvm_mem_ratio(m, &m->peak), m->peak.ops, kvm_mem_ratio(m, last));
+	if (ri->max_memory_ratio > 0)
+		printf("; --max-memory-ratio %g: %s", ri->max_memory_ratio,
+		       over ? "EXCEEDED" : "within");
+	printf("\n");
+	print_kvm_line(s, ri, over);
+}
+
 void report_print(struct session *s, const struct report_info *ri)
 {
 	unsigned int i;
@@ -140,7 +251,10 @@ void report_print(struct session *s, const struct report_info *ri)
 	print_header(s, ri);
 	print_latency(s);
 	print_coverage(s);
-	print_memory(s);
+	if (s->kvm)
+		print_kvm_memory(s, ri);
+	else
+		print_memory(s);
 	if (s->nr_notes) {
 		printf("\n%s:\n", ri->unit ? ri->name : "trace");
 		for (i = 0; i < s->nr_notes; i++)

@@ -11,6 +11,7 @@ struct report_info {
 	uint64_t seed;		/* run only */
 	uint64_t ops;		/* run only: --ops */
 	const char *unit;	/* what ops counts */
+	double max_memory_ratio;	/* run --kvm: --max-memory-ratio, 0 = none */
 };
 
 void report_print(struct session *s, const struct report_info *ri);

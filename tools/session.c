@@ -167,6 +167,10 @@ int sess_pool_create(struct session *s, const struct sess_pool_cfg *cfg)
 			  fmt_size(o.page_size, b, sizeof(b)));
 	}
 
+	/* The kernel's counters before the pool, after nr_hugepages was raised. */
+	if (s->kvm && !(o.flags & GUESTMEM_POOL_SIMULATE))
+		kvm_mem_start(&s->kvm->mem, o.page_size);
+
 	set_op(s, "pool %s %" PRIu64 "%s%s%s", fmt_size(o.page_size, b, sizeof(b)), o.nr_pages,
 	       o.flags & GUESTMEM_POOL_PREFAULT ? " prefault" : "",
 	       o.flags & GUESTMEM_POOL_FALLBACK ? " fallback" : "",
@@ -210,6 +214,29 @@ int sess_pool_stats(struct session *s, struct guestmem_pool_stats *st)
 
 /* ---------------------------------------------------------------- files */
 
+/*
+ * --kvm: the file is the VM's guest memory (kvm_vm_file_create()), and its
+ * guest_memfd is watched.  Its error, which may be KVM's, goes to
+ * s->last_error.
+ */
+static int kvm_file_create(struct session *s, struct sess_file *f, uint64_t size,
+			   uint64_t flags)
+{
+	struct sess_kvm *k = s->kvm;
+	char why[sizeof(s->last_error)];
+	int rc;
+
+	rc = kvm_vm_file_create(&k->vm, s->pool, size, flags, &f->f, &k->unsupported, why,
+				sizeof(why));
+	done_op(s, rc);
+	if (rc) {
+		snprintf(s->last_error, sizeof(s->last_error), "%s", why);
+		return rc;
+	}
+	kvm_mem_watch(&k->mem, kvm_vm_gmem_fd(&k->vm), size);
+	return 0;
+}
+
 int sess_file_create(struct session *s, unsigned int idx, uint64_t size, uint64_t flags)
 {
 	struct sess_file *f;
@@ -226,8 +253,12 @@ int sess_file_create(struct session *s, unsigned int idx, uint64_t size, uint64_
 	set_op(s, "file %u %s %s%s", idx, fmt_size(size, b, sizeof(b)),
 	       flags & GUESTMEM_FILE_INIT_SHARED ? "shared" : "private",
 	       flags & GUESTMEM_FILE_ZERO_ON_CONVERT ? " zero" : "");
-	rc = guestmem_file_create(s->pool, size, flags, &f->f);
-	done_op(s, rc);
+	if (s->kvm) {
+		rc = kvm_file_create(s, f, size, flags);
+	} else {
+		rc = guestmem_file_create(s->pool, size, flags, &f->f);
+		done_op(s, rc);
+	}
 	if (rc) {
 		f->f = NULL;
 		return rc;
@@ -257,6 +288,24 @@ static void retire_file(struct session *s, struct sess_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/*
+ * --kvm: before the VM's file is destroyed, stop reading its guest_memfd,
+ * delete the memory slot and unbind.  0, or SESS_BAD (s->why).
+ */
+static int kvm_file_release(struct session *s, struct sess_file *f)
+{
+	const char *what;
+	int rc;
+
+	if (!s->kvm || s->kvm->vm.file != f->f)
+		return 0;
+	kvm_mem_unwatch(&s->kvm->mem);
+	rc = kvm_vm_file_release(&s->kvm->vm, &what);
+	if (rc)
+		return sess_bad(s, "%s: %s", what, strerror(-rc));
+	return 0;
+}
+
 int sess_file_destroy(struct session *s, unsigned int idx)
 {
 	struct sess_file *f = sess_file_get(s, idx);
@@ -265,12 +314,38 @@ int sess_file_destroy(struct session *s, unsigned int idx)
 	if (!f)
 		return SESS_BAD;
 	set_op(s, "destroy %u", idx);
+	rc = kvm_file_release(s, f);
+	if (rc)
+		return rc;
 	rc = guestmem_file_destroy(f->f);
 	done_op(s, rc);
 	if (rc)
 		return rc;
+	if (s->kvm && s->kvm->vm.file == f->f)
+		kvm_vm_file_destroyed(&s->kvm->vm);
 	s->cur_alloc -= f->nr_alloc * sess_huge(s);
 	retire_file(s, f);
+	return 0;
+}
+
+unsigned int sess_kvm_mode(const struct session *s)
+{
+	return s->kvm ? s->kvm->vm.mode : 0;
+}
+
+int sess_guest_touch(struct session *s, unsigned int idx, uint64_t off, uint64_t len)
+{
+	struct sess_file *f = sess_file_get(s, idx);
+	int rc;
+
+	if (!f)
+		return SESS_BAD;
+	if (!s->kvm || s->kvm->vm.file != f->f)
+		return 0;
+	rc = kvm_vm_touch_private(&s->kvm->vm, off, len);
+	if (rc)
+		return sess_bad(s, "the guest's touch of its private memory at %#" PRIx64 "+%#" PRIx64
+				" (fallocate(2) of the guest_memfd): %s", off, len, strerror(-rc));
 	return 0;
 }
 
@@ -483,12 +558,20 @@ int sess_teardown(struct session *s)
 
 		if (!f->f)
 			continue;
+		if (kvm_file_release(s, f) && !err) {
+			tool_err("%s: file %u: %s", s->name, i, s->why);
+			err = -EIO;
+		}
 		rc = guestmem_file_destroy(f->f);
 		if (rc && !err)
 			err = tool_lib_err(rc, "%s: destroying file %u", s->name, i);
+		if (!rc && s->kvm && s->kvm->vm.file == f->f)
+			kvm_vm_file_destroyed(&s->kvm->vm);
 		retire_file(s, f);
 	}
 	s->cur_alloc = 0;
+	if (s->kvm)
+		kvm_vm_close(&s->kvm->vm);
 	if (s->pool) {
 		rc = guestmem_pool_destroy(s->pool);
 		if (rc && !err)

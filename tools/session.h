@@ -13,6 +13,8 @@
 #define GUESTMEM_TOOL_SESSION_H
 
 #include "hugetlb.h"
+#include "kvm_memory.h"
+#include "kvm_vm.h"
 #include "latency.h"
 #include "tool.h"
 
@@ -61,13 +63,27 @@ struct sess_pin {
 struct sess_sample {
 	uint64_t ops;		/* operations done when taken */
 	uint64_t size, allocated, huge_mappable, split_pages, shared;
+	uint64_t kvm_returned;	/* split mode: wholly private huge pages, returned */
 	uint64_t splits, merges;	/* since the pool was created */
 	uint64_t pool_free, pool_in_use;
+};
+
+/*
+ * --kvm: the session's file 0 is the guest memory of a KVM VM
+ * (guestmem_kvm_file_create(), bound and in a memory slot), and the
+ * kernel's counters are read at every sample.
+ */
+struct sess_kvm {
+	struct kvm_vm vm;
+	struct kvm_memory mem;
+	bool unsupported;	/* the library refused the mode (-EOPNOTSUPP) */
+	bool return_to_kernel;	/* the pool has GUESTMEM_POOL_RETURN_TO_KERNEL */
 };
 
 struct session {
 	const char *name;	/* workload or trace, for messages */
 	bool quiet;
+	struct sess_kvm *kvm;	/* --kvm, else NULL; the caller's, opened */
 
 	struct guestmem_pool *pool;
 	struct guestmem_pool_opts opts;	/* as created, flags as used */
@@ -153,6 +169,14 @@ int sess_teardown(struct session *s);
 /* Check the kernel's hugetlb counters are back to what they were. */
 int sess_check_hugetlb_restored(struct session *s, char *msg, size_t len);
 void sess_free(struct session *s);
+
+/*
+ * --kvm: the file's enum guestmem_kvm_mode (0 without --kvm); the guest
+ * touches its private memory in a range (kvm_vm_touch_private(); 0 or
+ * SESS_BAD, s->why says why).
+ */
+unsigned int sess_kvm_mode(const struct session *s);
+int sess_guest_touch(struct session *s, unsigned int idx, uint64_t off, uint64_t len);
 
 /* Baseline memory: every file's size plus its ever-private bytes. */
 uint64_t sess_ever_private(const struct session *s);

@@ -24,6 +24,7 @@
 
 /* Exit statuses. */
 #define EXIT_USAGE	2
+#define EXIT_SKIP	77	/* automake's: the environment cannot run it */
 
 /* util.c: messages */
 void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -61,7 +63,7 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
 	OPT_PAGE_SIZE = 256, OPT_SIZE, OPT_PAGES, OPT_SEED, OPT_OPS, OPT_NODE, OPT_THREADS,
 	OPT_PREFAULT, OPT_FALLBACK, OPT_SIMULATE, OPT_NO_FALLBACK, OPT_TRACE_OUT, OPT_QUIET,
-	OPT_HELP,
+	OPT_KVM, OPT_KVM_MODE, OPT_MAX_RATIO, OPT_HELP,
 };
 
 static const struct option run_options[] = {
@@ -78,6 +80,9 @@ static const struct option run_options[] = {
 	{ "no-fallback", no_argument, NULL, OPT_NO_FALLBACK },
 	{ "trace-out", required_argument, NULL, OPT_TRACE_OUT },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "kvm", no_argument, NULL, OPT_KVM },
+	{ "kvm-mode", required_argument, NULL, OPT_KVM_MODE },
+	{ "max-memory-ratio", required_argument, NULL, OPT_MAX_RATIO },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -144,6 +149,22 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case OPT_QUIET:
 			o->quiet = true;
 			break;
+		case OPT_KVM:
+			o->kvm = true;
+			break;
+		case OPT_KVM_MODE:
+			if (kvm_vm_parse_mode(optarg, &o->kvm_mode))
+				return usage_error("--kvm-mode %s: must be auto, split or inplace", optarg);
+			o->kvm = true;
+			break;
+		case OPT_MAX_RATIO: {
+			char *end;
+
+			o->max_ratio = strtod(optarg, &end);
+			if (end == optarg || *end || !isfinite(o->max_ratio) || o->max_ratio <= 0)
+				return usage_error("--max-memory-ratio %s: not a positive number", optarg);
+			break;
+		}
 		case 'h':
 		case OPT_HELP:
 			printf("usage: guestmem run WORKLOAD [OPTIONS]\n\n%s", RUN_HELP);
@@ -159,6 +180,19 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		return usage_error("unexpected argument '%s'", argv[optind + 1]);
 	if (o->no_fallback && (o->pool_flags & GUESTMEM_POOL_FALLBACK))
 		return usage_error("%s", "--fallback and --no-fallback contradict each other");
+	if (o->max_ratio > 0 && !o->kvm)
+		return usage_error("%s", "--max-memory-ratio needs --kvm (the kernel's counters)");
+	if (o->kvm) {
+		if (strcmp(o->workload, "coco-boot"))
+			return usage_error("--kvm: only the coco-boot workload runs in a KVM VM, not %s",
+					   o->workload);
+		if (o->pool_flags & (GUESTMEM_POOL_SIMULATE | GUESTMEM_POOL_FALLBACK))
+			return usage_error("%s", "--kvm measures hugetlb pages: not with --simulate or --fallback");
+		/* Replay has no VM, and split mode's counters differ from a plain file's. */
+		if (o->trace_out)
+			return usage_error("%s", "--kvm: no --trace-out (a replay has no VM)");
+		o->no_fallback = true;
+	}
 	if (o->size % o->page_size) {
 		char b[32];
 
@@ -188,10 +222,68 @@ static void trace_header(struct session *s, const struct run_opts *o, const stru
 			   " replay checks it");
 }
 
+/*
+ * --kvm: open /dev/kvm and make the VM before anything else, so that a
+ * machine without KVM (or without the mode) skips the run at once.
+ * Returns 0 or EXIT_SKIP (told why).
+ */
+static int kvm_start(struct session *s, struct sess_kvm *k, struct run_opts *o)
+{
+	char why[400];
+
+	memset(k, 0, sizeof(*k));
+	if (kvm_vm_open(&k->vm, o->kvm_mode, why, sizeof(why))) {
+		kvm_vm_close(&k->vm);
+		tool_err("SKIP: run %s --kvm: %s", o->workload, why);
+		return EXIT_SKIP;
+	}
+	s->kvm = k;
+	/*
+	 * Split mode's wholly private huge pages leave the pool's memory only
+	 * if the pool gives free pages back to the kernel: the flag of
+	 * libraries that have it.  Without it the report shows what stays.
+	 */
+#ifdef GUESTMEM_POOL_RETURN_TO_KERNEL
+	if (o->node < 0) {
+		o->pool_flags |= GUESTMEM_POOL_RETURN_TO_KERNEL;
+		k->return_to_kernel = true;
+	} else if (!o->quiet) {
+		tool_note("--node: the pool keeps its free huge pages"
+			  " (GUESTMEM_POOL_RETURN_TO_KERNEL is not for node-bound pools)");
+	}
+#endif
+	return 0;
+}
+
+/* --max-memory-ratio: the peak of the kernel's figures against the bound. */
+static void check_memory_ratio(struct session *s, double bound)
+{
+	const struct kvm_memory *m = &s->kvm->mem;
+	char b1[32], b2[32];
+	double r;
+
+	if (m->err || !m->have_peak) {
+		tool_err("%s: --max-memory-ratio: no memory figures: %s", s->name,
+			 m->err ? m->why : "the kernel's counters were never read");
+		s->failures++;
+		return;
+	}
+	r = kvm_mem_ratio(m, &m->peak);
+	if (r <= bound)
+		return;
+	tool_err("%s: memory %.3fx the guest size (hugetlb %s + guest_memfd %s, after %" PRIu64
+		 " operations), above --max-memory-ratio %g", s->name, r,
+		 fmt_bytes(kvm_mem_hugetlb(&m->peak), b1, sizeof(b1)),
+		 fmt_bytes(m->peak.gmem > 0 ? (uint64_t)m->peak.gmem : 0, b2, sizeof(b2)),
+		 m->peak.ops, bound);
+	s->failures++;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const struct workload *w = NULL;
 	struct sess_pool_cfg cfg;
+	struct sess_kvm kvm;
 	struct run_opts o;
 	struct session s;
 	uint64_t t0;
@@ -213,6 +305,8 @@ int cmd_run(int argc, char **argv)
 
 	sess_init(&s, o.workload);
 	s.quiet = o.quiet;
+	if (o.kvm && kvm_start(&s, &kvm, &o))
+		return EXIT_SKIP;
 	if (sess_trace_open(&s, o.trace_out))
 		return 1;
 	trace_header(&s, &o, w, argc, argv);
@@ -243,6 +337,12 @@ int cmd_run(int argc, char **argv)
 	if (sess_teardown(&s))
 		s.failures++;
 	s.teardown_ns = now_ns() - t0;
+	if (s.kvm && s.kvm->unsupported) {
+		tool_err("SKIP: run %s --kvm: libguestmem does not implement %s mode, which this"
+			 " kernel offers", o.workload, kvm_vm_mode_name(s.kvm->vm.want));
+		sess_free(&s);
+		return EXIT_SKIP;
+	}
 	s.hugetlb_rc = sess_check_hugetlb_restored(&s, s.hugetlb_msg, sizeof(s.hugetlb_msg));
 	if (s.hugetlb_rc > 0)
 		tool_note("%s", s.hugetlb_msg);
@@ -250,12 +350,15 @@ int cmd_run(int argc, char **argv)
 		tool_err("%s: the kernel's hugetlb pool is not as it was: %s", s.name, s.hugetlb_msg);
 		s.failures++;
 	}
+	if (s.kvm && o.max_ratio > 0)
+		check_memory_ratio(&s, o.max_ratio);
 	report_print(&s, &(struct report_info){
 		.command = "run",
 		.name = o.workload,
 		.seed = o.seed,
 		.ops = o.ops,
 		.unit = w->unit,
+		.max_memory_ratio = o.max_ratio,
 	});
 	rc = s.failures ? 1 : 0;
 	sess_free(&s);

@@ -18,6 +18,9 @@ struct run_opts {
 	bool no_fallback;
 	bool quiet;
 	const char *trace_out;
+	bool kvm;		/* --kvm: file 0 is a KVM VM's guest memory */
+	unsigned int kvm_mode;	/* --kvm-mode: enum guestmem_kvm_mode, AUTO default */
+	double max_ratio;	/* --max-memory-ratio, 0 = none */
 };
 
 struct workload {

@@ -16,11 +16,19 @@
  *      private).  Each round also does one DMA through the bounce buffer.
  *   5. All buffers complete: the shared bytes are the firmware and bounce
  *      buffer again and every allocated byte is huge-mappable (merged back).
+ *
+ * With --kvm the file is the guest memory of a KVM VM (session.h): every
+ * conversion also sets the VM's memory attributes.  In split mode the
+ * huge pages hold only shared memory (those wholly private are returned
+ * to the pool) and private memory is in a 4K guest_memfd, which the guest
+ * fills as it touches its memory: here when it accepts it (3.) and when
+ * it takes a buffer back (4.), by fallocate(2), as no vCPU runs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
 
+#include "huge_span.h"
 #include "workload.h"
 
 #define FIRMWARE	(2 * TOOL_M)
@@ -76,7 +84,7 @@ static int dma(struct session *s, uint64_t off, uint64_t len, int byte)
 	return 0;
 }
 
-/* Complete the oldest buffer: unpin, back to private. */
+/* Complete the oldest buffer: unpin, back to private, used by the guest. */
 static int complete(struct session *s, struct io_buf *b)
 {
 	unsigned int i;
@@ -85,14 +93,36 @@ static int complete(struct session *s, struct io_buf *b)
 		if (wl_want(s, sess_unpin(s, b->pins[i]), 0))
 			return -1;
 	b->nr_pins = 0;
-	return wl_want(s, sess_convert(s, 0, b->off, b->len, GUESTMEM_PRIVATE), 0);
+	if (wl_want(s, sess_convert(s, 0, b->off, b->len, GUESTMEM_PRIVATE), 0))
+		return -1;
+	return wl_check(s, sess_guest_touch(s, 0, b->off, b->len));
+}
+
+/*
+ * Bytes of huge pages the file holds once all is accepted: all of them,
+ * but in KVM split mode only those with a shared page, the firmware's and
+ * the bounce buffer's (the others are private, returned to the pool).
+ */
+static uint64_t held_bytes(struct session *s, uint64_t size, uint64_t bounce_off)
+{
+	uint64_t huge = sess_huge(s), f0, f1, b0, b1, lo, hi, n;
+
+	if (sess_kvm_mode(s) != GUESTMEM_KVM_SPLIT)
+		return size;
+	n = huge_span_touched(0, FIRMWARE, huge, &f0, &f1);
+	n += huge_span_touched(bounce_off, size - bounce_off, huge, &b0, &b1);
+	lo = f0 > b0 ? f0 : b0;
+	hi = f1 < b1 ? f1 : b1;
+	if (hi > lo)
+		n -= hi - lo;
+	return n * huge;
 }
 
 static int coco_run(struct session *s, const struct run_opts *o)
 {
 	const uint64_t size = o->size, huge = sess_huge(s);
 	uint64_t bounce = size / 8 < BOUNCE_MAX ? size / 8 : BOUNCE_MAX;
-	uint64_t bounce_off, io_end, off, r, eagain = 0, skipped = 0;
+	uint64_t bounce_off, io_end, off, r, eagain = 0, skipped = 0, held;
 	struct io_buf q[QUEUE_DEPTH + 1];
 	unsigned int nq = 0, i;
 	struct rng rng;
@@ -107,6 +137,7 @@ static int coco_run(struct session *s, const struct run_opts *o)
 
 	if (wl_want(s, sess_file_create(s, 0, size, GUESTMEM_FILE_ZERO_ON_CONVERT), 0))
 		return -1;
+	held = held_bytes(s, size, bounce_off);	/* the file's mode is known now */
 	sess_sample(s);
 
 	/* 1. Firmware: shared, loaded by the host (first 64K written). */
@@ -120,12 +151,13 @@ static int coco_run(struct session *s, const struct run_opts *o)
 	/* 3. The guest accepts its memory. */
 	progress_start("coco-boot: accepting memory", size / huge);
 	for (off = 0; off < size; off += huge) {
-		if (wl_want(s, sess_alloc(s, 0, off, huge), 0))
+		if (wl_want(s, sess_alloc(s, 0, off, huge), 0) ||
+		    wl_check(s, sess_guest_touch(s, 0, off, huge)))
 			return -1;
 		progress_update(off / huge);
 	}
 	progress_end();
-	if (wl_check(s, sess_check_file(s, 0, "allocated", size)) ||
+	if (wl_check(s, sess_check_file(s, 0, "allocated", held)) ||
 	    wl_check(s, sess_check_file(s, 0, "shared", FIRMWARE + bounce)) ||
 	    wl_check(s, sess_check_state(s, 0, 0, GUESTMEM_SHARED)) ||
 	    wl_check(s, sess_check_state(s, 0, FIRMWARE, GUESTMEM_PRIVATE)))
@@ -192,8 +224,8 @@ static int coco_run(struct session *s, const struct run_opts *o)
 	}
 	sess_sample(s);
 	if (wl_check(s, sess_check_file(s, 0, "shared", FIRMWARE + bounce)) ||
-	    wl_check(s, sess_check_file(s, 0, "allocated", size)) ||
-	    wl_check(s, sess_check_file(s, 0, "huge_mappable", size)) ||
+	    wl_check(s, sess_check_file(s, 0, "allocated", held)) ||
+	    wl_check(s, sess_check_file(s, 0, "huge_mappable", held)) ||
 	    (huge == GUESTMEM_PAGE_2M && wl_check(s, sess_check_file(s, 0, "split_pages", 0))))
 		return -1;
 	sess_note(s, "firmware %s and bounce buffer %s shared; %" PRIu64 " I/O rounds, %u in flight",
@@ -204,6 +236,9 @@ static int coco_run(struct session *s, const struct run_opts *o)
 	if (skipped)
 		sess_note(s, "%" PRIu64 " rounds found no free spot for a new buffer", skipped);
 	sess_note(s, "after the I/O every allocated byte is huge-mappable again (merged back)");
+	if (sess_kvm_mode(s) == GUESTMEM_KVM_SPLIT)
+		sess_note(s, "KVM split mode: the file holds %s of huge pages (those with a shared"
+			  " page); private memory is in the guest_memfd", fmt_bytes(held, b1, sizeof(b1)));
 
 	if (wl_want(s, sess_file_destroy(s, 0), 0) ||
 	    wl_check(s, sess_check_pool(s, "free", s->opts.nr_pages)))
