@@ -7,6 +7,8 @@
 #   - every workload with --simulate (fast), with its trace replayed;
 #   - replay of small traces: an asserted "= -EAGAIN" for converting a pinned
 #     shared page to private, checks, and a bad line (line number, exit 1);
+#   - run --kvm: its options, and the skip (exit 77, with the reason) where
+#     /dev/kvm is missing, or as root with /dev/kvm a real run;
 #   - as root, when 2M hugetlb pages can be reserved: coco-boot on real 2M
 #     pages, with nr_hugepages and free_hugepages restored afterwards.
 #
@@ -158,6 +160,48 @@ run replay-wrong 1 replay --quiet "$tmp/wrong.trace" &&
 	has replay-wrong err "wrong\.trace:4: 'pin 0 0 1' returned -EPERM, expected 0" "line 4" &&
 	has replay-wrong err "wrong\.trace:5: .*returned 0, expected -EAGAIN" "line 5" &&
 	pass "replay: unexpected results reported with their line numbers"
+
+# ------------------------------------------------------------ run --kvm
+# Options first (exit 2 everywhere), then the run itself: without /dev/kvm
+# it must skip (exit 77) and say why; with it, as root, it runs on real 2M
+# pages and prints the kernel's memory figures (or skips, naming the mode
+# or VM type that is missing).
+run kvm-badmode 2 run coco-boot --kvm-mode bogus &&
+	has kvm-badmode err "kvm-mode bogus: must be auto, split or inplace" "names the value" &&
+	pass "run --kvm-mode bogus: exit 2"
+run kvm-ratio-alone 2 run coco-boot --max-memory-ratio 1.1 &&
+	has kvm-ratio-alone err 'max-memory-ratio needs --kvm' "says why" &&
+	pass "run --max-memory-ratio without --kvm: exit 2"
+run kvm-ratio-bad 2 run coco-boot --kvm --max-memory-ratio 0 &&
+	has kvm-ratio-bad err 'max-memory-ratio 0: not a positive number' "names the value" &&
+	pass "run --kvm --max-memory-ratio 0: exit 2"
+run kvm-balloon 2 run balloon --kvm && has kvm-balloon err 'only the coco-boot workload' "says why" &&
+	pass "run balloon --kvm: exit 2"
+run kvm-simulate 2 run coco-boot --kvm --simulate && has kvm-simulate err 'not with --simulate' "says why" &&
+	pass "run coco-boot --kvm --simulate: exit 2"
+run kvm-trace 2 run coco-boot --kvm --trace-out "$tmp/kvm.trace" &&
+	has kvm-trace err 'no --trace-out' "says why" && pass "run coco-boot --kvm --trace-out: exit 2"
+run runhelp-kvm 0 run --help && has runhelp-kvm out '--max-memory-ratio' "documents the bound" &&
+	pass "run --help documents --kvm"
+if [ ! -e /dev/kvm ]; then
+	run kvm-skip 77 run coco-boot --kvm --size 64M --ops 200 --max-memory-ratio 1.1 &&
+		has kvm-skip err '^guestmem: SKIP: run coco-boot --kvm: /dev/kvm is missing' "the reason" &&
+		pass "run coco-boot --kvm without /dev/kvm: exit 77 with the reason"
+elif [ "$(id -u)" -ne 0 ] || [ ! -d "$HP" ]; then
+	skip "run coco-boot --kvm: not root or no 2M hugetlb pages"
+else
+	"$TOOL" run coco-boot --kvm --quiet --size 64M --ops 200 >"$tmp/kvm.out" 2>"$tmp/kvm.err"
+	rc=$?
+	if [ "$rc" -eq 77 ]; then
+		skip "run coco-boot --kvm: $(sed -n 's/^guestmem: SKIP: //p' "$tmp/kvm.err" | head -n 1)"
+	elif [ "$rc" -eq 0 ] && has kvm out 'result: +PASS' "PASS" &&
+	     has kvm out '^kvm-memory: mode=split .*peak_ratio=' "the kernel's figures"; then
+		pass "run coco-boot --kvm on real 2M pages"
+	else
+		fail "run coco-boot --kvm exited $rc"
+		sed 's/^/    | /' "$tmp/kvm.err" | tail -n 15
+	fi
+fi
 
 # ------------------------------------------------------------ real 2M hugetlb pages
 real_reason=
