@@ -56,7 +56,7 @@ if [ -z "$functions" ]; then
 fi
 
 pages=0
-for page in "$mandir"/man3/*.3 "$mandir"/man7/*.7; do
+for page in "$mandir"/man1/*.1 "$mandir"/man3/*.3 "$mandir"/man7/*.7; do
 	[ -f "$page" ] || continue
 	pages=$((pages + 1))
 	name=$(basename "$page")
@@ -95,10 +95,10 @@ for page in "$mandir"/man3/*.3; do
 done
 
 # man/local.mk must install and distribute exactly these pages.
-listed=$(sed -n 's|^[	 ]*man/\(man[37]/[^ ]*\.[37]\).*|\1|p' "$mandir/local.mk" | sort)
-present=$(cd "$mandir" && for p in man3/*.3 man7/*.7; do [ -f "$p" ] && echo "$p"; done | sort)
+listed=$(sed -n 's|^[	 ]*man/\(man[137]/[^ ]*\.[137]\).*|\1|p' "$mandir/local.mk" | sort)
+present=$(cd "$mandir" && for p in man1/*.1 man3/*.3 man7/*.7; do [ -f "$p" ] && echo "$p"; done | sort)
 if [ "$listed" != "$present" ]; then
-	fail "man/local.mk does not list exactly the pages in man/man3 and man/man7"
+	fail "man/local.mk does not list exactly the pages in man/man1, man/man3 and man/man7"
 fi
 
 if [ "$status" -eq 0 ]; then

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Manual pages: one per public function (man3) and the overview (man7).
+# Manual pages: the guestmem tool (man1), one per public function (man3)
+# and the overview (man7).
 # Included from the top-level Makefile.am, so paths are relative to it.
 # man/check-man.sh checks that this list matches the pages on disk.
+
+dist_man1_MANS = \
+	man/man1/guestmem.1
 
 dist_man3_MANS = \
 	man/man3/guestmem_allocate.3 \
