@@ -3,8 +3,8 @@
 #
 # Build libguestmem's programs that the rig runs inside the booted kernel,
 # statically (the initramfs has no libc): the KVM suites, the public-API
-# suite and the example VMMs.  kernel-check.sh runs this when rig/tests.list
-# names a userspace/ program; it can also be run by hand.
+# suite, the example VMMs and the guestmem tool.  kernel-check.sh runs this
+# when rig/tests.list names a userspace/ program; it can also be run by hand.
 #
 #   build-userspace.sh [CACHE [JOBS]]
 #
@@ -22,7 +22,7 @@ build=$cache/userspace-build
 out=$cache/userspace
 log=$cache/logs/userspace.log
 programs=(tests/check_kvm tests/check_kvm_unit tests/check_api examples/kvm-guest
-	examples/coco-guest)
+	examples/coco-guest tools/guestmem)
 
 mkdir -p "$build" "$out" "$cache/logs"
 : >"$log"
