@@ -468,7 +468,7 @@ static bool huge_mapped(struct guestmem_file *file, u64 h)
 	return mapped;
 }
 
-static int check_range(struct guestmem_file *file, u64 off, u64 len)
+int gm_kvm_check_range(struct guestmem_file *file, u64 off, u64 len)
 {
 	if (!len || off % PAGE_SIZE || len % PAGE_SIZE)
 		return gm_error(-EINVAL, "offset %#llx length %#llx: not 4K aligned or empty",
@@ -558,7 +558,7 @@ static int split_convert(struct guestmem_file *file, u64 off, u64 len, unsigned 
 
 	if (to != GUESTMEM_SHARED && to != GUESTMEM_PRIVATE)
 		return gm_error(-EINVAL, "unknown state %u", to);
-	err = check_range(file, off, len);
+	err = gm_kvm_check_range(file, off, len);
 	if (!err)
 		err = read_runs(file, off, len, &runs, &nr);
 	if (err)
@@ -658,7 +658,7 @@ static int split_allocate(struct guestmem_file *file, u64 off, u64 len)
 	bool *was_mapped, in_run = false;
 	int err, priv = 0;
 
-	err = check_range(file, off, len);
+	err = gm_kvm_check_range(file, off, len);
 	if (err)
 		return err;
 	huge_span_touched(off, len, huge, &first, &end);

@@ -26,6 +26,9 @@ struct gm_kvm {
 
 #define GM_LONG_BITS	(8 * sizeof(unsigned long))
 
+/* kvm.c: 0, or -EINVAL / -ERANGE (and the error set) for a bad range. */
+int gm_kvm_check_range(struct guestmem_file *file, u64 off, u64 len);
+
 /*
  * kvm_inplace.c: in-place mode.  The file is a hugetlb guest_memfd
  * (guestmem's kernel series) mapped at the file's host address; the

@@ -115,17 +115,6 @@ static u64 pinned_in(struct guestmem_file *file, u64 off, u64 len)
 	return first;
 }
 
-static int check_range(struct guestmem_file *file, u64 off, u64 len)
-{
-	if (!len || off % PAGE_SIZE || len % PAGE_SIZE)
-		return gm_error(-EINVAL, "offset %#llx length %#llx: not 4K aligned or empty",
-				(unsigned long long)off, (unsigned long long)len);
-	if (off + len < off || off + len > file->size)
-		return gm_error(-ERANGE, "offset %#llx length %#llx: past the end of the file",
-				(unsigned long long)off, (unsigned long long)len);
-	return 0;
-}
-
 /* ------------------------------------------------------------ creation */
 
 int gm_inplace_create(struct gm_kvm *k, u64 size, u64 huge, u64 *flags)
@@ -212,7 +201,7 @@ int gm_inplace_convert(struct guestmem_file *file, u64 off, u64 len, unsigned in
 
 	if (to != GUESTMEM_SHARED && to != GUESTMEM_PRIVATE)
 		return gm_error(-EINVAL, "unknown state %u", to);
-	err = check_range(file, off, len);
+	err = gm_kvm_check_range(file, off, len);
 	if (err)
 		return err;
 	if (uniform(k, PG(off), PG(len)) && is_private(k, PG(off)) == (to == GUESTMEM_PRIVATE))
@@ -260,7 +249,7 @@ int gm_inplace_convert(struct guestmem_file *file, u64 off, u64 len, unsigned in
 int gm_inplace_allocate(struct guestmem_file *file, u64 off, u64 len)
 {
 	struct gm_kvm *k = file->kvm;
-	int err = check_range(file, off, len);
+	int err = gm_kvm_check_range(file, off, len);
 
 	if (err)
 		return err;
@@ -298,7 +287,7 @@ int gm_inplace_punch_hole(struct guestmem_file *file, u64 off, u64 len)
 {
 	struct gm_kvm *k = file->kvm;
 	u64 huge = huge_page_size(file->pool->h), pos, next;
-	int err = check_range(file, off, len);
+	int err = gm_kvm_check_range(file, off, len);
 
 	if (err)
 		return err;
