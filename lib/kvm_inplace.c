@@ -317,6 +317,8 @@ int gm_inplace_pin(struct guestmem_file *file, u64 off, struct guestmem_page *pa
 	void *old;
 	int err;
 
+	if (!page)
+		return gm_error(-EINVAL, "NULL argument");
 	if (off % PAGE_SIZE)
 		return gm_error(-EINVAL, "offset %#llx is not 4K aligned", (unsigned long long)off);
 	if (off >= file->size)
@@ -377,6 +379,8 @@ int gm_inplace_state(struct guestmem_file *file, u64 off, unsigned int *state, u
 {
 	const struct gm_kvm *k = file->kvm;
 
+	if (!state)
+		return gm_error(-EINVAL, "NULL argument");
 	if (off % PAGE_SIZE)
 		return gm_error(-EINVAL, "offset %#llx is not 4K aligned", (unsigned long long)off);
 	if (off >= file->size)

@@ -431,6 +431,20 @@ START_TEST(test_bind)
 }
 END_TEST
 
+/* NULL where the header says -EINVAL: refused, nothing pinned. */
+START_TEST(test_null_arguments)
+{
+	struct guestmem_pool *pool = kvm_test_pool(1);
+	struct guestmem_file *f = inplace_file(pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED);
+	uint64_t run;
+
+	ck_assert_int_eq(guestmem_state(f, 0, NULL, &run), -EINVAL);
+	ck_assert_int_eq(guestmem_pin(f, SZ_4K, NULL), -EINVAL);
+	ck_assert_int_eq(guestmem_unpin(f, NULL), -EINVAL);
+	finish(pool, f);		/* -EBUSY if the pin were taken */
+}
+END_TEST
+
 static Suite *kvm_inplace_suite(void)
 {
 	Suite *s = suite_create("kvm_inplace");
@@ -446,6 +460,7 @@ static Suite *kvm_inplace_suite(void)
 	tcase_add_test(tc, test_kernel_eagain);
 	tcase_add_test(tc, test_punch_keeps_pinned);
 	tcase_add_test(tc, test_bind);
+	tcase_add_test(tc, test_null_arguments);
 	suite_add_tcase(s, tc);
 	return s;
 }
