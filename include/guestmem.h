@@ -59,6 +59,7 @@ struct guestmem_file;
 #define GUESTMEM_POOL_FALLBACK	(UINT64_C(1) << 1)	/* ordinary memory if hugetlb is short */
 #define GUESTMEM_POOL_SIMULATE	(UINT64_C(1) << 2)	/* address space only, never touched */
 #define GUESTMEM_POOL_ZERO_BACKGROUND	(UINT64_C(1) << 3)	/* clear freed pages in a thread */
+#define GUESTMEM_POOL_RETURN_TO_KERNEL	(UINT64_C(1) << 4)	/* give freed unreserved pages back */
 
 /**
  * struct guestmem_pool_opts - how guestmem_pool_create() builds a pool
@@ -79,8 +80,9 @@ struct guestmem_file;
  *	memory if the kernel cannot reserve enough hugetlb pages),
  *	%GUESTMEM_POOL_SIMULATE (address space only: no memory is ever
  *	touched, for tests and sizing; takes precedence over the other
- *	flags) and %GUESTMEM_POOL_ZERO_BACKGROUND (a thread of the pool
- *	clears freed huge pages, so that allocating them later need not).
+ *	flags), %GUESTMEM_POOL_ZERO_BACKGROUND (a thread of the pool
+ *	clears freed huge pages, so that allocating them later need not)
+ *	and %GUESTMEM_POOL_RETURN_TO_KERNEL (below).
  *
  * Allocating a huge page clears it, unless the pool knows it holds
  * zeroes: pages faulted in at creation (%GUESTMEM_POOL_PREFAULT, or a
@@ -90,6 +92,24 @@ struct guestmem_file;
  * and allocated again before the thread got to it is cleared by the
  * allocation, as without the flag; an allocation that finds no other
  * free page waits for the one being cleared.
+ *
+ * %GUESTMEM_POOL_RETURN_TO_KERNEL: whenever a file frees a huge page or
+ * lets part of its reservation go (a %GUESTMEM_KVM_SPLIT file's wholly
+ * private huge pages, a destroyed file), the free pages the pool then
+ * holds beyond what its files reserve are given back to the kernel: their
+ * range of the pool's hugetlb memfd is punched, so the kernel's
+ * HugePages_Free rises (HugePages_Rsvd drops for a page never faulted
+ * in), and other processes may take them.  They stay counted in
+ * &guestmem_pool_stats.free (&guestmem_pool_stats.given_back_bytes says
+ * how many).  A reservation or allocation that needs one takes it back
+ * from the kernel first (fallocate(2): the kernel allocates and clears
+ * it, so it is known zero), or fails with -ENOMEM, changing nothing, when
+ * the kernel has no free huge page; never SIGBUS.  Pages are not given
+ * back at creation.  Opt-in, because it gives up the pool's promise that
+ * its @nr_pages are there: a file created later, or a split-mode page
+ * turning shared again, can then fail for want of the kernel's pages.
+ * Not with @node >= 0 (-EINVAL): the kernel would not return the page on
+ * the node.
  */
 struct guestmem_pool_opts {
 	uint64_t page_size;	/* GUESTMEM_PAGE_2M or GUESTMEM_PAGE_1G */
@@ -194,10 +214,14 @@ struct guestmem_page {
  * @kvm_split_returned_bytes: bytes of the huge pages of those files that
  *	are back in the pool because every page of them is private (the sum
  *	of their files' &guestmem_file_stats.kvm_returned, in bytes as that
- *	is).  Such a page stays in its file's reservation (counted in
- *	@reserved, not @free) and in the pool's memory: it is kept for its
- *	file, to come back when a page of it turns shared; the kernel's
- *	HugePages counters do not change.  New in LIBGUESTMEM_0.3.
+ *	is).  Such a page leaves its file's reservation (it is counted in
+ *	@free, and other files may reserve it); with
+ *	%GUESTMEM_POOL_RETURN_TO_KERNEL it goes back to the kernel.  A page
+ *	of it turning shared reserves and allocates a page again, which can
+ *	fail with -ENOMEM.  New in LIBGUESTMEM_0.3.
+ * @given_back_bytes: bytes of the pool's free huge pages given back to
+ *	the kernel (%GUESTMEM_POOL_RETURN_TO_KERNEL), counted in @free.
+ *	Added with that flag.
  *
  * New fields are added at the end only (see guestmem_pool_stats()).
  */
@@ -215,6 +239,7 @@ struct guestmem_pool_stats {
 	uint64_t zeroed;	/* free and known to hold zeroes */
 	uint64_t kvm_split_files;	/* files in GUESTMEM_KVM_SPLIT mode */
 	uint64_t kvm_split_returned_bytes; /* bytes of their wholly private huge pages, returned */
+	uint64_t given_back_bytes;	/* free, given back to the kernel */
 };
 
 /**
@@ -641,9 +666,12 @@ int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_
  *	later with KVM_CAP_GUEST_MEMFD, e.g. 6.18, plain 7.2): private memory
  *	in a 4K guest_memfd, shared memory on the library's hugetlb file, the
  *	VM's KVM_SET_MEMORY_ATTRIBUTES saying which is which.  A huge page
- *	whose pages are all private goes back to the pool (still reserved
- *	for the file and in the pool's memory: the kernel's HugePages
- *	counters do not change); pages made shared
+ *	whose pages are all private goes back to the pool and leaves the
+ *	file's reservation (other files may reserve it; with
+ *	%GUESTMEM_POOL_RETURN_TO_KERNEL the kernel gets it back, so its
+ *	HugePages_Free rises); when a page of it turns shared it is reserved
+ *	and allocated again, which fails with -ENOMEM, the conversion then
+ *	changing nothing, if neither the pool nor the kernel has one; pages made shared
  *	are punched out of the guest_memfd.  Contents are not kept across a
  *	conversion: a converted page reads as zero on its new side (the file
  *	behaves as with %GUESTMEM_FILE_ZERO_ON_CONVERT).  Privacy is the

@@ -6,6 +6,13 @@
  * the fallback, or bare address space for simulations.  NUMA placement is
  * set with libnuma before the pages are faulted and verified afterwards;
  * prefaulting runs on several threads, each populating its own slice.
+ *
+ * GUESTMEM_POOL_RETURN_TO_KERNEL (include/guestmem.h): the shim's hstate
+ * gives free pages beyond what files reserve back to the kernel by
+ * punching them out of the memfd, and takes one back with fallocate(2)
+ * before a reservation or allocation uses it, so a missing kernel page is
+ * -ENOMEM from the call that wanted it, never SIGBUS at a touch
+ * (lib/shim/hugetlb.h, shim_hstate_give_back_start()).
  */
 #define _GNU_SOURCE
 #include "config.h"
@@ -59,9 +66,14 @@ static int check_opts(const struct guestmem_pool_opts *o)
 		return gm_error(-EINVAL, "nr_pages %llu out of range",
 				(unsigned long long)o->nr_pages);
 	if (o->flags & ~(GUESTMEM_POOL_PREFAULT | GUESTMEM_POOL_FALLBACK |
-			 GUESTMEM_POOL_SIMULATE | GUESTMEM_POOL_ZERO_BACKGROUND))
+			 GUESTMEM_POOL_SIMULATE | GUESTMEM_POOL_ZERO_BACKGROUND |
+			 GUESTMEM_POOL_RETURN_TO_KERNEL))
 		return gm_error(-EINVAL, "unknown pool flags %#llx",
 				(unsigned long long)o->flags);
+	/* A page taken back from the kernel would come from any node. */
+	if ((o->flags & GUESTMEM_POOL_RETURN_TO_KERNEL) && o->node >= 0)
+		return gm_error(-EINVAL, "GUESTMEM_POOL_RETURN_TO_KERNEL cannot keep a pool on NUMA node %d: pages taken back from the kernel may come from any node",
+				o->node);
 	if (o->node < -1 ||
 	    (o->node >= 0 && (numa_available() < 0 || o->node > numa_max_node())))
 		return gm_error(-EINVAL, "NUMA node %d does not exist", o->node);
@@ -307,6 +319,8 @@ static int pool_create(const struct guestmem_pool_opts *opts,
 		free(pool);
 		return err;
 	}
+	if (opts->flags & GUESTMEM_POOL_RETURN_TO_KERNEL)
+		shim_hstate_give_back_start(pool->h);
 	*poolp = pool;
 	return 0;
 }
@@ -421,6 +435,7 @@ static int pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st
 	st->backend = pool->backend;
 	st->node = pool->node;
 	st->zeroed = c.zeroed;
+	st->given_back_bytes = (u64)c.kernel * st->page_size;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  * locking (regions only come and go with their pools).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -151,6 +152,25 @@ struct shim_region *shim_region_of_pfn(unsigned long pfn)
 			return r;
 	}
 	return NULL;
+}
+
+int shim_region_give(struct shim_region *r, unsigned long idx)
+{
+	off_t huge = (off_t)PAGE_SIZE << r->order;
+
+	if (r->fd < 0)
+		return 0;
+	return fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 (off_t)idx * huge, huge) ? -errno : 0;
+}
+
+int shim_region_take(struct shim_region *r, unsigned long idx)
+{
+	off_t huge = (off_t)PAGE_SIZE << r->order;
+
+	if (r->fd < 0)
+		return 0;
+	return fallocate(r->fd, 0, (off_t)idx * huge, huge) ? -errno : 0;
 }
 
 bool shim_region_touchable(const struct shim_region *r)

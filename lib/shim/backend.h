@@ -33,6 +33,13 @@ int shim_region_create(enum shim_backend kind, unsigned int order,
 		       unsigned long nr_huge, struct shim_region **regionp);
 void shim_region_destroy(struct shim_region *region);
 struct shim_region *shim_region_of_pfn(unsigned long pfn);
+/*
+ * Give huge page @idx of the region's memfd back to the kernel (punch its
+ * range) or take it back (fallocate() it: the kernel allocates and clears
+ * it).  0 or -errno; a region without a memfd has nothing to do.
+ */
+int shim_region_give(struct shim_region *r, unsigned long idx);
+int shim_region_take(struct shim_region *r, unsigned long idx);
 bool shim_region_touchable(const struct shim_region *region);
 size_t shim_region_heads_bytes(void);
 

@@ -74,16 +74,95 @@ struct shim_zeroer {
 
 void (*shim_zero_hook)(struct hstate *h, struct folio *folio);
 
-/* Reserve (delta > 0) or unreserve (delta < 0) free pages of @h. */
+static unsigned long region_index(struct hstate *h, struct folio *folio)
+{
+	return (unsigned long)(folio - h->region->heads);
+}
+
+/*
+ * Give free pages beyond those reserved back to the kernel, if the pool
+ * does that (shim_hstate_give_back_start()): dirty ones first, then
+ * known-zero ones, then pages never handed out (not while the zeroer
+ * clears one: that one goes when it is put back).  A page whose punch
+ * fails stays the pool's.  Called with the hugetlb lock held; the punch is
+ * a short system call (it frees the page, it does not clear it).
+ */
+static void give_back_excess(struct hstate *h)
+{
+	lockdep_assert_held(&h->lock);
+	while (h->give_back &&
+	       h->free_huge_pages - h->kernel_huge_pages > h->resv_huge_pages) {
+		struct list_head *list = !list_empty(&h->dirty_list) ? &h->dirty_list :
+					 !list_empty(&h->zero_list) ? &h->zero_list :
+					 !h->zeroing && !list_empty(&h->free_list) ?
+					 &h->free_list : NULL;
+		struct folio *folio;
+
+		if (!list)
+			return;
+		folio = list_first_entry(list, struct folio, lru);
+		if (shim_region_give(h->region, region_index(h, folio)))
+			return;
+		if (list == &h->zero_list)
+			h->zero_huge_pages--;
+		folio->flags = PG_free;
+		list_move_tail(&folio->lru, &h->kernel_list);
+		h->kernel_huge_pages++;
+	}
+}
+
+/*
+ * Take @n pages back from the kernel onto the zero list (the kernel cleared
+ * them).  0, or -errno of the first that failed (-ENOSPC: the kernel had
+ * no free huge page); those taken before it stay taken.  Called with the
+ * hugetlb lock held: fallocate() allocates and clears the page meanwhile.
+ */
+static int take_back(struct hstate *h, unsigned long n)
+{
+	while (n--) {
+		struct folio *folio;
+		int err;
+
+		if (list_empty(&h->kernel_list))
+			return -ENOSPC;
+		folio = list_first_entry(&h->kernel_list, struct folio, lru);
+		err = shim_region_take(h->region, region_index(h, folio));
+		if (err)
+			return err == -ENOMEM ? -ENOSPC : err;
+		folio->flags = PG_free | PG_zeroed;
+		list_move_tail(&folio->lru, &h->zero_list);
+		h->kernel_huge_pages--;
+		h->zero_huge_pages++;
+	}
+	return 0;
+}
+
+/*
+ * Reserve (delta > 0) or unreserve (delta < 0) free pages of @h: -ENOMEM if
+ * too few are free and unreserved, -ENOSPC if some of those were given back
+ * to the kernel and it cannot return them (nothing changed then).
+ */
 static int hugetlb_acct_memory(struct hstate *h, long delta)
 {
 	int ret = 0;
 
 	spin_lock(&h->lock);
-	if (delta > 0 && h->free_huge_pages - h->resv_huge_pages < (unsigned long)delta)
+	if (delta > 0 && h->free_huge_pages - h->resv_huge_pages < (unsigned long)delta) {
 		ret = -ENOMEM;
-	else
+	} else if (delta > 0) {
+		unsigned long held = h->free_huge_pages - h->kernel_huge_pages -
+				     h->resv_huge_pages;
+
+		if (held < (unsigned long)delta)
+			ret = take_back(h, delta - held);
+		if (!ret)
+			h->resv_huge_pages += delta;
+		else
+			give_back_excess(h);	/* the pages taken, if any */
+	} else {
 		h->resv_huge_pages += delta;
+		give_back_excess(h);
+	}
 	spin_unlock(&h->lock);
 	return ret;
 }
@@ -133,6 +212,48 @@ void hugepage_put_subpool(struct hugepage_subpool *spool)
 	WARN_ON(spool->count <= 0);
 	spool->count--;
 	unlock_or_release_subpool(spool);
+}
+
+void hugepage_subpool_unreserve(struct hugepage_subpool *spool, long n)
+{
+	long drop = 0;
+
+	spin_lock(&spool->lock);
+	for (; n > 0 && spool->min_hpages > 0; n--) {
+		spool->min_hpages--;
+		/* A page still on its way back (in used) takes no reservation back. */
+		if (spool->rsv_hpages > 0 &&
+		    spool->rsv_hpages + spool->used_hpages > spool->min_hpages) {
+			spool->rsv_hpages--;
+			drop++;
+		}
+	}
+	spin_unlock(&spool->lock);
+	if (drop)
+		hugetlb_acct_memory(spool->hstate, -drop);
+}
+
+int hugepage_subpool_reserve(struct hugepage_subpool *spool, long n)
+{
+	long min, need;
+	int err = 0;
+
+	spin_lock(&spool->lock);
+	if (spool->min_hpages < 0) {
+		spin_unlock(&spool->lock);
+		return -EINVAL;
+	}
+	min = spool->min_hpages + n;
+	/* Pages in use, or on their way back, restore their own when freed. */
+	need = min - spool->used_hpages - spool->rsv_hpages;
+	if (need > 0)
+		err = hugetlb_acct_memory(spool->hstate, need);
+	if (!err) {
+		spool->min_hpages = min;
+		spool->rsv_hpages += need > 0 ? need : 0;
+	}
+	spin_unlock(&spool->lock);
+	return err;
 }
 
 /*
@@ -203,6 +324,10 @@ struct folio *hugetlb_subpool_alloc_folio(struct hugepage_subpool *spool, int ni
 
 	spin_lock(&h->lock);
 	while (reserved || h->free_huge_pages > h->resv_huge_pages) {
+		/* The only unreserved free pages are the kernel's: one comes back. */
+		if (!reserved && h->free_huge_pages - h->kernel_huge_pages <=
+				 h->resv_huge_pages && take_back(h, 1))
+			break;
 		folio = dequeue_huge_folio(h);
 		/* A free page that is on no list is the one being cleared. */
 		if (folio || WARN_ON(!h->zeroing))
@@ -311,6 +436,7 @@ void free_huge_folio(struct folio *folio)
 	h->free_huge_pages++;
 	if (restore)
 		h->resv_huge_pages++;
+	give_back_excess(h);
 	kick_zeroer(h);
 	spin_unlock(&h->lock);
 	unlock_or_release_subpool(spool);
@@ -335,6 +461,7 @@ int shim_hstate_create(unsigned int order, unsigned long nr_huge,
 	INIT_LIST_HEAD(&h->free_list);
 	INIT_LIST_HEAD(&h->dirty_list);
 	INIT_LIST_HEAD(&h->zero_list);
+	INIT_LIST_HEAD(&h->kernel_list);
 	for (i = 0; i < nr_huge; i++) {
 		struct folio *head = &h->region->heads[i];
 
@@ -345,6 +472,13 @@ int shim_hstate_create(unsigned int order, unsigned long nr_huge,
 	h->free_huge_pages = nr_huge;
 	*hp = h;
 	return 0;
+}
+
+void shim_hstate_give_back_start(struct hstate *h)
+{
+	spin_lock(&h->lock);
+	h->give_back = true;
+	spin_unlock(&h->lock);
 }
 
 void shim_hstate_prefaulted(struct hstate *h)
@@ -388,6 +522,7 @@ void shim_hstate_counters(struct hstate *h, struct shim_hstate_counters *c)
 	c->zeroed = h->zero_huge_pages;
 	c->zeroing = h->zeroing ? 1 : 0;
 	c->zero_hits = h->zero_hits;
+	c->kernel = h->kernel_huge_pages;
 	spin_unlock(&h->lock);
 }
 
@@ -398,7 +533,7 @@ void shim_hstate_counters(struct hstate *h, struct shim_hstate_counters *c)
  */
 bool shim_hstate_consistent(struct hstate *h)
 {
-	unsigned long n = 0, z = 0;
+	unsigned long n = 0, z = 0, k = 0;
 	struct folio *f;
 	bool ok = true;
 
@@ -415,8 +550,13 @@ bool shim_hstate_consistent(struct hstate *h)
 		ok &= f->flags == (PG_free | PG_zeroed);
 		z++;
 	}
-	ok &= z == h->zero_huge_pages &&
-	      n + z + (h->zeroing ? 1 : 0) == h->free_huge_pages &&
+	list_for_each_entry(f, &h->kernel_list, lru) {
+		ok &= f->flags == PG_free;
+		k++;
+	}
+	ok &= z == h->zero_huge_pages && k == h->kernel_huge_pages &&
+	      h->free_huge_pages - h->kernel_huge_pages >= h->resv_huge_pages &&
+	      n + z + k + (h->zeroing ? 1 : 0) == h->free_huge_pages &&
 	      h->resv_huge_pages <= h->free_huge_pages &&
 	      h->free_huge_pages <= h->nr_huge_pages;
 	spin_unlock(&h->lock);
@@ -451,6 +591,7 @@ static void zeroer_put_back(struct hstate *h, struct folio *folio)
 	h->zero_huge_pages++;
 	h->zeroing = NULL;
 	atomic_fetch_add(&z->gen, 1);
+	give_back_excess(h);	/* it may be the page the pool holds beyond resv */
 	spin_unlock(&h->lock);
 	pthread_mutex_lock(&z->lock);
 	pthread_cond_broadcast(&z->done);

@@ -23,9 +23,12 @@
 struct shim_zeroer;
 
 /*
- * Free pages are on one of three lists, or isolated by the zeroer: under
+ * Free pages are on one of four lists, or isolated by the zeroer: under
  * @lock, free_huge_pages == |free_list| + |dirty_list| + |zero_list| +
- * (@zeroing != NULL).
+ * |kernel_list| + (@zeroing != NULL).  The pages of kernel_list are not
+ * the pool's any more (see shim_hstate_give_back_start()): always
+ * free_huge_pages - kernel_huge_pages >= resv_huge_pages, so a reserved
+ * allocation never needs one of them.
  */
 struct hstate {
 	unsigned int order;
@@ -36,6 +39,9 @@ struct hstate {
 	struct list_head free_list;	/* never handed out, not known zero */
 	struct list_head dirty_list;	/* freed: may hold data */
 	struct list_head zero_list;	/* free pages known to hold zeroes */
+	struct list_head kernel_list;	/* free pages given back to the kernel */
+	unsigned long kernel_huge_pages; /* on kernel_list */
+	bool give_back;			/* give free pages beyond resv to the kernel */
 	unsigned long zero_huge_pages;	/* on zero_list */
 	struct folio *zeroing;		/* off both lists: the zeroer clears it */
 	unsigned long zero_hits;	/* allocations that skipped clearing */
@@ -77,6 +83,19 @@ struct folio *hugetlb_subpool_alloc_folio(struct hugepage_subpool *spool, int ni
 void free_huge_folio(struct folio *folio);
 
 /*
+ * Userspace only (libguestmem's KVM split mode): shrink or grow a
+ * subpool's minimum by @n pages, with the reservations it holds.
+ * hugepage_subpool_unreserve() cannot fail; the pages it lets go become
+ * free pages of the pool that any subpool may reserve (and, with
+ * shim_hstate_give_back_start(), the kernel's).  hugepage_subpool_reserve()
+ * returns 0, -ENOMEM when the pool has too few free unreserved pages, or
+ * -ENOSPC when the pool had given them back to the kernel and the kernel
+ * has none to hand out now; it changes nothing when it fails.
+ */
+void hugepage_subpool_unreserve(struct hugepage_subpool *spool, long n);
+int hugepage_subpool_reserve(struct hugepage_subpool *spool, long n);
+
+/*
  * Whether @folio, just allocated from a pool, is known to hold zeroes (see
  * mm/guestmem_kernel.h).  Answers once: the caller owns the page and may
  * write it, so a second call (or one after a split) returns false.
@@ -93,6 +112,7 @@ struct shim_hstate_counters {
 	unsigned long zeroed;		/* free and known to hold zeroes */
 	unsigned long zeroing;		/* free, being cleared by the zeroer */
 	unsigned long zero_hits;	/* allocations that needed no clearing */
+	unsigned long kernel;		/* free, given back to the kernel */
 };
 
 int shim_hstate_create(unsigned int order, unsigned long nr_huge,
@@ -101,6 +121,22 @@ int shim_hstate_create(unsigned int order, unsigned long nr_huge,
 int shim_hstate_destroy(struct hstate *h);
 void shim_hstate_counters(struct hstate *h, struct shim_hstate_counters *c);
 bool shim_hstate_consistent(struct hstate *h);
+
+/*
+ * From now on, free pages of @h beyond those reserved (free_huge_pages -
+ * resv_huge_pages), once a file freed a page or let a reservation go, are
+ * given back to the kernel: their range of the region's memfd is punched
+ * (fallocate(FALLOC_FL_PUNCH_HOLE)), so the kernel's HugePages_Free rises
+ * for a page that was faulted in (HugePages_Rsvd drops for one that was
+ * not).  Pages freed dirty go first, then known-zero ones, then pages
+ * never handed out.  They stay counted in free_huge_pages; when a
+ * reservation or an allocation needs one, it is taken back from the
+ * kernel (fallocate() of its range: allocated and cleared by the kernel,
+ * so it is known zero), or the call fails (-ENOSPC from the reservation)
+ * when the kernel has no free huge page.  Pages that were never freed are
+ * not given back by this call itself.
+ */
+void shim_hstate_give_back_start(struct hstate *h);
 
 /*
  * Every page never handed out holds zeroes: the caller has just faulted
