@@ -26,6 +26,19 @@
  * punch, pin, bind) take the file's gm_kvm lock, so one undo never meets
  * another call's change; guestmem_state() takes it too, so no thread sees
  * a state that is then undone.
+ *
+ * Returned huge pages and the reservation.  A returned page leaves its
+ * file's reservation (hugepage_subpool_unreserve(): @unreserved marks it),
+ * so the pool may lend it to another file and, with
+ * GUESTMEM_POOL_RETURN_TO_KERNEL, gives it back to the kernel
+ * (lib/shim/hugetlb.c punches it out of the pool's memfd: HugePages_Free
+ * rises).  An unreserved huge page is always wholly private: only a
+ * conversion to shared can change that, and its step 1 reserves the page
+ * again first (hugepage_subpool_reserve(), taking it back from the kernel
+ * with fallocate() if need be), failing with -ENOMEM, the conversion
+ * changing nothing, when neither the pool nor the kernel has a free page.
+ * So allocations, pins and faults of shared pages always find their
+ * reservation.  Punching a returned page keeps it unreserved.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -35,6 +48,7 @@
 
 #include "huge_span.h"
 #include "kvm_file.h"
+#include "../mm/guestmem_internal.h"	/* the file's subpool (reservation) */
 
 static bool returned(struct gm_kvm *k, u64 h)
 {
@@ -52,6 +66,52 @@ static void set_returned(struct gm_kvm *k, u64 h, bool on)
 		atomic_fetch_add(&k->nr_returned, 1);
 	else
 		atomic_fetch_sub(&k->nr_returned, 1);
+}
+
+static bool unreserved(struct gm_kvm *k, u64 h)
+{
+	return k->unreserved[h / GM_LONG_BITS] & (1UL << (h % GM_LONG_BITS));
+}
+
+/* Huge page @h, wholly private, leaves the file's reservation (once). */
+static void unreserve(struct guestmem_file *file, u64 h)
+{
+	struct gm_kvm *k = file->kvm;
+
+	if (unreserved(k, h))
+		return;
+	hugepage_subpool_unreserve(file->gf->spool, 1);
+	k->unreserved[h / GM_LONG_BITS] |= 1UL << (h % GM_LONG_BITS);
+}
+
+/*
+ * Huge page @h, about to get a shared page, is reserved for the file again:
+ * 0, or -ENOMEM with the reason (the pool's and the kernel's pages).
+ */
+static int rereserve(struct guestmem_file *file, u64 h)
+{
+	struct gm_kvm *k = file->kvm;
+	u64 huge = huge_page_size(file->pool->h);
+	struct shim_hstate_counters c;
+	struct guestmem_hugetlb_info info;
+	int err;
+
+	if (!unreserved(k, h))
+		return 0;
+	err = hugepage_subpool_reserve(file->gf->spool, 1);
+	if (!err) {
+		k->unreserved[h / GM_LONG_BITS] &= ~(1UL << (h % GM_LONG_BITS));
+		return 0;
+	}
+	shim_hstate_counters(file->pool->h, &c);
+	if (err == -ENOSPC)
+		return gm_error(-ENOMEM, "no huge page for offset %#llx: the pool gave its %lu free page(s) back to the kernel (GUESTMEM_POOL_RETURN_TO_KERNEL), and the kernel has no free %lluK huge page to return (HugePages_Free %lld, reserved %lld)",
+				(unsigned long long)(h * huge), c.kernel,
+				(unsigned long long)(huge >> 10),
+				gm_hugetlb_read(huge, -1, &info) ? -1LL : (long long)info.free,
+				gm_hugetlb_read(huge, -1, &info) ? -1LL : (long long)info.reserved);
+	return gm_error(-ENOMEM, "no huge page for offset %#llx: the pool's %lu free page(s) are all reserved by its files",
+			(unsigned long long)(h * huge), c.free);
 }
 
 /* ------------------------------------------------------------ real KVM */
@@ -243,6 +303,7 @@ static void kvm_free(struct gm_kvm *k)
 	pthread_mutex_destroy(&k->lock);
 	free(k->returned);
 	free(k->private);
+	free(k->unreserved);
 	free(k);
 }
 
@@ -300,7 +361,9 @@ static int kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 
 	}
 	if (mode == GUESTMEM_KVM_SPLIT) {
 		k->returned = calloc((size / huge + GM_LONG_BITS - 1) / GM_LONG_BITS, sizeof(long));
-		if (!k->returned) {
+		k->unreserved = calloc((size / huge + GM_LONG_BITS - 1) / GM_LONG_BITS,
+				       sizeof(long));
+		if (!k->returned || !k->unreserved) {
 			err = gm_error(-ENOMEM, "out of memory");
 			goto fail;
 		}
@@ -484,12 +547,13 @@ int gm_kvm_check_range(struct guestmem_file *file, u64 off, u64 len)
 /*
  * Split mode: undo what a conversion of [@off, @off + @len) did before it
  * failed: the VM's attributes of its first @vm_done guest ranges, the
- * library's state (when @state_done) and the huge pages it allocated
- * (@realloc, @nr_realloc).  Returns @err, or -EIO if the undo failed.
+ * library's state (when @state_done), the huge pages it allocated
+ * (@realloc, @nr_realloc) and those it reserved again (@resv, @nr_resv).  Returns @err, or -EIO if the undo failed.
  */
 static int convert_undo(struct guestmem_file *file, u64 off, u64 len,
 			const struct run *runs, size_t nr, size_t vm_done, bool state_done,
-			const u64 *realloc, size_t nr_realloc, int err)
+			const u64 *realloc, size_t nr_realloc, const u64 *resv, size_t nr_resv,
+			int err)
 {
 	struct gm_kvm *k = file->kvm;
 	u64 huge = huge_page_size(file->pool->h);
@@ -513,6 +577,9 @@ static int convert_undo(struct guestmem_file *file, u64 off, u64 len,
 	}
 	for (i = 0; i < nr_realloc; i++)
 		gm_file_punch_hole(file, realloc[i] * huge, huge);
+	/* Out of the reservation again (given back to the kernel if it was). */
+	for (i = 0; i < nr_resv; i++)
+		unreserve(file, resv[i]);
 	if (!undo_err)
 		return gm_error(err, "%s", msg);
 	return gm_error(-EIO, "conversion of %#llx+%#llx failed (%s) and undoing it failed (%s): guestmem_state() tells the file's state, which the VM's attributes may not match",
@@ -550,8 +617,8 @@ static int split_convert(struct guestmem_file *file, u64 off, u64 len, unsigned 
 {
 	struct gm_kvm *k = file->kvm;
 	u64 huge = huge_page_size(file->pool->h);
-	u64 first, end, h, *realloc = NULL;
-	size_t nr = 0, nr_realloc = 0, vm_done, i;
+	u64 first, end, h, *realloc = NULL, *resv = NULL;
+	size_t nr = 0, nr_realloc = 0, nr_resv = 0, vm_done, i;
 	struct run *runs = NULL;
 	bool change = false;
 	int err;
@@ -569,20 +636,33 @@ static int split_convert(struct guestmem_file *file, u64 off, u64 len, unsigned 
 		goto out;
 	huge_span_touched(off, len, huge, &first, &end);
 
-	/* 1. Returned huge pages that get a shared page come back. */
+	/*
+	 * 1. Huge pages that get a shared page: those out of the reservation
+	 * are reserved again, and returned ones are allocated again.
+	 */
 	if (to == GUESTMEM_SHARED) {
-		realloc = calloc(end - first, sizeof(*realloc));
+		realloc = calloc(2 * (end - first), sizeof(*realloc));
 		if (!realloc) {
 			err = gm_error(-ENOMEM, "out of memory");
 			goto out;
 		}
+		resv = realloc + (end - first);
 		for (h = first; h < end; h++) {
+			if (unreserved(k, h)) {
+				err = rereserve(file, h);
+				if (err) {
+					err = convert_undo(file, off, len, runs, nr, 0, false,
+							   realloc, nr_realloc, resv, nr_resv, err);
+					goto out;
+				}
+				resv[nr_resv++] = h;
+			}
 			if (!returned(k, h))
 				continue;
 			err = gm_file_allocate(file, h * huge, huge);
 			if (err) {
 				err = convert_undo(file, off, len, runs, nr, 0, false,
-						   realloc, nr_realloc, err);
+						   realloc, nr_realloc, resv, nr_resv, err);
 				goto out;
 			}
 			realloc[nr_realloc++] = h;
@@ -591,7 +671,8 @@ static int split_convert(struct guestmem_file *file, u64 off, u64 len, unsigned 
 	/* 2. The library's state (pins give -EAGAIN and the offset here). */
 	err = gm_file_convert(file, off, len, to, error_offset);
 	if (err) {
-		err = convert_undo(file, off, len, runs, nr, 0, false, realloc, nr_realloc, err);
+		err = convert_undo(file, off, len, runs, nr, 0, false, realloc, nr_realloc,
+				   resv, nr_resv, err);
 		goto out;
 	}
 	/* 3. The VM's attributes. */
@@ -602,7 +683,7 @@ static int split_convert(struct guestmem_file *file, u64 off, u64 len, unsigned 
 				 strerror(-err));
 
 		err = convert_undo(file, off, len, runs, nr, vm_done, true, realloc,
-				   nr_realloc, e);
+				   nr_realloc, resv, nr_resv, e);
 		goto out;
 	}
 	/* 4. Memory moves out; nothing fails from here on. */
@@ -619,6 +700,7 @@ static int split_convert(struct guestmem_file *file, u64 off, u64 len, unsigned 
 				continue;
 			gm_file_punch_hole(file, h * huge, huge);
 			set_returned(k, h, true);
+			unreserve(file, h);
 		}
 	}
 out:
@@ -699,8 +781,10 @@ static int split_allocate(struct guestmem_file *file, u64 off, u64 len)
 	}
 	for (h = first; h < end; h++)
 		if (!huge_mapped(file, h) &&
-		    gm_kvm_huge_all_private(state_of, file, h, huge) == 1)
+		    gm_kvm_huge_all_private(state_of, file, h, huge) == 1) {
 			set_returned(k, h, true);
+			unreserve(file, h);
+		}
 out:
 	free(was_mapped);
 	return err;

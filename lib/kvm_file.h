@@ -18,6 +18,7 @@ struct gm_kvm {
 	pthread_mutex_t lock;		/* see the top of kvm.c */
 	unsigned long *returned;	/* split: huge pages returned, all private */
 	atomic_ulong nr_returned;	/* bits set in @returned */
+	unsigned long *unreserved;	/* split: huge pages out of the reservation */
 	unsigned long *private;		/* in-place: a bit per 4K page, set = private */
 	bool zero_on_convert;		/* in-place: GUESTMEM_FILE_ZERO_ON_CONVERT */
 	size_t nr_bindings;
