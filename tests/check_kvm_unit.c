@@ -33,10 +33,12 @@
 #include <guestmem.h>
 
 #include "guest_access.h"
+#include "hugetlb_env.h"
 #include "kvm_helpers.h"
 
 #include "huge_span.h"
 #include "kvm_mode.h"
+#include "libguestmem.h"
 
 #define PRIV	KVM_MEMORY_ATTRIBUTE_PRIVATE
 #define MODE(m)	GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_##m)
@@ -1156,6 +1158,145 @@ START_TEST(test_none_mode)
 }
 END_TEST
 
+/*
+ * The kernel's own count of 2M hugetlb pages, from sysfs (@what:
+ * "free_hugepages" or "resv_hugepages"); -1 if unreadable.
+ */
+static long kernel_2m(const char *what)
+{
+	char path[128];
+	long v = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-2048kB/%s", what);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	if (fscanf(fp, "%ld", &v) != 1)
+		v = -1;
+	fclose(fp);
+	return v;
+}
+
+/*
+ * GUESTMEM_POOL_RETURN_TO_KERNEL on real 2M pages: a split file's wholly
+ * private huge page goes back to the kernel (HugePages_Free rises by one,
+ * the pool stats say so), comes back when a page of it turns shared (zero,
+ * also with the background zeroer, _i == 1), and when the kernel has no
+ * page left the conversion fails with -ENOMEM and changes nothing.  After
+ * everything is destroyed the kernel's counts are what they were.
+ */
+START_TEST(test_return_to_kernel)
+{
+	struct guestmem_pool_opts o = {
+		.page_size = SZ_2M, .nr_pages = 4, .node = -1,
+		.flags = GUESTMEM_POOL_RETURN_TO_KERNEL |
+			 (_i ? GUESTMEM_POOL_ZERO_BACKGROUND : 0),
+	};
+	struct guestmem_pool *pool = NULL, *hog = NULL;
+	struct guestmem_hugetlb_info info;
+	struct guestmem_pool_stats ps;
+	struct guestmem_file *f;
+	struct hugetlb_env e;
+	long free0, resv0, free1;
+	char *hva;
+
+	if (!hugetlb_env_reserve(&e, 2048, 4)) {
+		hugetlb_env_restore(&e);
+		return;
+	}
+	free0 = kernel_2m("free_hugepages");
+	resv0 = kernel_2m("resv_hugepages");
+	ck_assert_int_ge(free0, 4);
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
+	ck_assert_uint_eq(pstats(pool).backend, GUESTMEM_BACKEND_HUGETLB);
+	f = split_file(pool, 4 * SZ_2M, 0);
+	hva = guestmem_file_hva(f);
+
+	/* A page turns shared and is allocated: its huge page is faulted in. */
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
+	memset(hva, 0x5a, SZ_4K);
+
+	/* All private again: returned to the pool, and by the pool to the kernel. */
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
+	if (_i)
+		shim_hstate_zero_flush(pool->h);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.given_back_bytes, SZ_2M);
+	ck_assert_uint_eq(ps.kvm_split_returned_bytes, SZ_2M);
+	ck_assert_uint_eq(ps.free, 1);
+	ck_assert_uint_eq(ps.reserved, 3);
+	ck_assert_uint_eq(ps.in_use, 0);
+	ck_assert(shim_hstate_consistent(pool->h));
+
+	/* Shared again: taken back from the kernel, and zero. */
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.given_back_bytes, 0);
+	ck_assert_uint_eq(ps.in_use, 1);
+	ck_assert_uint_eq(ps.reserved, 3);
+	ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
+	ck_assert_uint_eq(hva[0], 0);
+	ck_assert_uint_eq(hva[SZ_4K - 1], 0);
+	hva[0] = 1;
+
+	/* Given back again; then the kernel has no page left to return. */
+	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
+	if (_i)
+		shim_hstate_zero_flush(pool->h);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ck_assert_int_eq(guestmem_hugetlb_info(SZ_2M, -1, &info, sizeof(info)), 0);
+	if (info.overcommit) {
+		printf("SKIP: -ENOMEM part: nr_overcommit_hugepages is %llu\n",
+		       (unsigned long long)info.overcommit);
+	} else {
+		struct guestmem_pool_opts ho = {
+			.page_size = SZ_2M, .nr_pages = info.available, .node = -1,
+		};
+
+		ck_assert_uint_ge(info.available, 1);
+		ck_assert_int_eq(guestmem_pool_create(&ho, &hog), 0);
+		free1 = kernel_2m("free_hugepages");
+		ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), -ENOMEM);
+		ck_assert_msg(strstr(guestmem_last_error(), "kernel has no free"),
+			      "error: %s", guestmem_last_error());
+		assert_state(f, 0, GUESTMEM_PRIVATE, 4 * SZ_2M);
+		ps = pstats(pool);
+		ck_assert_uint_eq(ps.given_back_bytes, SZ_2M);
+		ck_assert_uint_eq(ps.kvm_split_returned_bytes, SZ_2M);
+		ck_assert_uint_eq(ps.free, 1);
+		ck_assert_uint_eq(ps.reserved, 3);
+		ck_assert_uint_eq(ps.in_use, 0);
+		ck_assert_uint_eq(fstats(f).allocated, 0);
+		ck_assert_int_eq(kernel_2m("free_hugepages"), free1);
+		ck_assert(shim_hstate_consistent(pool->h));
+		ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
+		/* With a page back in the kernel, the same conversion works. */
+		ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+		ck_assert_uint_eq(hva[0], 0);
+		ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
+		ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
+	}
+
+	/* Destroyed: the file's reservation goes, and every page to the kernel. */
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.free, 4);
+	ck_assert_uint_eq(ps.given_back_bytes, 4 * SZ_2M);
+	ck_assert_uint_eq(ps.total, 4);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ck_assert(shim_hstate_consistent(pool->h));
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert(hugetlb_env_restore(&e));
+}
+END_TEST
+
 static Suite *kvm_unit_suite(void)
 {
 	Suite *s = suite_create("kvm_unit");
@@ -1189,6 +1330,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_test(tc, test_fault_injection);
 	tcase_add_test(tc, test_unbound_then_bound);
 	tcase_add_test(tc, test_none_mode);
+	tcase_add_loop_test(tc, test_return_to_kernel, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
