@@ -1289,7 +1289,60 @@ START_TEST(test_return_to_kernel)
 	ck_assert_uint_eq(ps.given_back_bytes, 4 * SZ_2M);
 	ck_assert_uint_eq(ps.total, 4);
 	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
 	ck_assert(shim_hstate_consistent(pool->h));
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert(hugetlb_env_restore(&e));
+}
+END_TEST
+
+/*
+ * A private guest allocated whole: every huge page is returned, and with
+ * GUESTMEM_POOL_RETURN_TO_KERNEL the kernel has them all back (nothing
+ * reserved, nothing in use); one page turning shared costs one huge page.
+ */
+START_TEST(test_private_guest_costs_no_hugetlb)
+{
+	struct guestmem_pool_opts o = {
+		.page_size = SZ_2M, .nr_pages = 4, .node = -1,
+		.flags = GUESTMEM_POOL_RETURN_TO_KERNEL,
+	};
+	struct guestmem_pool *pool = NULL;
+	struct guestmem_pool_stats ps;
+	struct guestmem_file *f;
+	struct hugetlb_env e;
+	long free0, resv0;
+
+	if (!hugetlb_env_reserve(&e, 2048, 4)) {
+		hugetlb_env_restore(&e);
+		return;
+	}
+	free0 = kernel_2m("free_hugepages");
+	resv0 = kernel_2m("resv_hugepages");
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
+	f = split_file(pool, 4 * SZ_2M, 0);
+	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0 + 4);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.kvm_split_returned_bytes, 4 * SZ_2M);
+	ck_assert_uint_eq(ps.given_back_bytes, 4 * SZ_2M);
+	ck_assert_uint_eq(ps.reserved, 0);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+
+	ck_assert_int_eq(guestmem_convert(f, SZ_2M, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
+	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.given_back_bytes, 3 * SZ_2M);
+	ck_assert_uint_eq(ps.in_use, 1);
+	ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
+	ck_assert_uint_eq(((char *)guestmem_file_hva(f))[SZ_2M], 0);
+	ck_assert(shim_hstate_consistent(pool->h));
+
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
 	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
@@ -1331,6 +1384,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_test(tc, test_unbound_then_bound);
 	tcase_add_test(tc, test_none_mode);
 	tcase_add_loop_test(tc, test_return_to_kernel, 0, 2);
+	tcase_add_test(tc, test_private_guest_costs_no_hugetlb);
 	suite_add_tcase(s, tc);
 	return s;
 }

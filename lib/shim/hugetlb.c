@@ -101,7 +101,16 @@ static void give_back_excess(struct hstate *h)
 		if (!list)
 			return;
 		folio = list_first_entry(list, struct folio, lru);
-		if (shim_region_give(h->region, region_index(h, folio)))
+		/*
+		 * Punching a hole where no page was ever faulted in frees
+		 * nothing and keeps the kernel's reservation of it (hugetlbfs
+		 * unreserves page by page, as it removes them): a page never
+		 * handed out is allocated first, so that the punch gives it
+		 * back, reservation and all.
+		 */
+		if ((list == &h->free_list &&
+		     shim_region_take(h->region, region_index(h, folio))) ||
+		    shim_region_give(h->region, region_index(h, folio)))
 			return;
 		if (list == &h->zero_list)
 			h->zero_huge_pages--;
