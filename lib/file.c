@@ -254,9 +254,14 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct g
 		struct shim_hstate_counters c;
 
 		shim_hstate_counters(pool->h, &c);
-		err = gm_error(err, "pool cannot reserve %llu pages for the file: %llu free",
-			       (unsigned long long)(size / huge),
-			       (unsigned long long)(c.free - c.resv));
+		if (err == -ENOMEM && c.kernel && c.free - c.resv >= size / huge)
+			err = gm_error(err, "pool cannot reserve %llu pages for the file: %llu free, %lu of them given back to the kernel (GUESTMEM_POOL_RETURN_TO_KERNEL), and the kernel has no free huge page to return",
+				       (unsigned long long)(size / huge),
+				       (unsigned long long)(c.free - c.resv), c.kernel);
+		else
+			err = gm_error(err, "pool cannot reserve %llu pages for the file: %llu free",
+				       (unsigned long long)(size / huge),
+				       (unsigned long long)(c.free - c.resv));
 		goto fail;
 	}
 	pthread_mutex_init(&file->lock, NULL);
