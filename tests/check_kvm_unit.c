@@ -1158,24 +1158,18 @@ START_TEST(test_none_mode)
 }
 END_TEST
 
-/*
- * The kernel's own count of 2M hugetlb pages, from sysfs (@what:
- * "free_hugepages" or "resv_hugepages"); -1 if unreadable.
- */
-static long kernel_2m(const char *what)
-{
-	char path[128];
-	long v = -1;
-	FILE *fp;
 
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-2048kB/%s", what);
-	fp = fopen(path, "r");
-	if (!fp)
-		return -1;
-	if (fscanf(fp, "%ld", &v) != 1)
-		v = -1;
-	fclose(fp);
-	return v;
+/* Split test pool of 4 with one page returned and given back, the rest reserved. */
+static void assert_one_given_back(struct guestmem_pool *pool)
+{
+	struct guestmem_pool_stats ps = pstats(pool);
+
+	ck_assert_uint_eq(ps.given_back_bytes, SZ_2M);
+	ck_assert_uint_eq(ps.kvm_split_returned_bytes, SZ_2M);
+	ck_assert_uint_eq(ps.free, 1);
+	ck_assert_uint_eq(ps.reserved, 3);
+	ck_assert_uint_eq(ps.in_use, 0);
+	ck_assert(shim_hstate_consistent(pool->h));
 }
 
 /*
@@ -1194,7 +1188,6 @@ START_TEST(test_return_to_kernel)
 			 (_i ? GUESTMEM_POOL_ZERO_BACKGROUND : 0),
 	};
 	struct guestmem_pool *pool = NULL, *hog = NULL;
-	struct guestmem_hugetlb_info info;
 	struct guestmem_pool_stats ps;
 	struct guestmem_file *f;
 	struct hugetlb_env e;
@@ -1205,8 +1198,8 @@ START_TEST(test_return_to_kernel)
 		hugetlb_env_restore(&e);
 		return;
 	}
-	free0 = kernel_2m("free_hugepages");
-	resv0 = kernel_2m("resv_hugepages");
+	free0 = hugetlb_env_count(&e, "free_hugepages");
+	resv0 = hugetlb_env_count(&e, "resv_hugepages");
 	ck_assert_int_ge(free0, 4);
 	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
 	ck_assert_uint_eq(pstats(pool).backend, GUESTMEM_BACKEND_HUGETLB);
@@ -1216,25 +1209,19 @@ START_TEST(test_return_to_kernel)
 	/* A page turns shared and is allocated: its huge page is faulted in. */
 	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
 	ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 1);
 	memset(hva, 0x5a, SZ_4K);
 
 	/* All private again: returned to the pool, and by the pool to the kernel. */
 	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
 	if (_i)
 		shim_hstate_zero_flush(pool->h);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
-	ps = pstats(pool);
-	ck_assert_uint_eq(ps.given_back_bytes, SZ_2M);
-	ck_assert_uint_eq(ps.kvm_split_returned_bytes, SZ_2M);
-	ck_assert_uint_eq(ps.free, 1);
-	ck_assert_uint_eq(ps.reserved, 3);
-	ck_assert_uint_eq(ps.in_use, 0);
-	ck_assert(shim_hstate_consistent(pool->h));
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	assert_one_given_back(pool);
 
 	/* Shared again: taken back from the kernel, and zero. */
 	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 1);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, 0);
 	ck_assert_uint_eq(ps.in_use, 1);
@@ -1248,38 +1235,23 @@ START_TEST(test_return_to_kernel)
 	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
 	if (_i)
 		shim_hstate_zero_flush(pool->h);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
-	ck_assert_int_eq(guestmem_hugetlb_info(SZ_2M, -1, &info, sizeof(info)), 0);
-	if (info.overcommit) {
-		printf("SKIP: -ENOMEM part: nr_overcommit_hugepages is %llu\n",
-		       (unsigned long long)info.overcommit);
-	} else {
-		struct guestmem_pool_opts ho = {
-			.page_size = SZ_2M, .nr_pages = info.available, .node = -1,
-		};
-
-		ck_assert_uint_ge(info.available, 1);
-		ck_assert_int_eq(guestmem_pool_create(&ho, &hog), 0);
-		free1 = kernel_2m("free_hugepages");
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	if (hugetlb_env_hog(&e, &hog)) {
+		free1 = hugetlb_env_count(&e, "free_hugepages");
 		ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), -ENOMEM);
 		ck_assert_msg(strstr(guestmem_last_error(), "kernel has no free"),
 			      "error: %s", guestmem_last_error());
 		assert_state(f, 0, GUESTMEM_PRIVATE, 4 * SZ_2M);
-		ps = pstats(pool);
-		ck_assert_uint_eq(ps.given_back_bytes, SZ_2M);
-		ck_assert_uint_eq(ps.kvm_split_returned_bytes, SZ_2M);
-		ck_assert_uint_eq(ps.free, 1);
-		ck_assert_uint_eq(ps.reserved, 3);
-		ck_assert_uint_eq(ps.in_use, 0);
+		assert_one_given_back(pool);
 		ck_assert_uint_eq(fstats(f).allocated, 0);
-		ck_assert_int_eq(kernel_2m("free_hugepages"), free1);
-		ck_assert(shim_hstate_consistent(pool->h));
-		ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
+		ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free1);
+		if (hog)
+			ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
 		/* With a page back in the kernel, the same conversion works. */
 		ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
 		ck_assert_uint_eq(hva[0], 0);
 		ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
-		ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
+		ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 1);
 	}
 
 	/* Destroyed: the file's reservation goes, and every page to the kernel. */
@@ -1288,12 +1260,12 @@ START_TEST(test_return_to_kernel)
 	ck_assert_uint_eq(ps.free, 4);
 	ck_assert_uint_eq(ps.given_back_bytes, 4 * SZ_2M);
 	ck_assert_uint_eq(ps.total, 4);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
 	ck_assert(shim_hstate_consistent(pool->h));
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
 	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST
@@ -1319,22 +1291,22 @@ START_TEST(test_private_guest_costs_no_hugetlb)
 		hugetlb_env_restore(&e);
 		return;
 	}
-	free0 = kernel_2m("free_hugepages");
-	resv0 = kernel_2m("resv_hugepages");
+	free0 = hugetlb_env_count(&e, "free_hugepages");
+	resv0 = hugetlb_env_count(&e, "resv_hugepages");
 	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
 	f = split_file(pool, 4 * SZ_2M, 0);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0 + 4);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0 + 4);
 	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.kvm_split_returned_bytes, 4 * SZ_2M);
 	ck_assert_uint_eq(ps.given_back_bytes, 4 * SZ_2M);
 	ck_assert_uint_eq(ps.reserved, 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
 
 	ck_assert_int_eq(guestmem_convert(f, SZ_2M, SZ_4K, GUESTMEM_SHARED, NULL), 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, 3 * SZ_2M);
 	ck_assert_uint_eq(ps.in_use, 1);
@@ -1344,8 +1316,8 @@ START_TEST(test_private_guest_costs_no_hugetlb)
 
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
 	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST

@@ -705,22 +705,6 @@ END_TEST
 
 /* ------------------------------------------------- GUESTMEM_POOL_RETURN_TO_KERNEL */
 
-/* The kernel's count of 2M hugetlb pages from sysfs ("free_hugepages", ...); -1 if unreadable. */
-static long kernel_2m(const char *what)
-{
-	char path[128];
-	long v = -1;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-2048kB/%s", what);
-	fp = fopen(path, "r");
-	if (!fp)
-		return -1;
-	if (fscanf(fp, "%ld", &v) != 1)
-		v = -1;
-	fclose(fp);
-	return v;
-}
 
 static struct guestmem_pool_stats pstats(struct guestmem_pool *pool)
 {
@@ -758,7 +742,6 @@ START_TEST(test_return_to_kernel_files)
 		.flags = GUESTMEM_POOL_RETURN_TO_KERNEL,
 	};
 	struct guestmem_pool *pool = NULL, *hog = NULL;
-	struct guestmem_hugetlb_info info;
 	struct guestmem_pool_stats ps;
 	struct guestmem_file *a, *b, *c = NULL;
 	struct hugetlb_env e;
@@ -768,22 +751,22 @@ START_TEST(test_return_to_kernel_files)
 		hugetlb_env_restore(&e);
 		return;
 	}
-	free0 = kernel_2m("free_hugepages");
-	resv0 = kernel_2m("resv_hugepages");
+	free0 = hugetlb_env_count(&e, "free_hugepages");
+	resv0 = hugetlb_env_count(&e, "resv_hugepages");
 	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
 	ck_assert_uint_eq(pool->backend, GUESTMEM_BACKEND_HUGETLB);
 	/* Nothing is given back at creation: the pool reserved its pages. */
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0 + 2);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0 + 2);
 
 	a = file_make(pool, SZ_2M);
 	ck_assert_int_eq(guestmem_allocate(a, 0, SZ_2M), 0);
 	memset(guestmem_file_hva(a), 0x77, SZ_2M);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 1);
 
 	/* Freed: beyond the reservations (a's is whole again), so the kernel's. */
 	ck_assert_int_eq(guestmem_punch_hole(a, 0, SZ_2M), 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, SZ_2M);
 	ck_assert_uint_eq(ps.free, 1);
@@ -795,34 +778,24 @@ START_TEST(test_return_to_kernel_files)
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
 	ck_assert_uint_eq(ps.free, 2);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
 
 	/* A new file takes both back from the kernel, cleared by it. */
 	b = file_make(pool, 2 * SZ_2M);
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 2);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 2);
 	ck_assert_int_eq(guestmem_allocate(b, 0, 2 * SZ_2M), 0);
 	assert_zero(b, 0, 2 * SZ_2M);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0 - 2);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 2);
 	ck_assert_int_eq(guestmem_file_destroy(b), 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 2 * SZ_2M);
 
 	/* The kernel has no page left: -ENOMEM, and nothing changes. */
-	ck_assert_int_eq(guestmem_hugetlb_info(SZ_2M, -1, &info, sizeof(info)), 0);
-	if (info.overcommit) {
-		printf("SKIP: -ENOMEM part: nr_overcommit_hugepages is %llu\n",
-		       (unsigned long long)info.overcommit);
-	} else {
-		struct guestmem_pool_opts ho = {
-			.page_size = SZ_2M, .nr_pages = info.available, .node = -1,
-		};
-		long free1;
+	if (hugetlb_env_hog(&e, &hog)) {
+		long free1 = hugetlb_env_count(&e, "free_hugepages");
 
-		ck_assert_uint_ge(info.available, 1);
-		ck_assert_int_eq(guestmem_pool_create(&ho, &hog), 0);
-		free1 = kernel_2m("free_hugepages");
 		ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, 0, &c), -ENOMEM);
 		ck_assert_ptr_null(c);
 		ck_assert_msg(strstr(guestmem_last_error(), "kernel has no free huge page"),
@@ -831,13 +804,14 @@ START_TEST(test_return_to_kernel_files)
 		ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
 		ck_assert_uint_eq(ps.free, 2);
 		ck_assert_uint_eq(ps.reserved, 0);
-		ck_assert_int_eq(kernel_2m("free_hugepages"), free1);
+		ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free1);
 		ck_assert(shim_hstate_consistent(pool->h));
-		ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
+		if (hog)
+			ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
 	}
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	ck_assert_int_eq(kernel_2m("free_hugepages"), free0);
-	ck_assert_int_eq(kernel_2m("resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
 	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST

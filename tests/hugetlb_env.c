@@ -14,6 +14,49 @@ long hugetlb_env_free(const struct hugetlb_env *e)
 	return guestmem_hugetlb_info(e->page_size, -1, &info, sizeof(info)) ? -1 : (long)info.free;
 }
 
+long hugetlb_env_count(const struct hugetlb_env *e, const char *what)
+{
+	char path[160];
+	long v = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/%s",
+		 (unsigned long long)(e->page_size >> 10), what);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	if (fscanf(fp, "%ld", &v) != 1)
+		v = -1;
+	fclose(fp);
+	return v;
+}
+
+bool hugetlb_env_hog(const struct hugetlb_env *e, struct guestmem_pool **hog)
+{
+	struct guestmem_hugetlb_info info;
+	struct guestmem_pool_opts o = { .page_size = e->page_size, .node = -1 };
+
+	*hog = NULL;
+	if (guestmem_hugetlb_info(e->page_size, -1, &info, sizeof(info))) {
+		printf("SKIP: cannot read the hugetlb counters: %s\n", guestmem_last_error());
+		return false;
+	}
+	if (info.overcommit) {
+		printf("SKIP: nr_overcommit_hugepages is %llu: the kernel never runs out\n",
+		       (unsigned long long)info.overcommit);
+		return false;
+	}
+	if (!info.available)
+		return true;
+	o.nr_pages = info.available;
+	if (guestmem_pool_create(&o, hog)) {
+		printf("SKIP: cannot take the kernel's %llu free pages: %s\n",
+		       (unsigned long long)info.available, guestmem_last_error());
+		return false;
+	}
+	return true;
+}
+
 bool hugetlb_env_reserve(struct hugetlb_env *e, unsigned long kb, long need)
 {
 	int rc;

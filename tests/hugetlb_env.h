@@ -30,5 +30,19 @@ bool hugetlb_env_reserve(struct hugetlb_env *e, unsigned long kb, long need);
 bool hugetlb_env_restore(struct hugetlb_env *e);
 /* free_hugepages of the page size now, -1 if unreadable. */
 long hugetlb_env_free(const struct hugetlb_env *e);
+/*
+ * The kernel's own counter @what ("free_hugepages", "resv_hugepages", ...)
+ * of the page size, read from sysfs directly; -1 if unreadable.
+ */
+long hugetlb_env_count(const struct hugetlb_env *e, const char *what);
+
+struct guestmem_pool;
+/*
+ * Take every huge page the kernel can still hand out into a new pool
+ * (*@hog), so that the kernel has none left; false, with the reason
+ * printed, where that cannot be promised (overcommit allows surplus
+ * pages).  Destroy *@hog to give them back.
+ */
+bool hugetlb_env_hog(const struct hugetlb_env *e, struct guestmem_pool **hog);
 
 #endif /* GUESTMEM_TEST_HUGETLB_ENV_H */
