@@ -305,7 +305,8 @@ struct guestmem_file_stats {
  * Return: 0 and *@poolp set, or a negative errno with *@poolp unchanged:
  * -EINVAL for a NULL argument, a bad page size, zero or too many pages,
  * unknown flags, a node below -1 or that does not exist (or no NUMA
- * support), or when prefaulting is not supported by the kernel;
+ * support), %GUESTMEM_POOL_RETURN_TO_KERNEL with a node, or when
+ * prefaulting is not supported by the kernel;
  * -ENOMEM when hugetlb pages are short without %GUESTMEM_POOL_FALLBACK,
  * globally or on @opts->node (guestmem_last_error() then gives the
  * nr_hugepages setting that would do, the node's for a node-bound pool),

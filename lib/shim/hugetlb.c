@@ -14,6 +14,19 @@
  * mm/ skip clearing them.  Pages never faulted in are not counted: zero as
  * far as the kernel goes, but written behind the pool's back by tests.  Lock order: spool->lock, hugetlb lock, zeroer
  * lock; the zeroer never holds the hugetlb lock while it clears a page.
+ *
+ * Nor does the kernel's pool give pages to anyone else.  With
+ * shim_hstate_give_back_start() (GUESTMEM_POOL_RETURN_TO_KERNEL) this one
+ * does: free pages beyond resv_huge_pages, once something was freed or
+ * unreserved, are punched out of the region's memfd onto kernel_list and
+ * stay counted as free, so the books still balance; a reservation (or an
+ * unreserved allocation) that needs one fallocate()s it back first, and
+ * fails with -ENOSPC when the kernel has none.  So free_huge_pages -
+ * kernel_huge_pages >= resv_huge_pages always: a reserved allocation never
+ * meets a page that is not there, and nothing touches a page before it is
+ * back (no SIGBUS).  Both system calls run under the hugetlb lock: the
+ * punch is short, the fallocate() clears one page in the kernel, and the
+ * pages it brings back are known zero.
  */
 #define _GNU_SOURCE
 #include <signal.h>
