@@ -757,16 +757,16 @@ START_TEST(test_return_to_kernel_files)
 	ck_assert_uint_eq(pool->backend, GUESTMEM_BACKEND_HUGETLB);
 	/* Nothing is given back at creation: the pool reserved its pages. */
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
-	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0 + 2);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0 + 2), resv0 + 2);
 
 	a = file_make(pool, SZ_2M);
 	ck_assert_int_eq(guestmem_allocate(a, 0, SZ_2M), 0);
 	memset(guestmem_file_hva(a), 0x77, SZ_2M);
-	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 1), free0 - 1);
 
 	/* Freed: beyond the reservations (a's is whole again), so the kernel's. */
 	ck_assert_int_eq(guestmem_punch_hole(a, 0, SZ_2M), 0);
-	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, SZ_2M);
 	ck_assert_uint_eq(ps.free, 1);
@@ -778,18 +778,18 @@ START_TEST(test_return_to_kernel_files)
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
 	ck_assert_uint_eq(ps.free, 2);
-	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
-	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
 
 	/* A new file takes both back from the kernel, cleared by it. */
 	b = file_make(pool, 2 * SZ_2M);
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
-	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 2);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 2), free0 - 2);
 	ck_assert_int_eq(guestmem_allocate(b, 0, 2 * SZ_2M), 0);
 	assert_zero(b, 0, 2 * SZ_2M);
-	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0 - 2);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 2), free0 - 2);
 	ck_assert_int_eq(guestmem_file_destroy(b), 0);
-	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 2 * SZ_2M);
 
 	/* The kernel has no page left: -ENOMEM, and nothing changes. */
@@ -804,14 +804,89 @@ START_TEST(test_return_to_kernel_files)
 		ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
 		ck_assert_uint_eq(ps.free, 2);
 		ck_assert_uint_eq(ps.reserved, 0);
-		ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free1);
+		ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free1), free1);
 		ck_assert(shim_hstate_consistent(pool->h));
 		if (hog)
 			ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
 	}
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	ck_assert_int_eq(hugetlb_env_count(&e, "free_hugepages"), free0);
-	ck_assert_int_eq(hugetlb_env_count(&e, "resv_hugepages"), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert(hugetlb_env_restore(&e));
+}
+END_TEST
+
+struct give_churn {
+	struct guestmem_pool *pool;
+	int errors;
+};
+
+/* Make, fill, punch and destroy a one-page file, again and again. */
+static void *give_churn_thread(void *arg)
+{
+	struct give_churn *c = arg;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		struct guestmem_file *f = NULL;
+		unsigned char *p;
+
+		if (guestmem_file_create(c->pool, SZ_2M, GUESTMEM_FILE_INIT_SHARED, &f) ||
+		    guestmem_allocate(f, 0, SZ_2M)) {
+			c->errors++;
+			if (f)
+				guestmem_file_destroy(f);
+			continue;
+		}
+		p = guestmem_file_hva(f);
+		/* Taken back or reused, a page is handed out zero. */
+		if (p[0] || p[SZ_2M - 1])
+			c->errors++;
+		memset(p, 0x33, SZ_2M);
+		if (guestmem_punch_hole(f, 0, SZ_2M) || guestmem_file_destroy(f))
+			c->errors++;
+	}
+	return NULL;
+}
+
+/* Two threads giving pages back and taking them back at once: nothing lost. */
+START_TEST(test_return_to_kernel_threads)
+{
+	struct guestmem_pool_opts o = {
+		.page_size = SZ_2M, .nr_pages = 2, .node = -1,
+		.flags = GUESTMEM_POOL_RETURN_TO_KERNEL,
+	};
+	struct give_churn c[2] = { { 0 } };
+	struct guestmem_pool *pool = NULL;
+	struct guestmem_pool_stats ps;
+	struct hugetlb_env e;
+	pthread_t t[2];
+	long free0, resv0;
+	int i;
+
+	if (!hugetlb_env_reserve(&e, 2048, 2)) {
+		hugetlb_env_restore(&e);
+		return;
+	}
+	free0 = hugetlb_env_count(&e, "free_hugepages");
+	resv0 = hugetlb_env_count(&e, "resv_hugepages");
+	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
+	for (i = 0; i < 2; i++) {
+		c[i].pool = pool;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, give_churn_thread, &c[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(c[i].errors, 0);
+	}
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.free, 2);
+	ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
+	ck_assert(shim_hstate_consistent(pool->h));
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
 	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST
@@ -845,6 +920,7 @@ static Suite *pool_suite(void)
 	tcase_set_timeout(give, 120);
 	tcase_add_test(give, test_return_to_kernel_needs_no_node);
 	tcase_add_test(give, test_return_to_kernel_files);
+	tcase_add_test(give, test_return_to_kernel_threads);
 	suite_add_tcase(s, give);
 	return s;
 }

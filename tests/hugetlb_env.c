@@ -31,6 +31,18 @@ long hugetlb_env_count(const struct hugetlb_env *e, const char *what)
 	return v;
 }
 
+long hugetlb_env_expect(const struct hugetlb_env *e, const char *what, long want)
+{
+	long v = hugetlb_env_count(e, what);
+	int i;
+
+	for (i = 0; i < 1000 && v != want; i++) {
+		usleep(10000);
+		v = hugetlb_env_count(e, what);
+	}
+	return v;
+}
+
 bool hugetlb_env_hog(const struct hugetlb_env *e, struct guestmem_pool **hog)
 {
 	struct guestmem_hugetlb_info info;
@@ -52,6 +64,13 @@ bool hugetlb_env_hog(const struct hugetlb_env *e, struct guestmem_pool **hog)
 	if (guestmem_pool_create(&o, hog)) {
 		printf("SKIP: cannot take the kernel's %llu free pages: %s\n",
 		       (unsigned long long)info.available, guestmem_last_error());
+		return false;
+	}
+	if (!guestmem_hugetlb_info(e->page_size, -1, &info, sizeof(info)) && info.available) {
+		printf("SKIP: the kernel got %llu pages back meanwhile\n",
+		       (unsigned long long)info.available);
+		guestmem_pool_destroy(*hog);
+		*hog = NULL;
 		return false;
 	}
 	return true;

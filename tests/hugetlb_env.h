@@ -35,13 +35,20 @@ long hugetlb_env_free(const struct hugetlb_env *e);
  * of the page size, read from sysfs directly; -1 if unreadable.
  */
 long hugetlb_env_count(const struct hugetlb_env *e, const char *what);
+/*
+ * hugetlb_env_count() once it reads @want, polling for up to 10 s: other
+ * test programs of a parallel make check take and give back pages without
+ * the lock for moments.  Returns the last value read.
+ */
+long hugetlb_env_expect(const struct hugetlb_env *e, const char *what, long want);
 
 struct guestmem_pool;
 /*
  * Take every huge page the kernel can still hand out into a new pool
  * (*@hog), so that the kernel has none left; false, with the reason
  * printed, where that cannot be promised (overcommit allows surplus
- * pages).  Destroy *@hog to give them back.
+ * pages, or another process gave some back meanwhile).  Destroy *@hog
+ * (NULL if the kernel had none to take) to give them back.
  */
 bool hugetlb_env_hog(const struct hugetlb_env *e, struct guestmem_pool **hog);
 
