@@ -154,23 +154,33 @@ struct shim_region *shim_region_of_pfn(unsigned long pfn)
 	return NULL;
 }
 
-int shim_region_give(struct shim_region *r, unsigned long idx)
+/*
+ * fallocate(2) @mode on huge page @idx of the region's memfd.  hugetlbfs
+ * gives up with -EINTR when a signal is pending before it allocates a
+ * page (a VMM's threads take signals all the time): that is no answer
+ * about memory, so the call is made again once the signal is handled.
+ */
+static int region_fallocate(struct shim_region *r, int mode, unsigned long idx)
 {
 	off_t huge = (off_t)PAGE_SIZE << r->order;
+	int err;
 
 	if (r->fd < 0)
 		return 0;
-	return fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			 (off_t)idx * huge, huge) ? -errno : 0;
+	do
+		err = fallocate(r->fd, mode, (off_t)idx * huge, huge) ? -errno : 0;
+	while (err == -EINTR);
+	return err;
+}
+
+int shim_region_give(struct shim_region *r, unsigned long idx)
+{
+	return region_fallocate(r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, idx);
 }
 
 int shim_region_take(struct shim_region *r, unsigned long idx)
 {
-	off_t huge = (off_t)PAGE_SIZE << r->order;
-
-	if (r->fd < 0)
-		return 0;
-	return fallocate(r->fd, 0, (off_t)idx * huge, huge) ? -errno : 0;
+	return region_fallocate(r, 0, idx);
 }
 
 bool shim_region_touchable(const struct shim_region *r)
