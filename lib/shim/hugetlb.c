@@ -119,9 +119,11 @@ static void give_back_excess(struct hstate *h)
 		 * nothing and keeps the kernel's reservation of it (hugetlbfs
 		 * unreserves page by page, as it removes them): a page never
 		 * handed out is allocated first, so that the punch gives it
-		 * back, reservation and all.
+		 * back, reservation and all.  The fallback's shmem memfd
+		 * reserves nothing: there that would only allocate and clear
+		 * a page to free it again.
 		 */
-		if ((list == &h->free_list &&
+		if ((list == &h->free_list && h->region->kind == SHIM_BACKEND_HUGETLB &&
 		     shim_region_take(h->region, region_index(h, folio))) ||
 		    shim_region_give(h->region, region_index(h, folio)))
 			return;
