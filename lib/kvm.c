@@ -92,8 +92,10 @@ static int rereserve(struct guestmem_file *file, u64 h)
 {
 	struct gm_kvm *k = file->kvm;
 	u64 huge = huge_page_size(file->pool->h);
+	unsigned long long off = h * huge;
 	struct shim_hstate_counters c;
 	struct guestmem_hugetlb_info info;
+	bool known;
 	int err;
 
 	if (!unreserved(k, h))
@@ -104,14 +106,17 @@ static int rereserve(struct guestmem_file *file, u64 h)
 		return 0;
 	}
 	shim_hstate_counters(file->pool->h, &c);
-	if (err == -ENOSPC)
-		return gm_error(-ENOMEM, "no huge page for offset %#llx: the pool gave its %lu free page(s) back to the kernel (GUESTMEM_POOL_RETURN_TO_KERNEL), and the kernel has no free %lluK huge page to return (HugePages_Free %lld, reserved %lld)",
-				(unsigned long long)(h * huge), c.kernel,
-				(unsigned long long)(huge >> 10),
-				gm_hugetlb_read(huge, -1, &info) ? -1LL : (long long)info.free,
-				gm_hugetlb_read(huge, -1, &info) ? -1LL : (long long)info.reserved);
-	return gm_error(-ENOMEM, "no huge page for offset %#llx: the pool's %lu free page(s) are all reserved by its files",
-			(unsigned long long)(h * huge), c.free);
+	if (err == -ENOMEM)
+		return gm_error(-ENOMEM, "no huge page for offset %#llx: the pool's %lu free page(s) are all reserved by its files",
+				off, c.free);
+	if (err != -ENOSPC)
+		return gm_error(-ENOMEM, "no huge page for offset %#llx: taking one of the %lu page(s) the pool gave back to the kernel failed: %s",
+				off, c.kernel, strerror(-err));
+	known = !gm_hugetlb_read(huge, -1, &info);
+	return gm_error(-ENOMEM, "no huge page for offset %#llx: the pool gave its %lu free page(s) back to the kernel (GUESTMEM_POOL_RETURN_TO_KERNEL), and the kernel has no free %lluK huge page to return (HugePages_Free %lld, reserved %lld)",
+			off, c.kernel, (unsigned long long)(huge >> 10),
+			known ? (long long)info.free : -1LL,
+			known ? (long long)info.reserved : -1LL);
 }
 
 /* ------------------------------------------------------------ real KVM */
@@ -548,7 +553,8 @@ int gm_kvm_check_range(struct guestmem_file *file, u64 off, u64 len)
  * Split mode: undo what a conversion of [@off, @off + @len) did before it
  * failed: the VM's attributes of its first @vm_done guest ranges, the
  * library's state (when @state_done), the huge pages it allocated
- * (@realloc, @nr_realloc) and those it reserved again (@resv, @nr_resv).  Returns @err, or -EIO if the undo failed.
+ * (@realloc, @nr_realloc) and those it reserved again (@resv, @nr_resv).
+ * Returns @err, or -EIO if the undo failed.
  */
 static int convert_undo(struct guestmem_file *file, u64 off, u64 len,
 			const struct run *runs, size_t nr, size_t vm_done, bool state_done,
