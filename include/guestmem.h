@@ -109,7 +109,8 @@ struct guestmem_file;
  * its @nr_pages are there: a file created later, or a split-mode page
  * turning shared again, can then fail for want of the kernel's pages.
  * Not with @node >= 0 (-EINVAL): the kernel would not return the page on
- * the node.
+ * the node.  A fallback pool gives its ordinary memory back the same way
+ * (its memfd is punched); a simulated one only counts the pages.
  */
 struct guestmem_pool_opts {
 	uint64_t page_size;	/* GUESTMEM_PAGE_2M or GUESTMEM_PAGE_1G */
@@ -194,7 +195,8 @@ struct guestmem_page {
  * @page_size: huge page size in bytes.
  * @total: huge pages in the pool.
  * @free: free huge pages not reserved by any file; a new file may reserve
- *	up to this many.
+ *	up to this many (those in @given_back_bytes if the kernel can
+ *	return them).
  * @reserved: free huge pages reserved by files and not yet allocated.
  * @in_use: huge pages allocated to files, plus those removed from files
  *	but not yet back in the pool.  @free + @reserved + @in_use == @total.
@@ -220,8 +222,8 @@ struct guestmem_page {
  *	of it turning shared reserves and allocates a page again, which can
  *	fail with -ENOMEM.  New in LIBGUESTMEM_0.3.
  * @given_back_bytes: bytes of the pool's free huge pages given back to
- *	the kernel (%GUESTMEM_POOL_RETURN_TO_KERNEL), counted in @free.
- *	Added with that flag.
+ *	the kernel (%GUESTMEM_POOL_RETURN_TO_KERNEL), counted in @free (a
+ *	simulated pool only counts them).  New in LIBGUESTMEM_0.3.
  *
  * New fields are added at the end only (see guestmem_pool_stats()).
  */
@@ -377,9 +379,11 @@ int guestmem_pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *
  * -EINVAL for a NULL argument, unknown flags, a @size that is zero or
  * not a multiple of the page size, or %GUESTMEM_FILE_ALLOC_ON_FAULT in a
  * simulated pool; -ENOMEM if the pool has fewer free unreserved pages
- * than the file needs (see &guestmem_pool_stats.free), or for lack of
- * memory or address space; -ERANGE if @size in 4K pages does not fit in
- * half an unsigned long (only where it has 32 bits); -EPERM if
+ * than the file needs (see &guestmem_pool_stats.free), if some of them
+ * were given back to the kernel (%GUESTMEM_POOL_RETURN_TO_KERNEL) and it
+ * has no free huge page to return now, or for lack of memory or address
+ * space; -ERANGE if @size in 4K pages does not fit in half an unsigned
+ * long (only where it has 32 bits); -EPERM if
  * %GUESTMEM_FILE_ALLOC_ON_FAULT is set and the process may not handle
  * kernel-mode faults with a userfaultfd (guestmem_last_error() says how
  * to allow it); -EOPNOTSUPP if the kernel has no userfaultfd; another
@@ -523,10 +527,11 @@ int guestmem_punch_hole(struct guestmem_file *file, uint64_t offset, uint64_t le
  * after that (a thread allocating or pinning on that page without pause);
  * retrying later is then fine.  KVM files in %GUESTMEM_KVM_SPLIT mode
  * also: a negative errno of KVM_SET_MEMORY_ATTRIBUTES (nothing changed),
- * -ENOMEM if a returned huge page could not be allocated again, and -EIO
- * if a failure could not be undone (memory ran out twice): the file's
- * state is then what guestmem_state() says, and the VM's attributes may
- * not match it.
+ * -ENOMEM if a returned huge page could not be reserved and allocated
+ * again (another file reserved it, or the pool gave it back to a kernel
+ * that has no free huge page now), and -EIO if a failure could not be
+ * undone (memory ran out twice): the file's state is then what
+ * guestmem_state() says, and the VM's attributes may not match it.
  */
 int guestmem_convert(struct guestmem_file *file, uint64_t offset, uint64_t len,
 		     unsigned int to, uint64_t *error_offset);
@@ -671,8 +676,8 @@ int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_
  *	file's reservation (other files may reserve it; with
  *	%GUESTMEM_POOL_RETURN_TO_KERNEL the kernel gets it back, so its
  *	HugePages_Free rises); when a page of it turns shared it is reserved
- *	and allocated again, which fails with -ENOMEM, the conversion then
- *	changing nothing, if neither the pool nor the kernel has one; pages made shared
+ *	and allocated again (-ENOMEM, the conversion changing nothing, if
+ *	neither the pool nor the kernel has one); pages made shared
  *	are punched out of the guest_memfd.  Contents are not kept across a
  *	conversion: a converted page reads as zero on its new side (the file
  *	behaves as with %GUESTMEM_FILE_ZERO_ON_CONVERT).  Privacy is the
