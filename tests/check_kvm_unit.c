@@ -1158,7 +1158,6 @@ START_TEST(test_none_mode)
 }
 END_TEST
 
-
 /* Split test pool of 4 with one page returned and given back, the rest reserved. */
 static void assert_one_given_back(struct guestmem_pool *pool)
 {
@@ -1236,7 +1235,7 @@ START_TEST(test_return_to_kernel)
 	if (_i)
 		shim_hstate_zero_flush(pool->h);
 	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
-	if (hugetlb_env_hog(&e, &hog)) {
+	if (hugetlb_env_hog(&e, 0, &hog)) {
 		free1 = hugetlb_env_count(&e, "free_hugepages");
 		ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), -ENOMEM);
 		ck_assert_msg(strstr(guestmem_last_error(), "kernel has no free"),

@@ -705,7 +705,6 @@ END_TEST
 
 /* ------------------------------------------------- GUESTMEM_POOL_RETURN_TO_KERNEL */
 
-
 static struct guestmem_pool_stats pstats(struct guestmem_pool *pool)
 {
 	struct guestmem_pool_stats st;
@@ -732,8 +731,9 @@ END_TEST
  * Ordinary files of a pool that gives free pages back: a page freed beyond
  * the reservations goes to the kernel (free_hugepages rises), a destroyed
  * file's reservation too; a new file takes them back zeroed, or fails
- * with -ENOMEM, changing nothing, when the kernel has none; at the end the
- * kernel's counts are whole.
+ * with -ENOMEM, changing nothing, when the kernel has none or only some
+ * of them (those it took back go back); at the end the kernel's counts
+ * are whole.
  */
 START_TEST(test_return_to_kernel_files)
 {
@@ -793,7 +793,7 @@ START_TEST(test_return_to_kernel_files)
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 2 * SZ_2M);
 
 	/* The kernel has no page left: -ENOMEM, and nothing changes. */
-	if (hugetlb_env_hog(&e, &hog)) {
+	if (hugetlb_env_hog(&e, 0, &hog)) {
 		long free1 = hugetlb_env_count(&e, "free_hugepages");
 
 		ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, 0, &c), -ENOMEM);
@@ -806,6 +806,30 @@ START_TEST(test_return_to_kernel_files)
 		ck_assert_uint_eq(ps.reserved, 0);
 		ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free1), free1);
 		ck_assert(shim_hstate_consistent(pool->h));
+		if (hog)
+			ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
+	}
+	/*
+	 * The kernel has one of the two pages a file needs: the one taken
+	 * back first goes back to the kernel again, and nothing changes.
+	 */
+	if (hugetlb_env_hog(&e, 1, &hog)) {
+		long free1 = hugetlb_env_count(&e, "free_hugepages");
+
+		ck_assert_int_eq(guestmem_file_create(pool, 2 * SZ_2M, 0, &c), -ENOMEM);
+		ck_assert_ptr_null(c);
+		ps = pstats(pool);
+		ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
+		ck_assert_uint_eq(ps.free, 2);
+		ck_assert_uint_eq(ps.reserved, 0);
+		ck_assert_uint_eq(ps.zeroed, 0);
+		ck_assert(shim_hstate_consistent(pool->h));
+		ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free1), free1);
+		/* That page is still the kernel's to hand out: a 1-page file gets it. */
+		ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, 0, &c), 0);
+		ck_assert_uint_eq(pstats(pool).given_back_bytes, SZ_2M);
+		ck_assert_int_eq(guestmem_file_destroy(c), 0);
+		c = NULL;
 		if (hog)
 			ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
 	}

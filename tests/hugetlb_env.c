@@ -43,7 +43,7 @@ long hugetlb_env_expect(const struct hugetlb_env *e, const char *what, long want
 	return v;
 }
 
-bool hugetlb_env_hog(const struct hugetlb_env *e, struct guestmem_pool **hog)
+bool hugetlb_env_hog(const struct hugetlb_env *e, uint64_t leave, struct guestmem_pool **hog)
 {
 	struct guestmem_hugetlb_info info;
 	struct guestmem_pool_opts o = { .page_size = e->page_size, .node = -1 };
@@ -58,17 +58,23 @@ bool hugetlb_env_hog(const struct hugetlb_env *e, struct guestmem_pool **hog)
 		       (unsigned long long)info.overcommit);
 		return false;
 	}
-	if (!info.available)
-		return true;
-	o.nr_pages = info.available;
-	if (guestmem_pool_create(&o, hog)) {
-		printf("SKIP: cannot take the kernel's %llu free pages: %s\n",
-		       (unsigned long long)info.available, guestmem_last_error());
+	if (info.available < leave) {
+		printf("SKIP: the kernel has %llu free pages, not the %llu to leave\n",
+		       (unsigned long long)info.available, (unsigned long long)leave);
 		return false;
 	}
-	if (!guestmem_hugetlb_info(e->page_size, -1, &info, sizeof(info)) && info.available) {
-		printf("SKIP: the kernel got %llu pages back meanwhile\n",
-		       (unsigned long long)info.available);
+	if (info.available == leave)
+		return true;
+	o.nr_pages = info.available - leave;
+	if (guestmem_pool_create(&o, hog)) {
+		printf("SKIP: cannot take %llu of the kernel's free pages: %s\n",
+		       (unsigned long long)o.nr_pages, guestmem_last_error());
+		return false;
+	}
+	if (!guestmem_hugetlb_info(e->page_size, -1, &info, sizeof(info)) &&
+	    info.available != leave) {
+		printf("SKIP: the kernel has %llu free pages, not %llu: others came or went meanwhile\n",
+		       (unsigned long long)info.available, (unsigned long long)leave);
 		guestmem_pool_destroy(*hog);
 		*hog = NULL;
 		return false;

@@ -44,12 +44,13 @@ long hugetlb_env_expect(const struct hugetlb_env *e, const char *what, long want
 
 struct guestmem_pool;
 /*
- * Take every huge page the kernel can still hand out into a new pool
- * (*@hog), so that the kernel has none left; false, with the reason
- * printed, where that cannot be promised (overcommit allows surplus
- * pages, or another process gave some back meanwhile).  Destroy *@hog
- * (NULL if the kernel had none to take) to give them back.
+ * Take every huge page the kernel can still hand out but @leave into a
+ * new pool (*@hog), so that the kernel has exactly @leave left; false,
+ * with the reason printed, where that cannot be promised (overcommit
+ * allows surplus pages, the kernel has fewer than @leave, or another
+ * process took or gave back some meanwhile).  Destroy *@hog (NULL if
+ * there was nothing to take) to give them back.
  */
-bool hugetlb_env_hog(const struct hugetlb_env *e, struct guestmem_pool **hog);
+bool hugetlb_env_hog(const struct hugetlb_env *e, uint64_t leave, struct guestmem_pool **hog);
 
 #endif /* GUESTMEM_TEST_HUGETLB_ENV_H */
