@@ -1158,6 +1158,61 @@ START_TEST(test_none_mode)
 }
 END_TEST
 
+/*
+ * Without GUESTMEM_POOL_RETURN_TO_KERNEL too, a returned huge page leaves
+ * its file's reservation: another file of the pool may reserve it, and a
+ * page of it turning shared then fails with -ENOMEM, changing nothing in
+ * the file, the pool or the VM, until a page is free again.
+ */
+START_TEST(test_returned_page_lent)
+{
+	struct guestmem_pool *pool = kvm_test_pool(4);
+	struct guestmem_file *f = split_file(pool, 4 * SZ_2M, 0), *other = NULL;
+	const uint64_t gpa = UINT64_C(1) << 26;
+	struct guestmem_pool_stats ps;
+	struct guestmem_kvm_slot s;
+	unsigned int calls, punches;
+
+	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 4 * SZ_2M, gpa, &s), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
+	ck_assert_uint_eq(pstats(pool).free, 4);
+	/* Another file takes every page: the split file's returned ones too. */
+	ck_assert_int_eq(guestmem_file_create(pool, 4 * SZ_2M, 0, &other), 0);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.free, 0);
+	ck_assert_uint_eq(ps.reserved, 4);
+
+	calls = fake.set_calls;
+	punches = fake.punches;
+	ck_assert_int_eq(guestmem_convert(f, SZ_2M, SZ_4K, GUESTMEM_SHARED, NULL), -ENOMEM);
+	ck_assert_msg(strstr(guestmem_last_error(), "reserved by its files"),
+		      "error: %s", guestmem_last_error());
+	ck_assert_uint_eq(fake.set_calls, calls);
+	ck_assert_uint_eq(fake.punches, punches);
+	assert_state(f, 0, GUESTMEM_PRIVATE, 4 * SZ_2M);
+	assert_attrs(gpa, 4 * SZ_2M, 1);
+	ck_assert_uint_eq(fstats(f).allocated, 0);
+	ck_assert_uint_eq(fstats(f).kvm_returned, 4 * SZ_2M);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.free, 0);
+	ck_assert_uint_eq(ps.reserved, 4);
+	ck_assert_uint_eq(ps.in_use, 0);
+	ck_assert(shim_hstate_consistent(pool->h));
+
+	/* The other file gone, the same conversion gets its page. */
+	ck_assert_int_eq(guestmem_file_destroy(other), 0);
+	ck_assert_int_eq(guestmem_convert(f, SZ_2M, SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	assert_attrs(gpa + SZ_2M, SZ_4K, 0);
+	ck_assert_uint_eq(fstats(f).allocated, SZ_2M);
+	ps = pstats(pool);
+	ck_assert_uint_eq(ps.in_use, 1);
+	ck_assert_uint_eq(ps.free, 3);
+	ck_assert_uint_eq(ps.reserved, 0);
+	ck_assert_int_eq(guestmem_kvm_unbind(f, 0), 0);
+	finish(pool, f);
+}
+END_TEST
+
 /* Split test pool of 4 with one page returned and given back, the rest reserved. */
 static void assert_one_given_back(struct guestmem_pool *pool)
 {
@@ -1354,6 +1409,7 @@ static Suite *kvm_unit_suite(void)
 	tcase_add_test(tc, test_fault_injection);
 	tcase_add_test(tc, test_unbound_then_bound);
 	tcase_add_test(tc, test_none_mode);
+	tcase_add_test(tc, test_returned_page_lent);
 	tcase_add_loop_test(tc, test_return_to_kernel, 0, 2);
 	tcase_add_test(tc, test_private_guest_costs_no_hugetlb);
 	suite_add_tcase(s, tc);
