@@ -852,7 +852,7 @@ static void real_hugetlb(uint64_t page, unsigned long kb, uint64_t nr)
 	exercise(pool, page, nr);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 	/* Other programs of a parallel make check take pages for moments. */
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", e.free_before), e.free_before);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, e.free_before), e.free_before);
 	ck_assert(hugetlb_env_restore(&e));
 	printf("real %lukB hugetlb: %ld pages used, free_hugepages back to %ld\n",
 	       kb, need, e.free_before);

@@ -1252,8 +1252,8 @@ START_TEST(test_return_to_kernel)
 		hugetlb_env_restore(&e);
 		return;
 	}
-	free0 = hugetlb_env_count(&e, "free_hugepages");
-	resv0 = hugetlb_env_count(&e, "resv_hugepages");
+	free0 = hugetlb_env_free(&e);
+	resv0 = hugetlb_env_resv(&e);
 	ck_assert_int_ge(free0, 4);
 	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
 	ck_assert_uint_eq(pstats(pool).backend, GUESTMEM_BACKEND_HUGETLB);
@@ -1263,19 +1263,19 @@ START_TEST(test_return_to_kernel)
 	/* A page turns shared and is allocated: its huge page is faulted in. */
 	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
 	ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 1), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0 - 1), free0 - 1);
 	memset(hva, 0x5a, SZ_4K);
 
 	/* All private again: returned to the pool, and by the pool to the kernel. */
 	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
 	if (_i)
 		shim_hstate_zero_flush(pool->h);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
 	assert_one_given_back(pool);
 
 	/* Shared again: taken back from the kernel, and zero. */
 	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 1), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0 - 1), free0 - 1);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, 0);
 	ck_assert_uint_eq(ps.in_use, 1);
@@ -1289,23 +1289,23 @@ START_TEST(test_return_to_kernel)
 	ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
 	if (_i)
 		shim_hstate_zero_flush(pool->h);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
 	if (hugetlb_env_hog(&e, 0, &hog)) {
-		free1 = hugetlb_env_count(&e, "free_hugepages");
+		free1 = hugetlb_env_free(&e);
 		ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), -ENOMEM);
 		ck_assert_msg(strstr(guestmem_last_error(), "kernel has no free"),
 			      "error: %s", guestmem_last_error());
 		assert_state(f, 0, GUESTMEM_PRIVATE, 4 * SZ_2M);
 		assert_one_given_back(pool);
 		ck_assert_uint_eq(fstats(f).allocated, 0);
-		ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free1), free1);
+		ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free1), free1);
 		if (hog)
 			ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
 		/* With a page back in the kernel, the same conversion works. */
 		ck_assert_int_eq(guestmem_convert(f, 0, SZ_4K, GUESTMEM_SHARED, NULL), 0);
 		ck_assert_uint_eq(hva[0], 0);
 		ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
-		ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 1), free0 - 1);
+		ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0 - 1), free0 - 1);
 	}
 
 	/* Destroyed: the file's reservation goes, and every page to the kernel. */
@@ -1314,12 +1314,12 @@ START_TEST(test_return_to_kernel)
 	ck_assert_uint_eq(ps.free, 4);
 	ck_assert_uint_eq(ps.given_back_bytes, 4 * SZ_2M);
 	ck_assert_uint_eq(ps.total, 4);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0), resv0);
 	ck_assert(shim_hstate_consistent(pool->h));
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0), resv0);
 	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST
@@ -1345,22 +1345,22 @@ START_TEST(test_private_guest_costs_no_hugetlb)
 		hugetlb_env_restore(&e);
 		return;
 	}
-	free0 = hugetlb_env_count(&e, "free_hugepages");
-	resv0 = hugetlb_env_count(&e, "resv_hugepages");
+	free0 = hugetlb_env_free(&e);
+	resv0 = hugetlb_env_resv(&e);
 	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
 	f = split_file(pool, 4 * SZ_2M, 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0 + 4), resv0 + 4);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0 + 4), resv0 + 4);
 	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.kvm_split_returned_bytes, 4 * SZ_2M);
 	ck_assert_uint_eq(ps.given_back_bytes, 4 * SZ_2M);
 	ck_assert_uint_eq(ps.reserved, 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0), resv0);
 
 	ck_assert_int_eq(guestmem_convert(f, SZ_2M, SZ_4K, GUESTMEM_SHARED, NULL), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 1), free0 - 1);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0 - 1), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0), resv0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, 3 * SZ_2M);
 	ck_assert_uint_eq(ps.in_use, 1);
@@ -1370,8 +1370,8 @@ START_TEST(test_private_guest_costs_no_hugetlb)
 
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0), resv0);
 	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST

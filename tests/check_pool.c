@@ -751,22 +751,22 @@ START_TEST(test_return_to_kernel_files)
 		hugetlb_env_restore(&e);
 		return;
 	}
-	free0 = hugetlb_env_count(&e, "free_hugepages");
-	resv0 = hugetlb_env_count(&e, "resv_hugepages");
+	free0 = hugetlb_env_free(&e);
+	resv0 = hugetlb_env_resv(&e);
 	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
 	ck_assert_uint_eq(pool->backend, GUESTMEM_BACKEND_HUGETLB);
 	/* Nothing is given back at creation: the pool reserved its pages. */
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0 + 2), resv0 + 2);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0 + 2), resv0 + 2);
 
 	a = file_make(pool, SZ_2M);
 	ck_assert_int_eq(guestmem_allocate(a, 0, SZ_2M), 0);
 	memset(guestmem_file_hva(a), 0x77, SZ_2M);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 1), free0 - 1);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0 - 1), free0 - 1);
 
 	/* Freed: beyond the reservations (a's is whole again), so the kernel's. */
 	ck_assert_int_eq(guestmem_punch_hole(a, 0, SZ_2M), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, SZ_2M);
 	ck_assert_uint_eq(ps.free, 1);
@@ -778,23 +778,23 @@ START_TEST(test_return_to_kernel_files)
 	ps = pstats(pool);
 	ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
 	ck_assert_uint_eq(ps.free, 2);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0), resv0);
 
 	/* A new file takes both back from the kernel, cleared by it. */
 	b = file_make(pool, 2 * SZ_2M);
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 2), free0 - 2);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0 - 2), free0 - 2);
 	ck_assert_int_eq(guestmem_allocate(b, 0, 2 * SZ_2M), 0);
 	assert_zero(b, 0, 2 * SZ_2M);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0 - 2), free0 - 2);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0 - 2), free0 - 2);
 	ck_assert_int_eq(guestmem_file_destroy(b), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
 	ck_assert_uint_eq(pstats(pool).given_back_bytes, 2 * SZ_2M);
 
 	/* The kernel has no page left: -ENOMEM, and nothing changes. */
 	if (hugetlb_env_hog(&e, 0, &hog)) {
-		long free1 = hugetlb_env_count(&e, "free_hugepages");
+		long free1 = hugetlb_env_free(&e);
 
 		ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, 0, &c), -ENOMEM);
 		ck_assert_ptr_null(c);
@@ -804,7 +804,7 @@ START_TEST(test_return_to_kernel_files)
 		ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
 		ck_assert_uint_eq(ps.free, 2);
 		ck_assert_uint_eq(ps.reserved, 0);
-		ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free1), free1);
+		ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free1), free1);
 		ck_assert(shim_hstate_consistent(pool->h));
 		if (hog)
 			ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
@@ -814,7 +814,7 @@ START_TEST(test_return_to_kernel_files)
 	 * back first goes back to the kernel again, and nothing changes.
 	 */
 	if (hugetlb_env_hog(&e, 1, &hog)) {
-		long free1 = hugetlb_env_count(&e, "free_hugepages");
+		long free1 = hugetlb_env_free(&e);
 
 		ck_assert_int_eq(guestmem_file_create(pool, 2 * SZ_2M, 0, &c), -ENOMEM);
 		ck_assert_ptr_null(c);
@@ -824,7 +824,7 @@ START_TEST(test_return_to_kernel_files)
 		ck_assert_uint_eq(ps.reserved, 0);
 		ck_assert_uint_eq(ps.zeroed, 0);
 		ck_assert(shim_hstate_consistent(pool->h));
-		ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free1), free1);
+		ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free1), free1);
 		/* That page is still the kernel's to hand out: a 1-page file gets it. */
 		ck_assert_int_eq(guestmem_file_create(pool, SZ_2M, 0, &c), 0);
 		ck_assert_uint_eq(pstats(pool).given_back_bytes, SZ_2M);
@@ -834,8 +834,8 @@ START_TEST(test_return_to_kernel_files)
 			ck_assert_int_eq(guestmem_pool_destroy(hog), 0);
 	}
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0), resv0);
 	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST
@@ -892,8 +892,8 @@ START_TEST(test_return_to_kernel_threads)
 		hugetlb_env_restore(&e);
 		return;
 	}
-	free0 = hugetlb_env_count(&e, "free_hugepages");
-	resv0 = hugetlb_env_count(&e, "resv_hugepages");
+	free0 = hugetlb_env_free(&e);
+	resv0 = hugetlb_env_resv(&e);
 	ck_assert_int_eq(guestmem_pool_create(&o, &pool), 0);
 	for (i = 0; i < 2; i++) {
 		c[i].pool = pool;
@@ -907,10 +907,10 @@ START_TEST(test_return_to_kernel_threads)
 	ck_assert_uint_eq(ps.free, 2);
 	ck_assert_uint_eq(ps.given_back_bytes, 2 * SZ_2M);
 	ck_assert(shim_hstate_consistent(pool->h));
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "resv_hugepages", resv0), resv0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_resv, resv0), resv0);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
-	ck_assert_int_eq(hugetlb_env_expect(&e, "free_hugepages", free0), free0);
+	ck_assert_int_eq(hugetlb_env_expect(&e, hugetlb_env_free, free0), free0);
 	ck_assert(hugetlb_env_restore(&e));
 }
 END_TEST

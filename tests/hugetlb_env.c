@@ -14,31 +14,23 @@ long hugetlb_env_free(const struct hugetlb_env *e)
 	return guestmem_hugetlb_info(e->page_size, -1, &info, sizeof(info)) ? -1 : (long)info.free;
 }
 
-long hugetlb_env_count(const struct hugetlb_env *e, const char *what)
+long hugetlb_env_resv(const struct hugetlb_env *e)
 {
-	char path[160];
-	long v = -1;
-	FILE *fp;
+	struct guestmem_hugetlb_info info;
 
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/%s",
-		 (unsigned long long)(e->page_size >> 10), what);
-	fp = fopen(path, "r");
-	if (!fp)
-		return -1;
-	if (fscanf(fp, "%ld", &v) != 1)
-		v = -1;
-	fclose(fp);
-	return v;
+	return guestmem_hugetlb_info(e->page_size, -1, &info, sizeof(info)) ? -1 :
+	       (long)info.reserved;
 }
 
-long hugetlb_env_expect(const struct hugetlb_env *e, const char *what, long want)
+long hugetlb_env_expect(const struct hugetlb_env *e,
+			long (*count)(const struct hugetlb_env *e), long want)
 {
-	long v = hugetlb_env_count(e, what);
+	long v = count(e);
 	int i;
 
 	for (i = 0; i < 1000 && v != want; i++) {
 		usleep(10000);
-		v = hugetlb_env_count(e, what);
+		v = count(e);
 	}
 	return v;
 }

@@ -30,17 +30,16 @@ bool hugetlb_env_reserve(struct hugetlb_env *e, unsigned long kb, long need);
 bool hugetlb_env_restore(struct hugetlb_env *e);
 /* free_hugepages of the page size now, -1 if unreadable. */
 long hugetlb_env_free(const struct hugetlb_env *e);
+/* resv_hugepages of the page size now, -1 if unreadable. */
+long hugetlb_env_resv(const struct hugetlb_env *e);
 /*
- * The kernel's own counter @what ("free_hugepages", "resv_hugepages", ...)
- * of the page size, read from sysfs directly; -1 if unreadable.
+ * @count (hugetlb_env_free, hugetlb_env_resv) once it reads @want, polling
+ * for up to 10 s: other test programs of a parallel make check take and
+ * give back pages without the lock for moments.  Returns the last value
+ * read.
  */
-long hugetlb_env_count(const struct hugetlb_env *e, const char *what);
-/*
- * hugetlb_env_count() once it reads @want, polling for up to 10 s: other
- * test programs of a parallel make check take and give back pages without
- * the lock for moments.  Returns the last value read.
- */
-long hugetlb_env_expect(const struct hugetlb_env *e, const char *what, long want);
+long hugetlb_env_expect(const struct hugetlb_env *e,
+			long (*count)(const struct hugetlb_env *e), long want);
 
 struct guestmem_pool;
 /*
