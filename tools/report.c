@@ -227,8 +227,8 @@ static void print_kvm_memory(struct session *s, const struct report_info *ri)
 	       fmt_bytes(s->kvm->vm.touched, b[0], sizeof(b[0])));
 	printf("  The pool gives its free huge pages back to the kernel: %s\n",
 	       s->kvm->return_to_kernel ? "yes (GUESTMEM_POOL_RETURN_TO_KERNEL)" :
-	       "no (this libguestmem\n  has no GUESTMEM_POOL_RETURN_TO_KERNEL: split mode's wholly"
-	       " private huge pages\n  stay in the pool's memory and reservation)");
+	       "no (--node: GUESTMEM_POOL_RETURN_TO_KERNEL\n  is not for node-bound pools:"
+	       " split mode's wholly private huge pages\n  stay in the pool's memory)");
 	if (m->err)
 		printf("  counter errors: %s\n", m->why);
 

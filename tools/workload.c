@@ -240,10 +240,9 @@ static int kvm_start(struct session *s, struct sess_kvm *k, struct run_opts *o)
 	s->kvm = k;
 	/*
 	 * Split mode's wholly private huge pages leave the pool's memory only
-	 * if the pool gives free pages back to the kernel: the flag of
-	 * libraries that have it.  Without it the report shows what stays.
+	 * if the pool gives free pages back to the kernel; a node-bound pool
+	 * cannot (-EINVAL), and the report then shows what stays.
 	 */
-#ifdef GUESTMEM_POOL_RETURN_TO_KERNEL
 	if (o->node < 0) {
 		o->pool_flags |= GUESTMEM_POOL_RETURN_TO_KERNEL;
 		k->return_to_kernel = true;
@@ -251,7 +250,6 @@ static int kvm_start(struct session *s, struct sess_kvm *k, struct run_opts *o)
 		tool_note("--node: the pool keeps its free huge pages"
 			  " (GUESTMEM_POOL_RETURN_TO_KERNEL is not for node-bound pools)");
 	}
-#endif
 	return 0;
 }
 
