@@ -199,7 +199,9 @@ struct guestmem_page {
  *	return them).
  * @reserved: free huge pages reserved by files and not yet allocated.
  * @in_use: huge pages allocated to files, plus those removed from files
- *	but not yet back in the pool.  @free + @reserved + @in_use == @total.
+ *	but not yet back in the pool, plus those lent to the kernel for
+ *	%GUESTMEM_KVM_INPLACE files (guestmem_kvm_file_create()).  @free +
+ *	@reserved + @in_use == @total.
  * @pending: huge pages removed from files (hole punched, file destroyed)
  *	and not yet back in the pool: still pinned, or waiting for deferred
  *	reassembly.
@@ -695,10 +697,11 @@ int guestmem_hugetlb_info(uint64_t page_size, int node, struct guestmem_hugetlb_
  *	and KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd): one hugetlb
  *	guest_memfd converted in place (KVM_X86_SW_PROTECTED_VM).  The VM
  *	holds one copy of its memory, all of it on huge pages that are
- *	split only where shared and private meet.  The memory comes from the
- *	kernel's hugetlb pool of the pool's page size, not from the library's
- *	pool: the kernel reserves the whole file when it is made, and
- *	punched huge pages go back to the kernel.  Contents are kept across
+ *	split only where shared and private meet.  The memory is the
+ *	kernel's guest_memfd's, reserved whole when the file is made, out
+ *	of the pool's budget: a hugetlb pool lends the kernel that many of
+ *	its free pages for it (see guestmem_kvm_file_create()), and punched
+ *	huge pages go back to the kernel.  Contents are kept across
  *	conversions (unless %GUESTMEM_FILE_ZERO_ON_CONVERT), privacy is the
  *	kernel's: host access to private memory raises SIGBUS.  The kernel
  *	allocates on every fault, as %GUESTMEM_FILE_ALLOC_ON_FAULT does.
@@ -776,10 +779,14 @@ int guestmem_kvm_probe(int vm_fd, struct guestmem_kvm_caps *caps, size_t size);
  * @pool), and in %GUESTMEM_KVM_SPLIT mode a guest_memfd of @size for its
  * private memory.  In %GUESTMEM_KVM_INPLACE mode the file is a hugetlb
  * guest_memfd of @size, pages of @pool's size, mapped at
- * guestmem_file_hva(): the kernel's hugetlb pool must have @size free and
- * unreserved (@pool's own pages are not used).  %GUESTMEM_KVM_AUTO falls
- * back to %GUESTMEM_KVM_SPLIT when it is short, so that a VMM that sized
- * @pool for its guests still gets memory.  Bind ranges of it to guest physical addresses with
+ * guestmem_file_hva().  A hugetlb @pool not bound to a node lends the
+ * kernel @size of its free pages (they count as in use in its stats) for
+ * the guest_memfd to reserve, and has them back, free, when the file is
+ * destroyed (the kernel holds them until the pool needs them); other
+ * pools have no huge pages to lend, and the kernel's own free pages
+ * serve.  When the kernel still cannot reserve @size,
+ * %GUESTMEM_KVM_AUTO falls back to %GUESTMEM_KVM_SPLIT.  Bind ranges of
+ * it to guest physical addresses with
  * guestmem_kvm_bind().  The file is destroyed with guestmem_file_destroy(),
  * which closes its guest_memfd; delete the memory slots first.
  *
@@ -789,8 +796,9 @@ int guestmem_kvm_probe(int vm_fd, struct guestmem_kvm_caps *caps, size_t size);
  * VM (guestmem_last_error() names the missing capability), or if @mode is
  * %GUESTMEM_KVM_AUTO for a VM with private memory that no mode but
  * %GUESTMEM_KVM_NONE serves; -ENOMEM if @mode is %GUESTMEM_KVM_INPLACE
- * and the kernel's hugetlb pool cannot reserve @size; a negative errno
- * of KVM_CREATE_GUEST_MEMFD.
+ * and @pool cannot lend @size (too few free pages) or the kernel's
+ * hugetlb pool cannot reserve it; a negative errno of
+ * KVM_CREATE_GUEST_MEMFD.
  */
 int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, uint64_t size,
 			     uint64_t flags, unsigned int mode, unsigned int *modep,

@@ -303,6 +303,7 @@ static void kvm_free(struct gm_kvm *k)
 {
 	if (k->gmem_fd >= 0)
 		close(k->gmem_fd);
+	gm_inplace_unlend(k);	/* the guest_memfd let its pages go */
 	if (k->vm_fd >= 0)
 		close(k->vm_fd);
 	pthread_mutex_destroy(&k->lock);
@@ -349,7 +350,7 @@ static int kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 
 		goto fail;
 	}
 	if (mode == GUESTMEM_KVM_INPLACE) {
-		err = gm_inplace_create(k, size, huge, &flags);
+		err = gm_inplace_create(k, pool, size, &flags);
 		/*
 		 * GUESTMEM_KVM_AUTO: the kernel's pool is short, but a split
 		 * file takes its shared memory from the library's pool.

@@ -21,6 +21,8 @@ struct gm_kvm {
 	unsigned long *unreserved;	/* split: huge pages out of the reservation */
 	unsigned long *private;		/* in-place: a bit per 4K page, set = private */
 	bool zero_on_convert;		/* in-place: GUESTMEM_FILE_ZERO_ON_CONVERT */
+	struct hstate *lent_from;	/* in-place: the pool that lent @lent pages */
+	unsigned long lent;
 	size_t nr_bindings;
 	struct gm_kvm_binding bindings[GM_KVM_MAX_BINDINGS];
 };
@@ -37,7 +39,8 @@ int gm_kvm_check_range(struct guestmem_file *file, u64 off, u64 len);
  * its own pins.  All but gm_inplace_create() and gm_inplace_map() run with
  * the file entered and k->lock held.
  */
-int gm_inplace_create(struct gm_kvm *k, u64 size, u64 huge, u64 *flags);
+int gm_inplace_create(struct gm_kvm *k, struct guestmem_pool *pool, u64 size, u64 *flags);
+void gm_inplace_unlend(struct gm_kvm *k);
 int gm_inplace_map(struct guestmem_file *file);
 int gm_inplace_convert(struct guestmem_file *file, u64 off, u64 len, unsigned int to,
 		       u64 *error_offset);

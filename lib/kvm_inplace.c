@@ -117,8 +117,45 @@ static u64 pinned_in(struct guestmem_file *file, u64 off, u64 len)
 
 /* ------------------------------------------------------------ creation */
 
-int gm_inplace_create(struct gm_kvm *k, u64 size, u64 huge, u64 *flags)
+/*
+ * The file's pages come out of @pool's budget: a hugetlb pool not bound to
+ * a node lends the kernel as many of its free pages (they count as in use
+ * in its stats) for the guest_memfd to reserve, until the file is gone.
+ * Other pools have no hugetlb pages to lend, and a node-bound pool's
+ * would come back from any node: the kernel's own free pages serve then.
+ */
+static int lend(struct gm_kvm *k, struct guestmem_pool *pool, u64 pages)
 {
+	struct shim_hstate_counters c;
+	int err;
+
+	if (pool->backend != GUESTMEM_BACKEND_HUGETLB || pool->node >= 0)
+		return 0;
+	err = shim_hstate_lend(pool->h, pages);
+	if (err == -ENOMEM) {
+		shim_hstate_counters(pool->h, &c);
+		return gm_error(err, "pool cannot lend %llu pages to the kernel for the file: %llu free",
+				(unsigned long long)pages, (unsigned long long)(c.free - c.resv));
+	}
+	if (err)
+		return gm_error(err, "cannot give the pool's pages to the kernel: %s",
+				strerror(-err));
+	k->lent_from = pool->h;
+	k->lent = pages;
+	return 0;
+}
+
+void gm_inplace_unlend(struct gm_kvm *k)
+{
+	if (k->lent)
+		shim_hstate_unlend(k->lent_from, k->lent);
+	k->lent = 0;
+}
+
+int gm_inplace_create(struct gm_kvm *k, struct guestmem_pool *pool, u64 size, u64 *flags)
+{
+	u64 huge = huge_page_size(pool->h);
+	int err;
 	struct gm_kvm_create_guest_memfd gm = {
 		.size = size,
 		.flags = GM_GUEST_MEMFD_FLAG_HUGETLB | GUEST_MEMFD_FLAG_MMAP,
@@ -133,13 +170,16 @@ int gm_inplace_create(struct gm_kvm *k, u64 size, u64 huge, u64 *flags)
 	memset(k->private, shared ? 0 : 0xff, words * sizeof(long));
 	if (shared)
 		gm.flags |= GUEST_MEMFD_FLAG_INIT_SHARED;
+	err = lend(k, pool, size / huge);
+	if (err)
+		return err;
 	k->gmem_fd = k->ops->create_guest_memfd(k->vm_fd, &gm);
 	if (k->gmem_fd < 0) {
-		int err = k->gmem_fd;
-
+		err = k->gmem_fd;
 		k->gmem_fd = -1;
+		gm_inplace_unlend(k);
 		if (err == -ENOMEM)
-			return gm_error(err, "KVM_CREATE_GUEST_MEMFD: the kernel's hugetlb pool cannot reserve %llu pages of %llu kB (in-place files take their memory from the kernel, not from the library's pool)",
+			return gm_error(err, "KVM_CREATE_GUEST_MEMFD: the kernel's hugetlb pool cannot reserve %llu pages of %llu kB",
 					(unsigned long long)(size / huge),
 					(unsigned long long)(huge >> 10));
 		return gm_error(err, "KVM_CREATE_GUEST_MEMFD of %#llx bytes (hugetlb, %llu kB pages) failed: %s",

@@ -429,7 +429,11 @@ static int pool_stats(struct guestmem_pool *pool, struct guestmem_pool_stats *st
 	st->free = c.free - c.resv;
 	st->reserved = c.resv;
 	st->in_use = c.in_use;
-	/* Counters and files are read at slightly different times: never wrap. */
+	/*
+	 * Counters and files are read at slightly different times: never
+	 * wrap.  Pages lent to in-place files are theirs, not on their way back.
+	 */
+	allocated += (u64)c.lent * st->page_size;
 	st->pending = c.in_use > allocated / st->page_size ?
 		      c.in_use - allocated / st->page_size : 0;
 	st->backend = pool->backend;

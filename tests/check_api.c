@@ -69,12 +69,11 @@ static bool inplace_mode(void)
 
 /*
  * Free 2M pages the kernel's hugetlb pool must have for the suite in
- * in-place mode: its files reserve their pages there, next to its pools
- * (which take hugetlb pages when there are enough, else ordinary memory).
- * The most at once: a pool of 8 pages and a file of 4
+ * in-place mode: its pools must be on hugetlb (a pool on ordinary memory
+ * has no huge page to lend a file), and the largest takes 8
  * (test_threads_share_a_file).  test_real_hugetlb_2m reserves its own.
  */
-#define INPLACE_NEED_2M	12
+#define INPLACE_NEED_2M	8
 
 #define MAX_SLOTS	16		/* files alive at once in one test */
 
@@ -224,9 +223,11 @@ static struct guestmem_hugetlb_info kernel_2m(void)
  * In-place mode: the kernel's 2M pool is as it was at @before, now that
  * the test's files are gone ("punched huge pages go back to the kernel",
  * enum guestmem_kvm_mode, and so do a destroyed file's and its
- * reservation).  Nothing to check in the other modes.
+ * reservation), but for the @lent pages the pool lent its files: the
+ * kernel holds them, free and unreserved, until the pool needs them.
+ * Nothing to check in the other modes.
  */
-static void assert_kernel_whole(const struct guestmem_hugetlb_info *before)
+static void assert_kernel_whole(const struct guestmem_hugetlb_info *before, uint64_t lent)
 {
 	struct guestmem_hugetlb_info h;
 
@@ -234,7 +235,7 @@ static void assert_kernel_whole(const struct guestmem_hugetlb_info *before)
 		return;
 	h = kernel_2m();
 	ck_assert_uint_eq(h.free, before->free);
-	ck_assert_uint_eq(h.reserved, before->reserved);
+	ck_assert_uint_eq(h.reserved + lent, before->reserved);
 }
 
 static sigjmp_buf bus_env;
@@ -366,50 +367,23 @@ START_TEST(test_file_lifecycle_and_errors)
 	ck_assert_int_eq(api_file_create(pool, 0, 0, &f), -EINVAL);
 	ck_assert_int_eq(api_file_create(pool, SZ_2M + SZ_4K, 0, &f), -EINVAL);
 	ck_assert_int_eq(api_file_create(pool, SZ_2M, 1 << 5, &f), -EINVAL);
-	if (!inplace_mode()) {
-		ck_assert_int_eq(api_file_create(pool, 5 * SZ_2M, 0, &f), -ENOMEM);
-		ck_assert(strstr(guestmem_last_error(), "cannot reserve"));
-	} else {
-		/*
-		 * MODE: in-place files take their memory "from the kernel's
-		 * hugetlb pool of the pool's page size, not from the library's
-		 * pool" (enum guestmem_kvm_mode), and creating one fails with
-		 * -ENOMEM "if ... the kernel's hugetlb pool cannot reserve
-		 * @size" (guestmem_kvm_file_create()): a file larger than the
-		 * pool is made, one larger than the kernel's pool is not.
-		 */
-		struct guestmem_hugetlb_info h;
-
-		ck_assert_int_eq(api_file_create(pool, 5 * SZ_2M, 0, &f), 0);
-		ck_assert_int_eq(api_file_destroy(f), 0);
-		f = NULL;
-		h = kernel_2m();
-		if (h.overcommit) {
-			printf("in-place: nr_overcommit_hugepages is %llu: a file the kernel cannot reserve is not tested\n",
-			       (unsigned long long)h.overcommit);
-		} else {
-			ck_assert_int_eq(api_file_create(pool, (h.available + 1) * SZ_2M, 0, &f),
-					 -ENOMEM);
-			ck_assert(strstr(guestmem_last_error(), "cannot reserve"));
-		}
-	}
+	/*
+	 * MODE: an in-place file's pages come out of the pool too: "a
+	 * hugetlb pool lends the kernel that many of its free pages"
+	 * (guestmem_kvm_file_create()), or fails with -ENOMEM.
+	 */
+	ck_assert_int_eq(api_file_create(pool, 5 * SZ_2M, 0, &f), -ENOMEM);
+	ck_assert(strstr(guestmem_last_error(), inplace_mode() ? "cannot lend" : "cannot reserve"));
 	ck_assert_ptr_null(f);
 
 	ck_assert_int_eq(api_file_create(pool, 3 * SZ_2M, 0, &f), 0);
 	ck_assert_ptr_nonnull(guestmem_file_hva(f));
 	ck_assert_uint_eq((uintptr_t)guestmem_file_hva(f) % SZ_2M, 0);
 	ck_assert_int_eq(guestmem_pool_stats(pool, &st, sizeof(st)), 0);
-	if (!inplace_mode()) {
-		ck_assert_uint_eq(st.reserved, 3);
-		ck_assert_uint_eq(st.free, 1);
-		ck_assert_int_eq(api_file_create(pool, 2 * SZ_2M, 0, &g), -ENOMEM);
-	} else {
-		/* MODE: the pool reserves nothing for it (as above). */
-		ck_assert_uint_eq(st.reserved, 0);
-		ck_assert_uint_eq(st.free, 4);
-		ck_assert_int_eq(api_file_create(pool, 2 * SZ_2M, 0, &g), 0);
-		ck_assert_int_eq(api_file_destroy(g), 0);
-	}
+	/* MODE: lent pages are "in use in its stats" (guestmem_kvm_file_create()). */
+	ck_assert_uint_eq(inplace_mode() ? st.in_use : st.reserved, 3);
+	ck_assert_uint_eq(st.free, 1);
+	ck_assert_int_eq(api_file_create(pool, 2 * SZ_2M, 0, &g), -ENOMEM);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), -EBUSY);
 	ck_assert_int_eq(api_file_destroy(f), 0);
 	ck_assert_int_eq(api_file_destroy(NULL), -EINVAL);
@@ -620,17 +594,17 @@ START_TEST(test_punch_returns_pages_and_stats)
 		ck_assert_uint_eq(fs.allocated, SZ_2M);
 	} else {
 		/*
-		 * MODE: in-place memory comes "from the kernel's hugetlb pool
-		 * ..., not from the library's pool: ... punched huge pages go
-		 * back to the kernel" (enum guestmem_kvm_mode): the pool
-		 * holds nothing for the file, the kernel the one huge page
-		 * left.  Its splits are the kernel's, which the pool's
-		 * counter does not see: not asserted.  "@split_pages count
+		 * MODE: in-place memory is a guest_memfd's, "punched huge
+		 * pages go back to the kernel" (enum guestmem_kvm_mode): the
+		 * pool lent the file's four pages ("in use", guestmem_kvm_file_create()),
+		 * the kernel holds the one huge page left.  Its splits are
+		 * the kernel's, which the pool's counter does not see: not
+		 * asserted.  "@split_pages count
 		 * every huge page of the file, allocated or not, by how the
 		 * kernel splits it" (struct guestmem_file_stats): page 0,
 		 * mixed and punched, is still split.
 		 */
-		ck_assert_uint_eq(st.in_use, 0);
+		ck_assert_uint_eq(st.in_use, 4);
 		ck_assert_uint_eq(st.reserved, 0);
 		ck_assert_uint_eq(kernel_2m().free, h0.free - 1);
 		ck_assert_uint_eq(fs.allocated, 0);
@@ -643,7 +617,7 @@ START_TEST(test_punch_returns_pages_and_stats)
 	if (!inplace_mode())
 		ck_assert_uint_ge(st.splits, 1);
 	assert_pool_whole(pool);
-	assert_kernel_whole(&h0);
+	assert_kernel_whole(&h0, 4);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 }
 END_TEST
@@ -715,8 +689,8 @@ START_TEST(test_stats_sizes)
 	ck_assert_int_eq(guestmem_allocate(f, 0, SZ_2M), 0);
 	ck_assert_int_eq(guestmem_pool_stats(pool, &ref, sizeof(ref)), 0);
 	ck_assert_int_eq(guestmem_file_stats(f, &fref, sizeof(fref)), 0);
-	/* MODE: in-place memory is the kernel's, not the pool's (enum guestmem_kvm_mode). */
-	ck_assert_uint_eq(ref.in_use, inplace_mode() ? 0 : 1);
+	/* In-place too: the pool lent the file its page (guestmem_kvm_file_create()). */
+	ck_assert_uint_eq(ref.in_use, 1);
 
 	/*
 	 * The first versions' structures: their fields, nothing past them;
@@ -838,11 +812,8 @@ static void real_hugetlb(uint64_t page, unsigned long kb, uint64_t nr)
 {
 	struct guestmem_pool *pool;
 	struct hugetlb_env e;
-	/*
-	 * MODE: an in-place file reserves its own nr pages in the kernel's
-	 * pool, "not from the library's pool" (enum guestmem_kvm_mode).
-	 */
-	long need = (long)(inplace_mode() ? 2 * nr : nr);
+	/* In-place too: the pool lends its pages to the file's guest_memfd. */
+	long need = (long)nr;
 
 	if (!hugetlb_env_reserve(&e, kb, need)) {
 		hugetlb_env_restore(&e);
@@ -973,7 +944,7 @@ START_TEST(test_threads_share_a_file)
 	printf("4 threads x 4000 operations on one file, %lu refused with -EAGAIN\n", eagain);
 	ck_assert_int_eq(api_file_destroy(f), 0);
 	assert_pool_whole(pool);
-	assert_kernel_whole(&h0);
+	assert_kernel_whole(&h0, 4);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 }
 END_TEST
@@ -1052,7 +1023,7 @@ static const char *kvm_skip_reason(char *buf, size_t len)
 	if (inplace_mode()) {
 		err = guestmem_hugetlb_info(SZ_2M, -1, &h, sizeof(h));
 		if (err || h.available < INPLACE_NEED_2M) {
-			snprintf(buf, len, "in-place files take their memory from the kernel's hugetlb pool: %llu 2M pages available, the suite needs %d",
+			snprintf(buf, len, "in-place files need hugetlb pages (the pool lends its own to the kernel): %llu 2M pages available, the suite needs %d",
 				 err ? 0ULL : (unsigned long long)h.available, INPLACE_NEED_2M);
 			return buf;
 		}

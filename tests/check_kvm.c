@@ -263,16 +263,21 @@ START_TEST(test_inplace_slot)
 
 	if (!inplace_offered)
 		return;
-	pool = kvm_test_pool(1);
+	pool = kvm_test_pool(4);
 	before = hugetlb_2m();
 	err = guestmem_kvm_file_create(pool, vm_fd, 4 * SZ_2M, GUESTMEM_FILE_INIT_SHARED,
 				       GUESTMEM_KVM_AUTO, &mode, &f);
 	ck_assert_msg(!err, "kvm_file_create: %d: %s", err, guestmem_last_error());
 	ck_assert_uint_eq(mode, GUESTMEM_KVM_INPLACE);
 	ck_assert_uint_eq(fstats(f).kvm_mode, GUESTMEM_KVM_INPLACE);
-	/* The kernel reserved the file's four pages when it was made. */
+	/*
+	 * The pool lent the kernel its four pages, and the guest_memfd
+	 * reserved them: the pool's reservation became the file's.
+	 */
+	ck_assert_uint_eq(pstats(pool).in_use, 4);
 	now = hugetlb_2m();
-	ck_assert_uint_eq(now.reserved, before.reserved + 4);
+	ck_assert_uint_eq(now.reserved, before.reserved);
+	ck_assert_uint_eq(now.free, before.free);
 	ck_assert_int_eq(guestmem_kvm_bind(f, 0, 4 * SZ_2M, gpa, &s), 0);
 	ck_assert_int_ge(s.guest_memfd, 0);
 	ck_assert_uint_eq(s.flags, KVM_MEM_GUEST_MEMFD);
@@ -318,10 +323,22 @@ START_TEST(test_inplace_slot)
 	ck_assert_int_eq(delete_slot(0), 0);
 	ck_assert_int_eq(guestmem_kvm_unbind(f, 0), 0);
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
+	/* The loan is over: the pages are the pool's, held by the kernel until needed. */
+	ck_assert_uint_eq(pstats(pool).free, 4);
+	ck_assert_uint_eq(pstats(pool).given_back_bytes, 4 * SZ_2M);
 	now = hugetlb_2m();
 	ck_assert_uint_eq(now.free, before.free);
-	ck_assert_uint_eq(now.reserved, before.reserved);
+	ck_assert_uint_eq(now.reserved, before.reserved - 4);
+	/* A plain file takes them back. */
+	ck_assert_int_eq(guestmem_file_create(pool, 4 * SZ_2M, 0, &f), 0);
+	ck_assert_int_eq(guestmem_allocate(f, 0, 4 * SZ_2M), 0);
+	ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
+	ck_assert_uint_eq(hugetlb_2m().free, before.free - 4);
+	ck_assert_int_eq(guestmem_file_destroy(f), 0);
 	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
+	now = hugetlb_2m();
+	ck_assert_uint_eq(now.free, before.free);
+	ck_assert_uint_eq(now.reserved, before.reserved - 4);	/* the pool's, gone */
 }
 END_TEST
 

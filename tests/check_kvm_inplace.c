@@ -196,12 +196,23 @@ static void assert_same_as_kernel(struct guestmem_file *f, uint64_t size)
 	}
 }
 
+static struct guestmem_hugetlb_info hugetlb_2m(void)
+{
+	struct guestmem_hugetlb_info h = { 0 };
+
+	guestmem_hugetlb_info(SZ_2M, -1, &h, sizeof(h));	/* zeroes without hugetlb */
+	return h;
+}
+
 START_TEST(test_create)
 {
-	struct guestmem_pool *pool = kvm_test_pool(1);
+	struct guestmem_pool *pool = kvm_test_pool(5);
+	struct guestmem_hugetlb_info before = hugetlb_2m(), now;
 	struct guestmem_file *f = inplace_file(pool, 4 * SZ_2M, 0);
 	struct guestmem_file_stats st = fstats(f);
+	struct guestmem_pool_stats ps;
 	int gmem = fk.gmem_fd;
+	bool lent;
 
 	ck_assert_uint_eq(fk.created.size, 4 * SZ_2M);
 	ck_assert_uint_eq(fk.created.flags, GM_GUEST_MEMFD_FLAG_HUGETLB | GUEST_MEMFD_FLAG_MMAP);
@@ -210,11 +221,38 @@ START_TEST(test_create)
 	ck_assert_uint_eq(st.size, 4 * SZ_2M);
 	ck_assert_uint_eq(st.private_bytes, 4 * SZ_2M);
 	ck_assert_uint_eq(st.huge_mappable, 4 * SZ_2M);
-	/* Its memory is the kernel's: the pool's one page stays free. */
-	ck_assert_uint_eq(pstats(pool).free, 1);
+	/*
+	 * A hugetlb pool lent the kernel the file's pages (the fake
+	 * guest_memfd does not take them): in use as the file's, and the
+	 * kernel's to reserve.  Another pool lends nothing.
+	 */
+	ps = pstats(pool);
+	lent = ps.backend == GUESTMEM_BACKEND_HUGETLB;
+	ck_assert_uint_eq(ps.in_use, lent ? 4 : 0);
+	ck_assert_uint_eq(ps.free, lent ? 1 : 5);
+	now = hugetlb_2m();
+	if (lent)
+		ck_assert_uint_eq(now.free - now.reserved, before.free - before.reserved + 4);
 	assert_state(f, 0, GUESTMEM_PRIVATE, 4 * SZ_2M);
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
 	ck_assert_int_eq(fcntl(gmem, F_GETFD), -1);	/* closed with the file */
+	/* The loan ends with the file: the pages are the pool's, free, again. */
+	ck_assert_uint_eq(pstats(pool).free, 5);
+	ck_assert_uint_eq(pstats(pool).in_use, 0);
+	if (lent) {
+		struct guestmem_file *big = NULL;
+
+		/* A pool that cannot lend the file's pages refuses it. */
+		ck_assert_int_eq(guestmem_kvm_file_create(pool, fk.vm_fd, 6 * SZ_2M, 0,
+							  GUESTMEM_KVM_INPLACE, NULL, &big),
+				 -ENOMEM);
+		ck_assert_ptr_nonnull(strstr(guestmem_last_error(), "cannot lend"));
+		ck_assert_uint_eq(pstats(pool).free, 5);
+		/* The pages come back from the kernel for a plain file. */
+		ck_assert_int_eq(guestmem_file_create(pool, 5 * SZ_2M, 0, &big), 0);
+		ck_assert_int_eq(guestmem_allocate(big, 0, 5 * SZ_2M), 0);
+		ck_assert_int_eq(guestmem_file_destroy(big), 0);
+	}
 
 	f = inplace_file(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED);
 	ck_assert_uint_eq(fk.created.flags, GM_GUEST_MEMFD_FLAG_HUGETLB | GUEST_MEMFD_FLAG_MMAP |
@@ -252,7 +290,7 @@ END_TEST
 
 START_TEST(test_convert_keeps_contents)
 {
-	struct guestmem_pool *pool = kvm_test_pool(1);
+	struct guestmem_pool *pool = kvm_test_pool(2);
 	struct guestmem_file *f = inplace_file(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED);
 	unsigned char *hva = guestmem_file_hva(f);
 	unsigned int calls;
@@ -310,7 +348,7 @@ END_TEST
 
 START_TEST(test_pins)
 {
-	struct guestmem_pool *pool = kvm_test_pool(1);
+	struct guestmem_pool *pool = kvm_test_pool(2);
 	struct guestmem_file *f = inplace_file(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED);
 	struct guestmem_page pg, pg2;
 	uint64_t bad = 0;
@@ -387,7 +425,7 @@ END_TEST
 /* A punch frees what it covers, but a pinned page stays, zeroed. */
 START_TEST(test_punch_keeps_pinned)
 {
-	struct guestmem_pool *pool = kvm_test_pool(1);
+	struct guestmem_pool *pool = kvm_test_pool(2);
 	struct guestmem_file *f = inplace_file(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED);
 	unsigned char *hva = guestmem_file_hva(f);
 	struct guestmem_page pg;
@@ -413,7 +451,7 @@ END_TEST
 
 START_TEST(test_bind)
 {
-	struct guestmem_pool *pool = kvm_test_pool(1);
+	struct guestmem_pool *pool = kvm_test_pool(4);
 	struct guestmem_file *f = inplace_file(pool, 4 * SZ_2M, 0);
 	struct guestmem_kvm_slot s;
 	uint64_t gpa = UINT64_C(1) << 32;

@@ -93,46 +93,60 @@ static unsigned long region_index(struct hstate *h, struct folio *folio)
 }
 
 /*
+ * Give one free page the pool holds back to the kernel, onto kernel_list:
+ * a dirty one first, then a known-zero one, then one never handed out (not
+ * the one the zeroer clears: that one goes when it is put back).  0,
+ * -ENOENT if there is none, or -errno of the system call (the page stays
+ * the pool's).  Called with the hugetlb lock held; the punch is a short
+ * system call (it frees the page, it does not clear it).
+ */
+static int give_one(struct hstate *h)
+{
+	struct list_head *list = !list_empty(&h->dirty_list) ? &h->dirty_list :
+				 !list_empty(&h->zero_list) ? &h->zero_list :
+				 !h->zeroing && !list_empty(&h->free_list) ?
+				 &h->free_list : NULL;
+	struct folio *folio;
+	int err;
+
+	lockdep_assert_held(&h->lock);
+	if (!list)
+		return -ENOENT;
+	folio = list_first_entry(list, struct folio, lru);
+	/*
+	 * Punching a hole where no page was ever faulted in frees nothing and
+	 * keeps the kernel's reservation of it (hugetlbfs unreserves page by
+	 * page, as it removes them): a page never handed out is allocated
+	 * first, so that the punch gives it back, reservation and all.  The
+	 * fallback's shmem memfd reserves nothing: there that would only
+	 * allocate and clear a page to free it again.
+	 */
+	err = list == &h->free_list && h->region->kind == SHIM_BACKEND_HUGETLB ?
+	      shim_region_take(h->region, region_index(h, folio)) : 0;
+	if (!err)
+		err = shim_region_give(h->region, region_index(h, folio));
+	if (err)
+		return err;
+	if (list == &h->zero_list)
+		h->zero_huge_pages--;
+	folio->flags = PG_free;
+	list_move_tail(&folio->lru, &h->kernel_list);
+	h->kernel_huge_pages++;
+	return 0;
+}
+
+/*
  * Give free pages beyond those reserved back to the kernel, if the pool
- * does that (shim_hstate_give_back_start()): dirty ones first, then
- * known-zero ones, then pages never handed out (not while the zeroer
- * clears one: that one goes when it is put back).  A page whose punch
- * fails stays the pool's.  Called with the hugetlb lock held; the punch is
- * a short system call (it frees the page, it does not clear it).
+ * does that (shim_hstate_give_back_start()).  A page whose punch fails
+ * stays the pool's.  Called with the hugetlb lock held.
  */
 static void give_back_excess(struct hstate *h)
 {
 	lockdep_assert_held(&h->lock);
 	while (h->give_back &&
-	       h->free_huge_pages - h->kernel_huge_pages > h->resv_huge_pages) {
-		struct list_head *list = !list_empty(&h->dirty_list) ? &h->dirty_list :
-					 !list_empty(&h->zero_list) ? &h->zero_list :
-					 !h->zeroing && !list_empty(&h->free_list) ?
-					 &h->free_list : NULL;
-		struct folio *folio;
-
-		if (!list)
-			return;
-		folio = list_first_entry(list, struct folio, lru);
-		/*
-		 * Punching a hole where no page was ever faulted in frees
-		 * nothing and keeps the kernel's reservation of it (hugetlbfs
-		 * unreserves page by page, as it removes them): a page never
-		 * handed out is allocated first, so that the punch gives it
-		 * back, reservation and all.  The fallback's shmem memfd
-		 * reserves nothing: there that would only allocate and clear
-		 * a page to free it again.
-		 */
-		if ((list == &h->free_list && h->region->kind == SHIM_BACKEND_HUGETLB &&
-		     shim_region_take(h->region, region_index(h, folio))) ||
-		    shim_region_give(h->region, region_index(h, folio)))
-			return;
-		if (list == &h->zero_list)
-			h->zero_huge_pages--;
-		folio->flags = PG_free;
-		list_move_tail(&folio->lru, &h->kernel_list);
-		h->kernel_huge_pages++;
-	}
+	       h->free_huge_pages - h->kernel_huge_pages > h->resv_huge_pages &&
+	       !give_one(h))
+		;
 }
 
 /*
@@ -486,6 +500,7 @@ int shim_hstate_create(unsigned int order, unsigned long nr_huge,
 	INIT_LIST_HEAD(&h->dirty_list);
 	INIT_LIST_HEAD(&h->zero_list);
 	INIT_LIST_HEAD(&h->kernel_list);
+	INIT_LIST_HEAD(&h->lent_list);
 	for (i = 0; i < nr_huge; i++) {
 		struct folio *head = &h->region->heads[i];
 
@@ -502,6 +517,70 @@ void shim_hstate_give_back_start(struct hstate *h)
 {
 	spin_lock(&h->lock);
 	h->give_back = true;
+	spin_unlock(&h->lock);
+}
+
+/* Lent pages back to the pool, as free pages the kernel holds. */
+static void unlend_locked(struct hstate *h, unsigned long n)
+{
+	lockdep_assert_held(&h->lock);
+	while (n--) {
+		struct folio *folio = list_first_entry(&h->lent_list, struct folio, lru);
+
+		list_move_tail(&folio->lru, &h->kernel_list);
+		h->lent_huge_pages--;
+		h->kernel_huge_pages++;
+		h->free_huge_pages++;
+	}
+}
+
+int shim_hstate_lend(struct hstate *h, unsigned long n)
+{
+	unsigned long done;
+	int err = 0;
+
+	if (h->region->kind != SHIM_BACKEND_HUGETLB)
+		return -EOPNOTSUPP;
+	spin_lock(&h->lock);
+	if (h->free_huge_pages - h->resv_huge_pages < n) {
+		spin_unlock(&h->lock);
+		return -ENOMEM;
+	}
+	/*
+	 * Pages the kernel holds already first; then pages the pool holds,
+	 * of which at least n minus those are unreserved (checked above).
+	 */
+	for (done = 0; done < n; done++) {
+		struct folio *folio;
+
+		while (list_empty(&h->kernel_list) && (err = give_one(h)) == -ENOENT &&
+		       h->zeroing) {
+			wait_for_zeroer(h);	/* the last page the pool holds */
+			/* The lock was dropped: the pages may be reserved now. */
+			if (h->free_huge_pages - h->resv_huge_pages < n - done)
+				break;
+		}
+		if (!err && list_empty(&h->kernel_list))
+			err = -ENOMEM;
+		if (err)
+			break;
+		folio = list_first_entry(&h->kernel_list, struct folio, lru);
+		list_move_tail(&folio->lru, &h->lent_list);
+		h->kernel_huge_pages--;
+		h->free_huge_pages--;
+		h->lent_huge_pages++;
+	}
+	if (err)
+		unlend_locked(h, done);
+	spin_unlock(&h->lock);
+	return err == -ENOENT ? -ENOMEM : err;
+}
+
+void shim_hstate_unlend(struct hstate *h, unsigned long n)
+{
+	spin_lock(&h->lock);
+	unlend_locked(h, n);
+	give_back_excess(h);
 	spin_unlock(&h->lock);
 }
 
@@ -547,6 +626,7 @@ void shim_hstate_counters(struct hstate *h, struct shim_hstate_counters *c)
 	c->zeroing = h->zeroing ? 1 : 0;
 	c->zero_hits = h->zero_hits;
 	c->kernel = h->kernel_huge_pages;
+	c->lent = h->lent_huge_pages;
 	spin_unlock(&h->lock);
 }
 
@@ -557,7 +637,7 @@ void shim_hstate_counters(struct hstate *h, struct shim_hstate_counters *c)
  */
 bool shim_hstate_consistent(struct hstate *h)
 {
-	unsigned long n = 0, z = 0, k = 0;
+	unsigned long n = 0, z = 0, k = 0, l = 0;
 	struct folio *f;
 	bool ok = true;
 
@@ -578,7 +658,13 @@ bool shim_hstate_consistent(struct hstate *h)
 		ok &= f->flags == PG_free;
 		k++;
 	}
+	list_for_each_entry(f, &h->lent_list, lru) {
+		ok &= f->flags == PG_free;
+		l++;
+	}
 	ok &= z == h->zero_huge_pages && k == h->kernel_huge_pages &&
+	      l == h->lent_huge_pages &&
+	      h->free_huge_pages + h->lent_huge_pages <= h->nr_huge_pages &&
 	      h->free_huge_pages - h->kernel_huge_pages >= h->resv_huge_pages &&
 	      n + z + k + (h->zeroing ? 1 : 0) == h->free_huge_pages &&
 	      h->resv_huge_pages <= h->free_huge_pages &&

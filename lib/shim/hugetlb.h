@@ -41,6 +41,8 @@ struct hstate {
 	struct list_head zero_list;	/* free pages known to hold zeroes */
 	struct list_head kernel_list;	/* free pages given back to the kernel */
 	unsigned long kernel_huge_pages; /* on kernel_list */
+	struct list_head lent_list;	/* lent to the kernel, not free: shim_hstate_lend() */
+	unsigned long lent_huge_pages;	/* on lent_list */
 	bool give_back;			/* give free pages beyond resv to the kernel */
 	unsigned long zero_huge_pages;	/* on zero_list */
 	struct folio *zeroing;		/* off both lists: the zeroer clears it */
@@ -113,6 +115,7 @@ struct shim_hstate_counters {
 	unsigned long zeroing;		/* free, being cleared by the zeroer */
 	unsigned long zero_hits;	/* allocations that needed no clearing */
 	unsigned long kernel;		/* free, given back to the kernel */
+	unsigned long lent;		/* lent to the kernel (in use) */
 };
 
 int shim_hstate_create(unsigned int order, unsigned long nr_huge,
@@ -137,6 +140,21 @@ bool shim_hstate_consistent(struct hstate *h);
  * not given back by this call itself.
  */
 void shim_hstate_give_back_start(struct hstate *h);
+
+/*
+ * Userspace only (libguestmem's in-place KVM files, whose memory is a
+ * hugetlb guest_memfd the kernel fills): lend @n free, unreserved pages of
+ * a hugetlb-backed @h to the kernel, so that a guest_memfd can reserve
+ * them.  They are given back as above, whatever shim_hstate_give_back_start()
+ * says, and leave the free count: in use, as the file's.  0, -ENOMEM when
+ * fewer than @n are free and unreserved, -EOPNOTSUPP for a pool not on
+ * hugetlb, or -errno of the punch; nothing changes when it fails.
+ * shim_hstate_unlend() ends the loan: the pages are free again, held by
+ * the kernel until a reservation or an allocation takes them back (or, with
+ * give-back, kept there while not needed).  Cannot fail.
+ */
+int shim_hstate_lend(struct hstate *h, unsigned long n);
+void shim_hstate_unlend(struct hstate *h, unsigned long n);
 
 /*
  * Every page never handed out holds zeroes: the caller has just faulted
