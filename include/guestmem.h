@@ -512,7 +512,10 @@ int guestmem_punch_hole(struct guestmem_file *file, uint64_t offset, uint64_t le
  * guest_memfd (KVM_SET_MEMORY_ATTRIBUTES2): contents stay, huge pages are
  * split and merged by the kernel, and its -EAGAIN (a page referenced in
  * the kernel, e.g. by a vCPU faulting it in) is retried as above and then
- * returned with the kernel's error_offset.
+ * returned with the kernel's error_offset.  With
+ * %GUESTMEM_FILE_ZERO_ON_CONVERT the changed pages are zeroed (punched)
+ * while the host cannot reach them: before a conversion to shared, which
+ * leaves them zeroed if it then fails, and after one to private.
  *
  * Return: 0, or -EINVAL if @file is NULL, @to is unknown or the range is
  * misaligned or empty; -ERANGE if it extends past the end of the file
@@ -781,10 +784,14 @@ int guestmem_kvm_probe(int vm_fd, struct guestmem_kvm_caps *caps, size_t size);
  * guest_memfd of @size, pages of @pool's size, mapped at
  * guestmem_file_hva().  A hugetlb @pool not bound to a node lends the
  * kernel @size of its free pages (they count as in use in its stats) for
- * the guest_memfd to reserve, and has them back, free, when the file is
- * destroyed (the kernel holds them until the pool needs them); other
- * pools have no huge pages to lend, and the kernel's own free pages
- * serve.  When the kernel still cannot reserve @size,
+ * the guest_memfd to reserve, and takes them back from the kernel when
+ * the file is destroyed (with %GUESTMEM_POOL_RETURN_TO_KERNEL it leaves
+ * them there until it needs them); other pools have no huge pages to
+ * lend, and the kernel's own free pages serve.  The guest_memfd's pages
+ * go back to the kernel only when nothing holds it any more: delete the
+ * memory slots first, and mind fork() children, which hold its fd until
+ * they exit or exec (pages the kernel cannot return yet stay in
+ * &guestmem_pool_stats.given_back_bytes until a reservation needs them).  When the kernel still cannot reserve @size,
  * %GUESTMEM_KVM_AUTO falls back to %GUESTMEM_KVM_SPLIT.  Bind ranges of
  * it to guest physical addresses with
  * guestmem_kvm_bind().  The file is destroyed with guestmem_file_destroy(),
@@ -816,7 +823,9 @@ int guestmem_kvm_file_create(struct guestmem_pool *pool, int vm_fd, uint64_t siz
  *
  * The slot's guest_phys_addr and memory_size are the @gpa and @len given
  * to guestmem_kvm_bind().  The guest_memfd stays the file's: do not close
- * it.
+ * it, and change it only through the library (an fallocate() or
+ * KVM_SET_MEMORY_ATTRIBUTES2 of its own would leave the library's idea of
+ * the file's states wrong).
  */
 struct guestmem_kvm_slot {
 	uint64_t userspace_addr;

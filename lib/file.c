@@ -204,6 +204,20 @@ static int map_range(struct guestmem_file *file, pgoff_t start, pgoff_t end,
 	return err;
 }
 
+/* The size and flags of a new file of @pool: 0, or -EINVAL and the error set. */
+int gm_file_check_args(struct guestmem_pool *pool, u64 size, u64 flags)
+{
+	size_t huge = huge_page_size(pool->h);
+
+	if (flags & ~(GUESTMEM_FILE_INIT_SHARED | GUESTMEM_FILE_ZERO_ON_CONVERT |
+		      GUESTMEM_FILE_ALLOC_ON_FAULT))
+		return gm_error(-EINVAL, "unknown file flags %#llx", (unsigned long long)flags);
+	if (!size || size % huge)
+		return gm_error(-EINVAL, "size %#llx is not a multiple of the page size %#zx",
+				(unsigned long long)size, huge);
+	return 0;
+}
+
 static int file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct gm_kvm *kvm,
 		       struct guestmem_file **filep)
 {
@@ -215,12 +229,9 @@ static int file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct g
 	if (!pool || !filep)
 		return gm_error(-EINVAL, "NULL argument");
 	huge = huge_page_size(pool->h);
-	if (flags & ~(GUESTMEM_FILE_INIT_SHARED | GUESTMEM_FILE_ZERO_ON_CONVERT |
-		      GUESTMEM_FILE_ALLOC_ON_FAULT))
-		return gm_error(-EINVAL, "unknown file flags %#llx", (unsigned long long)flags);
-	if (!size || size % huge)
-		return gm_error(-EINVAL, "size %#llx is not a multiple of the page size %#zx",
-				(unsigned long long)size, huge);
+	err = gm_file_check_args(pool, size, flags);
+	if (err)
+		return err;
 	file = calloc(1, sizeof(*file));
 	if (!file)
 		return gm_error(-ENOMEM, "out of memory");

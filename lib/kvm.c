@@ -333,9 +333,10 @@ static int kvm_file_create(struct guestmem_pool *pool, int vm_fd, u64 size, u64 
 	err = gm_kvm_choose(&c, mode, &mode, &why);
 	if (err)
 		return gm_error(err, "KVM mode %s: %s", gm_kvm_mode_name(mode), why);
-	if (!size || size % huge)
-		return gm_error(-EINVAL, "size %#llx is not a multiple of the page size %#llx",
-				(unsigned long long)size, (unsigned long long)huge);
+	/* Before anything is made (an in-place file borrows the pool's pages). */
+	err = gm_file_check_args(pool, size, flags);
+	if (err)
+		return err;
 
 	k = calloc(1, sizeof(*k));
 	if (!k)
@@ -1014,8 +1015,11 @@ void gm_kvm_file_stats(struct guestmem_file *file, struct guestmem_file_stats *s
 	struct gm_kvm *k = file->kvm;
 
 	st->kvm_mode = k ? k->mode : 0;
-	if (k && k->mode == GUESTMEM_KVM_INPLACE)
+	if (k && k->mode == GUESTMEM_KVM_INPLACE) {
+		pthread_mutex_lock(&k->lock);	/* the states, as conversions leave them */
 		gm_inplace_stats(file, st);
+		pthread_mutex_unlock(&k->lock);
+	}
 	st->kvm_returned = k ? atomic_load(&k->nr_returned) * huge_page_size(file->pool->h) : 0;
 }
 

@@ -33,8 +33,10 @@
 #include "huge_span.h"
 #include "kvm_file.h"
 
+/* A pin: its page, and the folio it holds (folio_of() when it was taken). */
 struct inplace_pin {
 	u64 offset;
+	u64 first, nr;		/* in 4K pages */
 };
 
 #define PG(off)		((off) >> PAGE_SHIFT)
@@ -104,11 +106,9 @@ static u64 pinned_in(struct guestmem_file *file, u64 off, u64 len)
 	u64 first = NONE;
 
 	xa_for_each(&file->pins, id, pin) {
-		u64 f, n, s, e;
+		u64 s = max(pin->first << PAGE_SHIFT, off);
+		u64 e = min((pin->first + pin->nr) << PAGE_SHIFT, off + len);
 
-		folio_of(file, PG(pin->offset), &f, &n);
-		s = max(f << PAGE_SHIFT, off);
-		e = min((f + n) << PAGE_SHIFT, off + len);
 		if (s < e)
 			first = min(first, s);
 	}
@@ -211,6 +211,29 @@ int gm_inplace_map(struct guestmem_file *file)
 
 /* --------------------------------------------------------- conversions */
 
+/*
+ * GUESTMEM_FILE_ZERO_ON_CONVERT: the kernel keeps contents, and the host
+ * cannot write private memory, but a punch zeroes in the kernel whatever
+ * state the pages are in (and keeps that state).  The pages of [off, off +
+ * len) not in state @to are punched while the host cannot reach them:
+ * private pages before they turn shared, shared ones once they are
+ * private.  So a conversion to shared that then fails leaves its private
+ * pages zeroed (the guest asked for them to be shared, and zeroed); the
+ * rest of the contract holds.  Pages that change state have no pin: they
+ * are private, or just became so.
+ */
+static void zero_changed(struct guestmem_file *file, u64 off, u64 len, unsigned int to)
+{
+	struct gm_kvm *k = file->kvm;
+	u64 pos, n;
+
+	for (pos = off; pos < off + len; pos += n) {
+		n = run_pages(k, PG(pos), PG(off + len - pos)) << PAGE_SHIFT;
+		if (is_private(k, PG(pos)) == (to == GUESTMEM_SHARED))
+			k->ops->punch(k->gmem_fd, pos, n);
+	}
+}
+
 /* KVM_SET_MEMORY_ATTRIBUTES2, retrying a reference held for a moment. */
 static int set_attributes2(struct guestmem_file *file, u64 off, u64 len, unsigned int to,
 			   u64 *bad)
@@ -236,7 +259,7 @@ int gm_inplace_convert(struct guestmem_file *file, u64 off, u64 len, unsigned in
 		       u64 *error_offset)
 {
 	struct gm_kvm *k = file->kvm;
-	u64 bad = 0, pos;
+	u64 bad = 0;
 	int err;
 
 	if (to != GUESTMEM_SHARED && to != GUESTMEM_PRIVATE)
@@ -257,6 +280,12 @@ int gm_inplace_convert(struct guestmem_file *file, u64 off, u64 len, unsigned in
 					(unsigned long long)bad);
 		}
 	}
+	/*
+	 * ZERO_ON_CONVERT, private to shared: zeroed before the host can see
+	 * them (see zero_changed()).
+	 */
+	if (k->zero_on_convert && to == GUESTMEM_SHARED)
+		zero_changed(file, off, len, to);
 	err = set_attributes2(file, off, len, to, &bad);
 	if (err == -EAGAIN) {
 		if (error_offset)
@@ -267,19 +296,8 @@ int gm_inplace_convert(struct guestmem_file *file, u64 off, u64 len, unsigned in
 	if (err)
 		return gm_error(err, "KVM_SET_MEMORY_ATTRIBUTES2 for %#llx+%#llx failed: %s",
 				(unsigned long long)off, (unsigned long long)len, strerror(-err));
-	/*
-	 * GUESTMEM_FILE_ZERO_ON_CONVERT: the kernel kept the contents, the
-	 * host cannot write private memory, but a punch zeroes in the kernel
-	 * whatever state the pages are in (and keeps that state).  Pages that
-	 * changed state have no pin: they were private, or just became so.
-	 */
-	for (pos = off; k->zero_on_convert && pos < off + len;) {
-		u64 n = run_pages(k, PG(pos), PG(off + len - pos)) << PAGE_SHIFT;
-
-		if (is_private(k, PG(pos)) != (to == GUESTMEM_PRIVATE))
-			k->ops->punch(k->gmem_fd, pos, n);
-		pos += n;
-	}
+	if (k->zero_on_convert && to == GUESTMEM_PRIVATE)
+		zero_changed(file, off, len, to);
 	set_state(k, PG(off), PG(len), to == GUESTMEM_PRIVATE);
 	return 0;
 }
@@ -300,10 +318,24 @@ int gm_inplace_allocate(struct guestmem_file *file, u64 off, u64 len)
 	return 0;
 }
 
+/* The first pinned page in [off, off + len), or NONE.  Caller holds file->lock. */
+static u64 pinned_page_in(struct guestmem_file *file, u64 off, u64 len)
+{
+	struct inplace_pin *pin;
+	unsigned long id;
+	u64 first = NONE;
+
+	xa_for_each(&file->pins, id, pin)
+		if (pin->offset >= off && pin->offset - off < len)
+			first = min(first, pin->offset);
+	return first;
+}
+
 /*
- * Punch [s, e) out of huge page @h, whose pinned pages are zeroed in
- * place instead: the pieces between them are partial punches, which the
- * kernel zeroes too.  Caller holds file->lock.
+ * Punch [s, e), within one huge page, but for its pinned pages, which are
+ * zeroed in place instead: the kernel keeps a huge page it punches only in
+ * part, zeroing what was punched, so the pinned pages keep their memory.
+ * Caller holds file->lock.
  */
 static void punch_around_pins(struct guestmem_file *file, u64 s, u64 e)
 {
@@ -311,10 +343,9 @@ static void punch_around_pins(struct guestmem_file *file, u64 s, u64 e)
 	u64 pos = s;
 
 	while (pos < e) {
-		u64 next = pos;
+		u64 next = pinned_page_in(file, pos, e - pos);
 
-		while (next < e && pinned_in(file, next, PAGE_SIZE) != next)
-			next += PAGE_SIZE;
+		next = next == NONE ? e : next;
 		if (next > pos)
 			k->ops->punch(k->gmem_fd, pos, next - pos);
 		if (next < e)	/* pinned, so shared: the host can write it */
@@ -334,7 +365,7 @@ int gm_inplace_punch_hole(struct guestmem_file *file, u64 off, u64 len)
 	pthread_mutex_lock(&file->lock);
 	for (pos = off; pos < off + len; pos = next) {
 		next = min(off + len, (pos / huge + 1) * huge);
-		if (!file->nr_pins || pinned_in(file, pos / huge * huge, huge) == NONE) {
+		if (!file->nr_pins || pinned_page_in(file, pos, next - pos) == NONE) {
 			err = k->ops->punch(k->gmem_fd, pos, next - pos);
 			if (err)
 				break;
@@ -382,7 +413,15 @@ int gm_inplace_pin(struct guestmem_file *file, u64 off, struct guestmem_page *pa
 		free(pin);
 		return gm_error(xa_err(old), "out of memory");
 	}
+	/*
+	 * The pin holds this folio, "neither split nor merged" while it is
+	 * held: the kernel may merge it under a pin the library keeps (no
+	 * kernel reference), but memory does not move, so the pin keeps the
+	 * extent it had.
+	 */
 	folio_of(file, PG(off), &first, &n);
+	pin->first = first;
+	pin->nr = n;
 	page->addr = file->hva + off;
 	page->offset = off;
 	page->max_order = (unsigned int)__builtin_ctzll(n);
@@ -440,7 +479,8 @@ int gm_inplace_state(struct guestmem_file *file, u64 off, unsigned int *state, u
 void gm_inplace_stats(struct guestmem_file *file, struct guestmem_file_stats *st)
 {
 	const struct gm_kvm *k = file->kvm;
-	u64 huge = PG(huge_page_size(file->pool->h)), pg, priv = 0;
+	u64 huge = PG(huge_page_size(file->pool->h)), mid = PG((u64)GUESTMEM_PAGE_2M);
+	u64 pg, p, priv = 0;
 
 	for (pg = 0; pg < PG(file->size); pg += huge) {
 		u64 n = run_pages(k, pg, huge);
@@ -453,6 +493,10 @@ void gm_inplace_stats(struct guestmem_file *file, struct guestmem_file_stats *st
 		st->split_pages++;
 		for (n = 0; n < huge; n++)
 			priv += is_private(k, pg + n);
+		/* A split 1G page keeps its uniform 2M pieces whole (folio_of()). */
+		for (p = pg; huge > mid && p < pg + huge; p += mid)
+			if (uniform(k, p, mid))
+				st->huge_mappable += mid << PAGE_SHIFT;
 	}
 	st->private_bytes = priv << PAGE_SHIFT;
 	st->shared_bytes = file->size - st->private_bytes;

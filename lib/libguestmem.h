@@ -135,6 +135,7 @@ void gm_fault_stop(struct guestmem_file *file);
  */
 int gm_pool_enter(struct guestmem_pool *pool);
 void gm_pool_leave(struct guestmem_pool *pool);
+int gm_file_check_args(struct guestmem_pool *pool, u64 size, u64 flags);
 int gm_file_create(struct guestmem_pool *pool, u64 size, u64 flags, struct gm_kvm *kvm,
 		   struct guestmem_file **filep);
 int gm_file_enter(struct guestmem_file *file);

@@ -43,6 +43,9 @@ static struct {
 	unsigned int fail_times;	/* fail that many KVM_SET_MEMORY_ATTRIBUTES2 */
 	int fail_err;
 	uint64_t fail_off;		/* error_offset of a failing -EAGAIN */
+	unsigned int creates;		/* KVM_CREATE_GUEST_MEMFD calls */
+	unsigned int punch_attr_calls;	/* attr_calls at the last punch */
+	uint64_t punched[64][2];	/* the punches: offset, length */
 } fk;
 
 static int fake_check_vm(int fd)
@@ -72,6 +75,7 @@ static int fake_create_guest_memfd(int vm_fd, struct gm_kvm_create_guest_memfd *
 	int fd;
 
 	ck_assert_int_ne(vm_fd, fk.vm_fd);	/* the file's duplicate */
+	fk.creates++;
 	if (hugetlb && fk.create_err)
 		return fk.create_err;
 	ck_assert_uint_le(arg->size / SZ_4K, MAX_PAGES);
@@ -117,7 +121,12 @@ static int fake_set_attributes2(int fd, uint64_t off, uint64_t len, uint64_t att
 static int fake_punch(int fd, uint64_t off, uint64_t len)
 {
 	ck_assert_uint_le(off + len, fk.created.size);
+	if (fk.punches < 64) {
+		fk.punched[fk.punches][0] = off;
+		fk.punched[fk.punches][1] = len;
+	}
 	fk.punches++;
+	fk.punch_attr_calls = fk.attr_calls;
 	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 			 (off_t)len) ? -errno : 0;
 }
@@ -236,9 +245,14 @@ START_TEST(test_create)
 	assert_state(f, 0, GUESTMEM_PRIVATE, 4 * SZ_2M);
 	ck_assert_int_eq(guestmem_file_destroy(f), 0);
 	ck_assert_int_eq(fcntl(gmem, F_GETFD), -1);	/* closed with the file */
-	/* The loan ends with the file: the pages are the pool's, free, again. */
+	/*
+	 * The loan ends with the file: the pages are the pool's, free, again,
+	 * and back from the kernel (a pool without GUESTMEM_POOL_RETURN_TO_KERNEL
+	 * keeps its pages).
+	 */
 	ck_assert_uint_eq(pstats(pool).free, 5);
 	ck_assert_uint_eq(pstats(pool).in_use, 0);
+	ck_assert_uint_eq(pstats(pool).given_back_bytes, 0);
 	if (lent) {
 		struct guestmem_file *big = NULL;
 
@@ -263,6 +277,28 @@ START_TEST(test_create)
 	ck_assert_int_eq(pread(fk.gmem_fd, &gmem, sizeof(gmem), 0), sizeof(gmem));
 	ck_assert_int_eq(gmem, 0x5a5a5a5a);
 	finish(pool, f);
+}
+END_TEST
+
+/* A creation that fails changes nothing: the pool lends nothing, keeps its pages. */
+START_TEST(test_failed_create_changes_nothing)
+{
+	struct guestmem_pool *pool = kvm_test_pool(2);
+	struct guestmem_pool_stats before = pstats(pool), after;
+	struct guestmem_file *f = NULL;
+
+	ck_assert_int_eq(guestmem_kvm_file_create(pool, fk.vm_fd, SZ_2M, 1 << 5,
+						  GUESTMEM_KVM_INPLACE, NULL, &f), -EINVAL);
+	ck_assert_uint_eq(fk.creates, 0);		/* refused before KVM saw it */
+	fk.create_err = -EINVAL;			/* e.g. a page size KVM refuses */
+	ck_assert_int_eq(guestmem_kvm_file_create(pool, fk.vm_fd, 2 * SZ_2M, 0,
+						  GUESTMEM_KVM_INPLACE, NULL, &f), -EINVAL);
+	ck_assert_ptr_null(f);
+	after = pstats(pool);
+	ck_assert_uint_eq(after.free, before.free);
+	ck_assert_uint_eq(after.in_use, 0);
+	ck_assert_uint_eq(after.given_back_bytes, 0);
+	ck_assert_int_eq(guestmem_pool_destroy(pool), 0);
 }
 END_TEST
 
@@ -333,9 +369,15 @@ START_TEST(test_zero_on_convert)
 	unsigned char *hva = guestmem_file_hva(f);
 
 	memset(hva, 0xcd, 4 * SZ_4K);
-	/* Pages 1 and 2 change; page 0 stays shared and keeps its data. */
+	/*
+	 * Pages 1 and 2 change; page 0 stays shared and keeps its data.  They
+	 * are punched while the host cannot see them: once private, and while
+	 * still private.
+	 */
 	ck_assert_int_eq(guestmem_convert(f, SZ_4K, 2 * SZ_4K, GUESTMEM_PRIVATE, NULL), 0);
+	ck_assert_uint_eq(fk.punch_attr_calls, fk.attr_calls);
 	ck_assert_int_eq(guestmem_convert(f, 0, 3 * SZ_4K, GUESTMEM_SHARED, NULL), 0);
+	ck_assert_uint_eq(fk.punch_attr_calls, fk.attr_calls - 1);
 	ck_assert_uint_eq(hva[0], 0xcd);
 	ck_assert_uint_eq(hva[SZ_4K], 0);
 	ck_assert_uint_eq(hva[3 * SZ_4K - 1], 0);
@@ -429,10 +471,18 @@ START_TEST(test_punch_keeps_pinned)
 	struct guestmem_file *f = inplace_file(pool, 2 * SZ_2M, GUESTMEM_FILE_INIT_SHARED);
 	unsigned char *hva = guestmem_file_hva(f);
 	struct guestmem_page pg;
+	unsigned int i;
 
 	memset(hva, 0x77, 2 * SZ_2M);
 	ck_assert_int_eq(guestmem_pin(f, 3 * SZ_4K, &pg), 0);
 	ck_assert_int_eq(guestmem_punch_hole(f, 0, 2 * SZ_2M), 0);
+	/* The pinned page was zeroed in place, not punched out. */
+	for (i = 0; i < fk.punches; i++)
+		ck_assert_msg(fk.punched[i][0] + fk.punched[i][1] <= 3 * SZ_4K ||
+			      fk.punched[i][0] >= 4 * SZ_4K, "punch %#llx+%#llx covers the pinned page",
+			      (unsigned long long)fk.punched[i][0],
+			      (unsigned long long)fk.punched[i][1]);
+	ck_assert_uint_ge(fk.punches, 3);	/* around it, and huge page 1 */
 	ck_assert_uint_eq(hva[0], 0);
 	ck_assert_uint_eq(((unsigned char *)pg.addr)[0], 0);
 	ck_assert_uint_eq(hva[4 * SZ_4K], 0);
@@ -491,6 +541,7 @@ static Suite *kvm_inplace_suite(void)
 	tcase_add_checked_fixture(tc, fake_setup, fake_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_create);
+	tcase_add_test(tc, test_failed_create_changes_nothing);
 	tcase_add_test(tc, test_kernel_pool_short);
 	tcase_add_test(tc, test_convert_keeps_contents);
 	tcase_add_test(tc, test_zero_on_convert);

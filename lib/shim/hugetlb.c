@@ -520,18 +520,28 @@ void shim_hstate_give_back_start(struct hstate *h)
 	spin_unlock(&h->lock);
 }
 
-/* Lent pages back to the pool, as free pages the kernel holds. */
+/*
+ * Lent pages back to the pool, as free pages the kernel holds; a pool that
+ * does not give pages back takes them back from the kernel now, so that
+ * its pages are its own again, as they were before the loan (those the
+ * kernel cannot return now stay the kernel's until a reservation needs
+ * them, and given_back_bytes says so).
+ */
 static void unlend_locked(struct hstate *h, unsigned long n)
 {
+	unsigned long i;
+
 	lockdep_assert_held(&h->lock);
-	while (n--) {
+	for (i = 0; i < n; i++) {
 		struct folio *folio = list_first_entry(&h->lent_list, struct folio, lru);
 
-		list_move_tail(&folio->lru, &h->kernel_list);
+		list_move(&folio->lru, &h->kernel_list);
 		h->lent_huge_pages--;
 		h->kernel_huge_pages++;
 		h->free_huge_pages++;
 	}
+	if (!h->give_back)
+		take_back(h, n);
 }
 
 int shim_hstate_lend(struct hstate *h, unsigned long n)
@@ -580,7 +590,7 @@ void shim_hstate_unlend(struct hstate *h, unsigned long n)
 {
 	spin_lock(&h->lock);
 	unlend_locked(h, n);
-	give_back_excess(h);
+	give_back_excess(h);		/* with give-back, what is not needed */
 	spin_unlock(&h->lock);
 }
 

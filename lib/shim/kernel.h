@@ -257,6 +257,12 @@ static inline void list_del_init(struct list_head *e)
 	INIT_LIST_HEAD(e);
 }
 
+static inline void list_move(struct list_head *e, struct list_head *head)
+{
+	list_del(e);
+	list_add(e, head);
+}
+
 static inline void list_move_tail(struct list_head *e, struct list_head *head)
 {
 	list_del(e);
