@@ -115,6 +115,17 @@ static u64 pinned_in(struct guestmem_file *file, u64 off, u64 len)
 	return first;
 }
 
+/* The offset of one page: 0, or -EINVAL / -ERANGE and the error set. */
+static int check_page(struct guestmem_file *file, u64 off)
+{
+	if (off % PAGE_SIZE)
+		return gm_error(-EINVAL, "offset %#llx is not 4K aligned", (unsigned long long)off);
+	if (off >= file->size)
+		return gm_error(-ERANGE, "offset %#llx is past the end of the file",
+				(unsigned long long)off);
+	return 0;
+}
+
 /* ------------------------------------------------------------ creation */
 
 /*
@@ -390,11 +401,9 @@ int gm_inplace_pin(struct guestmem_file *file, u64 off, struct guestmem_page *pa
 
 	if (!page)
 		return gm_error(-EINVAL, "NULL argument");
-	if (off % PAGE_SIZE)
-		return gm_error(-EINVAL, "offset %#llx is not 4K aligned", (unsigned long long)off);
-	if (off >= file->size)
-		return gm_error(-ERANGE, "offset %#llx is past the end of the file",
-				(unsigned long long)off);
+	err = check_page(file, off);
+	if (err)
+		return err;
 	if (is_private(k, PG(off)))
 		return gm_error(-EPERM, "page at offset %#llx is private", (unsigned long long)off);
 	/* Allocated now, as a fault would, so that failing is -ENOMEM here. */
@@ -457,14 +466,13 @@ int gm_inplace_unpin(struct guestmem_file *file, struct guestmem_page *page)
 int gm_inplace_state(struct guestmem_file *file, u64 off, unsigned int *state, u64 *run)
 {
 	const struct gm_kvm *k = file->kvm;
+	int err;
 
 	if (!state)
 		return gm_error(-EINVAL, "NULL argument");
-	if (off % PAGE_SIZE)
-		return gm_error(-EINVAL, "offset %#llx is not 4K aligned", (unsigned long long)off);
-	if (off >= file->size)
-		return gm_error(-ERANGE, "offset %#llx is past the end of the file",
-				(unsigned long long)off);
+	err = check_page(file, off);
+	if (err)
+		return err;
 	*state = is_private(k, PG(off)) ? GUESTMEM_PRIVATE : GUESTMEM_SHARED;
 	if (run)
 		*run = run_pages(k, PG(off), PG(file->size - off)) << PAGE_SHIFT;
