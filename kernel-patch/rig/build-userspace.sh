@@ -29,6 +29,14 @@ mkdir -p "$build" "$out" "$cache/logs"
 if [ ! -x "$repo/configure" ]; then
 	(cd "$repo" && ./autogen.sh) >>"$log" 2>&1
 fi
+# A build configured from another checkout (the cache outlives clones)
+# would make that checkout's sources: start it again from this one.
+if [ -f "$build/config.status" ] &&
+   [ "$(sed -n "s/^srcdir='\(.*\)'$/\1/p" "$build/config.status")" != "$repo" ]; then
+	echo "build-userspace: $build was configured from another checkout: reconfiguring" >>"$log"
+	rm -rf "$build"
+	mkdir -p "$build"
+fi
 if [ ! -f "$build/config.status" ] || [ "$repo/configure" -nt "$build/config.status" ]; then
 	(cd "$build" && "$repo/configure" --enable-debug --disable-shared --enable-static) \
 		>>"$log" 2>&1 || { tail -30 "$log"; echo "build-userspace: configure failed (log: $log)" >&2; exit 1; }
