@@ -419,7 +419,11 @@ int guestmem_file_destroy(struct guestmem_file *file);
  * Touching a huge page that is not allocated raises SIGSEGV, and a guest
  * touching it through a KVM memslot makes KVM_RUN fail with EFAULT,
  * unless the file was created with %GUESTMEM_FILE_ALLOC_ON_FAULT: then
- * the touch allocates it.  Private pages stay mapped.
+ * the touch allocates it.  Private pages stay mapped.  Files from
+ * guestmem_kvm_file_create() differ: see &enum guestmem_kvm_mode (split
+ * mode keeps private memory in its guest_memfd; in-place mode maps the
+ * guest_memfd here, which the kernel fills on any touch and where private
+ * pages raise SIGBUS).
  * In a simulated pool nothing is ever mapped.  The address is valid until
  * guestmem_file_destroy().  Does not change guestmem_last_error().
  *
@@ -470,7 +474,10 @@ int guestmem_allocate(struct guestmem_file *file, uint64_t offset, uint64_t len)
  * reservation) once nothing holds them.  The part of the range in
  * allocated huge pages that are only partly covered is zeroed instead.
  * Unallocated pages are skipped, and the shared/private state of the
- * range does not change.
+ * range does not change.  In a %GUESTMEM_KVM_INPLACE file the punch is the
+ * kernel's: huge pages wholly inside go back to the kernel (the pool's loan
+ * stands until the file goes), partly covered ones are zeroed, and a page
+ * the library has pinned is zeroed in place instead of freed.
  *
  * A removed huge page is not accessible until it is allocated again.  In
  * a file created with %GUESTMEM_FILE_ALLOC_ON_FAULT the next touch does
