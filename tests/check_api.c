@@ -45,6 +45,7 @@
 #include <guestmem.h>
 #include "hugetlb_env.h"
 #include "kvm_uapi.h"
+#include "kvm_test_vm.h"
 
 #define SZ_4K	UINT64_C(4096)
 #define SZ_2M	GUESTMEM_PAGE_2M
@@ -98,12 +99,7 @@ static struct {
 
 static int create_vm(int kvm_fd)
 {
-	int fd;
-
-	do
-		fd = ioctl(kvm_fd, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
-	while (fd < 0 && errno == EINTR);
-	return fd < 0 ? -errno : fd;
+	return kvm_test_create_vm(kvm_fd, KVM_X86_SW_PROTECTED_VM);
 }
 
 /* The test process's VM, made at its first use in the process. */
@@ -984,33 +980,18 @@ static const char *kvm_skip_reason(char *buf, size_t len)
 	const char *name = split_mode() ? "split" : "in-place";
 	struct guestmem_hugetlb_info h;
 	struct guestmem_kvm_caps c;
-	int kvm_fd, fd, err;
-	long types;
+	const char *why;
+	int kvm_fd, err;
 
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0) {
 		snprintf(buf, len, "/dev/kvm: %s", strerror(errno));
 		return buf;
 	}
-	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
-	if (types <= 0 || !(types & (1L << KVM_X86_SW_PROTECTED_VM))) {
-		close(kvm_fd);
-		snprintf(buf, len, "KVM offers no KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES %#lx; CONFIG_KVM_SW_PROTECTED_VM)",
-			 types < 0 ? 0 : types);
-		return buf;
-	}
-	fd = create_vm(kvm_fd);
+	why = kvm_test_protected_caps(kvm_fd, &c, buf, len);
 	close(kvm_fd);
-	if (fd < 0) {
-		snprintf(buf, len, "KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM): %s", strerror(-fd));
-		return buf;
-	}
-	err = guestmem_kvm_probe(fd, &c, sizeof(c));
-	close(fd);
-	if (err) {
-		snprintf(buf, len, "guestmem_kvm_probe: %s", guestmem_last_error());
-		return buf;
-	}
+	if (why)
+		return why;
 	if (!(c.offered & GUESTMEM_KVM_MODE_BIT(kvm_mode))) {
 		snprintf(buf, len, "%s mode not offered (guest_memfd %llu, guest_memfd flags %#llx, guest_memfd attributes %#llx, attributes %#llx, region2 %llu)",
 			 name, (unsigned long long)c.guest_memfd,

@@ -34,6 +34,7 @@
 #include <guestmem.h>
 
 #include "kvm_helpers.h"
+#include "kvm_test_vm.h"
 
 #include "kvm_uapi.h"
 
@@ -44,12 +45,7 @@ static bool require, inplace_offered;
 
 static int create_vm(unsigned long type)
 {
-	int fd;
-
-	do
-		fd = ioctl(kvm_fd, KVM_CREATE_VM, type);
-	while (fd < 0 && errno == EINTR);
-	return fd < 0 ? -errno : fd;
+	return kvm_test_create_vm(kvm_fd, type);
 }
 
 static void protected_vm(void)
@@ -261,8 +257,10 @@ START_TEST(test_inplace_slot)
 	char *hva;
 	int err;
 
-	if (!inplace_offered)
+	if (!inplace_offered) {
+		printf("SKIP: test_inplace_slot: KVM offers no in-place mode (guestmem's kernel series)\n");
 		return;
+	}
 	pool = kvm_test_pool(4);
 	before = hugetlb_2m();
 	err = guestmem_kvm_file_create(pool, vm_fd, 4 * SZ_2M, GUESTMEM_FILE_INIT_SHARED,
@@ -409,31 +407,14 @@ static Suite *kvm_suite(void)
 static const char *skip_reason(char *buf, size_t len)
 {
 	struct guestmem_kvm_caps c;
-	long types;
-	int vm, err;
 
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0) {
 		snprintf(buf, len, "/dev/kvm: %s", strerror(errno));
 		return buf;
 	}
-	types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
-	if (types <= 0 || !(types & (1L << KVM_X86_SW_PROTECTED_VM))) {
-		snprintf(buf, len, "KVM offers no KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES %#lx; CONFIG_KVM_SW_PROTECTED_VM)",
-			 types < 0 ? 0 : types);
+	if (kvm_test_protected_caps(kvm_fd, &c, buf, len))
 		return buf;
-	}
-	vm = create_vm(KVM_X86_SW_PROTECTED_VM);
-	if (vm < 0) {
-		snprintf(buf, len, "KVM_CREATE_VM(KVM_X86_SW_PROTECTED_VM): %s", strerror(-vm));
-		return buf;
-	}
-	err = guestmem_kvm_probe(vm, &c, sizeof(c));
-	close(vm);
-	if (err) {
-		snprintf(buf, len, "guestmem_kvm_probe: %s", guestmem_last_error());
-		return buf;
-	}
 	if (!(c.offered & GUESTMEM_KVM_MODE_BIT(GUESTMEM_KVM_SPLIT))) {
 		snprintf(buf, len, "split mode not offered (guest_memfd %llu, attributes %#llx, region2 %llu)",
 			 (unsigned long long)c.guest_memfd, (unsigned long long)c.attributes,

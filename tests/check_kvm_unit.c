@@ -425,25 +425,7 @@ static void assert_attrs(uint64_t gpa, uint64_t len, int private_)
 static struct guestmem_file *split_file(struct guestmem_pool *pool, uint64_t size,
 					uint64_t flags)
 {
-	struct guestmem_file *f = NULL;
-	unsigned int mode = 0;
-	int err = guestmem_kvm_file_create(pool, fake.vm_fd, size, flags, GUESTMEM_KVM_AUTO,
-					   &mode, &f);
-
-	ck_assert_msg(!err, "kvm_file_create: %d: %s", err, guestmem_last_error());
-	ck_assert_uint_eq(mode, GUESTMEM_KVM_SPLIT);
-	return f;
-}
-
-static void assert_state(struct guestmem_file *f, uint64_t off, unsigned int want,
-			 uint64_t run)
-{
-	unsigned int st;
-	uint64_t r;
-
-	ck_assert_int_eq(guestmem_state(f, off, &st, &r), 0);
-	ck_assert_uint_eq(st, want);
-	ck_assert_uint_eq(r, run);
+	return kvm_auto_file(pool, fake.vm_fd, size, flags, GUESTMEM_KVM_SPLIT);
 }
 
 START_TEST(test_create_modes)
